@@ -1,0 +1,143 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ErrUsage marks errors in the command line or environment.
+var ErrUsage = errors.New("usage")
+
+// PortRange is an inclusive range of UDP ports.
+type PortRange struct{ Min, Max int }
+
+// String formats the range as LO-HI.
+func (r PortRange) String() string { return fmt.Sprintf("%d-%d", r.Min, r.Max) }
+
+// Set parses LO-HI; it implements flag.Value.
+func (r *PortRange) Set(s string) error {
+	lo, hi, ok := strings.Cut(strings.TrimSpace(s), "-")
+	if !ok {
+		return fmt.Errorf("port range %q: want LO-HI", s)
+	}
+	a, err1 := strconv.Atoi(lo)
+	b, err2 := strconv.Atoi(hi)
+	if err1 != nil || err2 != nil || a < 1024 || b > 65535 || a > b {
+		return fmt.Errorf("port range %q: want LO-HI with 1024 <= LO <= HI <= 65535", s)
+	}
+	if b-a < 3 {
+		return fmt.Errorf("port range %q: needs at least 4 ports (an RTP/RTCP pair each call)", s)
+	}
+	r.Min, r.Max = a, b
+	return nil
+}
+
+// Serve is the configuration of `switchboard serve`.
+type Serve struct {
+	HTTP      string    // --http: REST API, recordings, health, console
+	SIP       string    // --sip: SIP over UDP and TCP
+	RTPPorts  PortRange // --rtp-ports: UDP ports for media
+	Data      string    // --data: database file, recordings, TTS cache
+	DB        string    // --db: "" for SQLite in Data, postgres://... for PostgreSQL
+	PublicURL string    // --public-url: base of absolute URLs handed out
+	Trunk     string    // --trunk: where <Number> and REST calls to E.164 numbers go
+	LogLevel  string    // --log-level: debug, info, warn, error
+
+	// From the environment only (SWITCHBOARD_ACCOUNT_SID, SWITCHBOARD_AUTH_TOKEN):
+	// the main account created on first start.
+	AccountSID string
+	AuthToken  string
+}
+
+// ParseServe parses the arguments after `serve`, with getenv supplying the
+// SWITCHBOARD_* variables. Errors wrap ErrUsage; flag.ErrHelp is returned as is.
+func ParseServe(args []string, getenv func(string) string, out io.Writer) (Serve, error) {
+	c := Serve{RTPPorts: PortRange{10000, 20000}}
+	fs := flag.NewFlagSet("switchboard serve", flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "`ADDR` for the REST API, recordings, health and console")
+	fs.StringVar(&c.SIP, "sip", "127.0.0.1:5060", "`ADDR` for SIP over UDP and TCP")
+	fs.Var(&c.RTPPorts, "rtp-ports", "UDP ports `LO-HI` for media")
+	fs.StringVar(&c.Data, "data", "./switchboard-data", "`DIR` for the database file, recordings and TTS cache")
+	fs.StringVar(&c.DB, "db", "", "database `DSN`: empty for SQLite in --data, postgres://... for PostgreSQL")
+	fs.StringVar(&c.PublicURL, "public-url", "", "base `URL` of absolute URLs handed out (default http:// + --http)")
+	fs.StringVar(&c.Trunk, "trunk", "", "`SIP-URI` where calls to E.164 numbers go")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
+
+	// The environment supplies defaults; the command line overrides them.
+	var envErr error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "SWITCHBOARD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v := getenv(name); v != "" {
+			if err := f.Value.Set(v); err != nil && envErr == nil {
+				envErr = fmt.Errorf("%w: %s: %w", ErrUsage, name, err)
+			}
+		}
+	})
+	if envErr != nil {
+		return Serve{}, envErr
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return Serve{}, err
+		}
+		return Serve{}, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return Serve{}, fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
+	}
+	c.AccountSID = getenv("SWITCHBOARD_ACCOUNT_SID")
+	c.AuthToken = getenv("SWITCHBOARD_AUTH_TOKEN")
+	if err := c.validate(); err != nil {
+		return Serve{}, fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	return c, nil
+}
+
+func (c *Serve) validate() error {
+	for _, a := range []struct{ name, addr string }{{"--http", c.HTTP}, {"--sip", c.SIP}} {
+		host, port, err := net.SplitHostPort(a.addr)
+		if err != nil {
+			return fmt.Errorf("%s %q: %w", a.name, a.addr, err)
+		}
+		if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			return fmt.Errorf("%s %q: invalid port", a.name, a.addr)
+		}
+		if host == "" {
+			return fmt.Errorf("%s %q: give the host to listen on", a.name, a.addr)
+		}
+	}
+	if c.Data == "" {
+		return errors.New("--data must not be empty")
+	}
+	c.Data = filepath.Clean(c.Data)
+	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {
+		return fmt.Errorf("--db %q: want postgres://... (or nothing for SQLite)", c.DB)
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://" + c.HTTP
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--public-url %q: want an absolute http(s) URL", c.PublicURL)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.Trunk != "" {
+		if !strings.HasPrefix(c.Trunk, "sip:") && !strings.HasPrefix(c.Trunk, "sips:") {
+			return fmt.Errorf("--trunk %q: want a sip: URI", c.Trunk)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return nil
+}
