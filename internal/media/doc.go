@@ -11,4 +11,74 @@
 // A leg's Session keeps its RTP socket for the whole call while the consumer of its
 // audio changes (the interpreter's playback, a bridge, a mixer): sources and sinks
 // are attached and detached, the socket is not torn down.
+//
+// # Engine and pacing
+//
+// An Engine owns the RTP port range (an even RTP port and the odd RTCP port above
+// it per session, RFC 3550 §11; handed out round-robin, skipping ports other
+// processes hold) and one pacer: a single goroutine with one 20 ms ticker that
+// services every session on every tick. Tick k is due k×20 ms after the engine
+// started on the monotonic clock; a late tick services every frame that has come
+// due (up to 100 ms; older ones are skipped and the RTP timestamp jumps), so the
+// media never drifts however the ticks are delivered. Each tick runs in two
+// phases: first every session's receive side (one frame from its jitter buffer to
+// its Sink, the inactivity timer), then every session's send side (one frame from
+// its Source, or silence, to one RTP packet). Sources and Sinks are therefore
+// called on the pacer goroutine and must return promptly; a consumer that
+// connects sessions (a bridge, a mixer) sees all of a tick's received audio before
+// any of that tick's audio is sent.
+//
+// Each socket is read by its own goroutine for now, behind a small seam
+// (datagramReader) where batched reads can replace it. Sending and receiving a
+// packet allocate nothing.
+//
+// # Sending
+//
+// RTP (RFC 3550, RFC 3551 profile) starts with a random SSRC, sequence number and
+// timestamp; the timestamp advances 160 per tick whether a packet is sent or not,
+// and the marker bit flags the first packet of a talkspurt: the first packet, the
+// first after a pause in sending (hold, a stall), and the first of each Play.
+// Silence is sent while nothing plays. Nothing is sent before SetRemote, while the
+// Direction is RecvOnly or Inactive, or to an unspecified address (c=0.0.0.0).
+// SendDTMF sends RFC 4733 events on the negotiated payload type (start with the
+// marker bit, an update every 20 ms, the end packet three times, all with the
+// timestamp of the event's start), replacing audio while they last, or in-band
+// tones when telephone-event was not negotiated.
+//
+// # Receiving
+//
+// A datagram is used if it is RTP version 2 with a payload type switchboard
+// understands (PCMU 0, PCMA 8, comfort noise 13, the negotiated codec and
+// telephone-event types); RTCP, on the RTCP port or multiplexed on the RTP port
+// (RFC 5761), is counted and ignored; anything else is ignored. Symmetric RTP
+// (RFC 4961, "latching"): the first valid packet fixes the source, and RTP is
+// sent back there; packets from other sources are ignored, except from the
+// signalled address with an SSRC not seen before (the remote moved back);
+// SetRemote with a new address starts over. A new audio SSRC starts a new
+// timeline in the jitter buffer; sequence numbers and timestamps wrap.
+// Telephone-events may come on another SSRC than the audio; each key press is
+// reported once on the DTMF channel.
+//
+// The JitterBuffer is time based: samples are kept in a ring indexed by RTP
+// timestamp, playout runs 40 ms behind the first packet and adapts (stretching
+// by a little when a packet is just late, shedding delay when packets are
+// consistently early), reordering and duplicates cost nothing, and anything
+// missing at its playout time is silence. Sinks get exactly one frame per tick.
+//
+// # Connecting sessions
+//
+// A Pipe is both a Sink and a Source: a.SetSink(p) and b.Play(ctx, p) bridge
+// what leg a hears into leg b, with no delay added (the receive phase of a tick
+// runs before its send phase). MultiSink lets several consumers (a recorder, a
+// detector) share what one leg hears. A conference mixer fits the same way: it
+// takes every participant's frame in the receive phase and hands each its mix in
+// the send phase.
+//
+// # Inactivity and hold
+//
+// A session ends with ErrInactive when no RTP has been received for
+// EngineConfig.InactivityTimeout (60 s by default). The timer only runs while the
+// Direction is SendRecv, and every SetRemote restarts it: on hold (SendOnly,
+// RecvOnly, Inactive) the remote may legitimately send nothing for as long as the
+// hold lasts, and an unhold re-INVITE gives it a full timeout to start again.
 package media

@@ -1,0 +1,182 @@
+package media
+
+import (
+	"encoding/binary"
+	"math"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/clock"
+)
+
+// loopSource plays a precomputed second of 1 kHz tone forever, without
+// allocating.
+type loopSource struct {
+	pcm []int16
+	pos int
+}
+
+// loopTone is one period-aligned 20 ms of 1 kHz tone (20 periods), shared by
+// every loopSource as a looped WAV's samples would be.
+var loopTone = func() []int16 {
+	pcm := make([]int16, FrameSamples)
+	for i := range pcm {
+		pcm[i] = int16(8000 * math.Sin(2*math.Pi*1000*float64(i)/SampleRate))
+	}
+	return pcm
+}()
+
+func newLoopSource() *loopSource { return &loopSource{pcm: loopTone} }
+
+func (l *loopSource) ReadFrame(f []int16) error {
+	for n := 0; n < len(f); {
+		c := copy(f[n:], l.pcm[l.pos:])
+		n += c
+		if l.pos += c; l.pos == len(l.pcm) {
+			l.pos = 0
+		}
+	}
+	return nil
+}
+
+// idleEngine is an engine whose pacer never ticks (its fake clock is never
+// advanced), so that a benchmark can drive sessions itself.
+func idleEngine(tb testing.TB, pairs int) *Engine {
+	tb.Helper()
+	lo := 20000 + 2*int(time.Now().UnixNano()%7000)
+	e, err := NewEngine(EngineConfig{IP: loopback, PortMin: lo, PortMax: lo + 4*pairs + 200, Clock: clock.NewFake(time.Unix(0, 0)), InactivityTimeout: -1})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { e.Close() })
+	return e
+}
+
+func sendingSession(tb testing.TB, e *Engine, to netip.AddrPort) *Session {
+	tb.Helper()
+	s, err := e.NewSession()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.SetRemote(Remote{Addr: to, Codec: PCMU, EventPT: 101, Direction: SendRecv})
+	s.play = &playback{src: newLoopSource(), done: make(chan struct{})}
+	s.SetSink(SinkFunc(func([]int16) error { return nil }))
+	return s
+}
+
+// BenchmarkSessionTick is the pacer's work for one session in one tick: playout
+// of a frame to a sink, a frame from a source, G.711 encoding, the RTP header and
+// the sendto system call.
+func BenchmarkSessionTick(b *testing.B) {
+	e := idleEngine(b, 1)
+	p := newPeer(&testing.T{})
+	defer p.conn.Close()
+	s := sendingSession(b, e, p.addr())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		s.receiveTick(uint64(i) + 1)
+		s.sendTick()
+	}
+}
+
+// packetStream returns a function giving the next of a stream of PCMU packets,
+// rewriting one buffer in place.
+func packetStream() func() []byte {
+	buf := rtpPacket(0, false, 0, 0, 0x1234, codedFrame(7))
+	var seq uint16
+	var ts uint32
+	return func() []byte {
+		binary.BigEndian.PutUint16(buf[2:], seq)
+		binary.BigEndian.PutUint32(buf[4:], ts)
+		seq++
+		ts += frameTS
+		return buf
+	}
+}
+
+// BenchmarkReceivePath is the work for one received packet: validation, RTP
+// parsing, symmetric-RTP and SSRC checks, sequence statistics, G.711 decoding,
+// the jitter buffer, and the playout of one frame.
+func BenchmarkReceivePath(b *testing.B) {
+	s := socketlessSession()
+	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	s.SetRemote(Remote{Addr: from, Codec: PCMU, EventPT: 101, Direction: SendRecv})
+	next := packetStream()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		s.handleRTP(next(), from)
+		s.receiveTick(uint64(i) + 1)
+	}
+}
+
+func BenchmarkJitterBuffer(b *testing.B) {
+	var jb JitterBuffer
+	frame := make([]int16, FrameSamples)
+	out := make([]int16, FrameSamples)
+	b.ReportAllocs()
+	for i := range b.N {
+		jb.Push(uint32(i)*frameTS, frame, false)
+		jb.Pop(out)
+	}
+}
+
+// BenchmarkEngineTick1000 is one pacer tick over 1,000 sessions that send to
+// each other in pairs (their readers run on other goroutines meanwhile).
+func BenchmarkEngineTick1000(b *testing.B) {
+	const n = 1000
+	e := idleEngine(b, n/2)
+	var ss []*Session
+	for range n {
+		s, err := e.NewSession()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ss = append(ss, s)
+	}
+	for i := 0; i < n; i += 2 {
+		for _, pair := range [][2]*Session{{ss[i], ss[i+1]}, {ss[i+1], ss[i]}} {
+			pair[0].SetRemote(Remote{Addr: pair[1].LocalAddr(), Codec: PCMU, Direction: SendRecv})
+			pair[0].play = &playback{src: newLoopSource(), done: make(chan struct{})}
+		}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		e.service(uint64(i) + 1)
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/session")
+}
+
+func TestHotPathsDoNotAllocate(t *testing.T) {
+	e := idleEngine(t, 1)
+	p := newPeer(t)
+	s := sendingSession(t, e, p.addr())
+	k := uint64(0)
+	if n := testing.AllocsPerRun(200, func() {
+		k++
+		s.receiveTick(k)
+		s.sendTick()
+	}); n != 0 {
+		t.Errorf("send tick allocates %v times", n)
+	}
+
+	r := socketlessSession()
+	from := netip.MustParseAddrPort("127.0.0.1:4000")
+	r.SetRemote(Remote{Addr: from, Codec: PCMA, EventPT: 101, Direction: SendRecv})
+	next := packetStream()
+	k = 0
+	if n := testing.AllocsPerRun(200, func() {
+		k++
+		r.handleRTP(next(), from)
+		r.receiveTick(k)
+	}); n != 0 {
+		t.Errorf("receive path allocates %v times", n)
+	}
+	ev := rtpPacket(101, false, 1, 1, 1, []byte{1, 0x0a, 0, 160})
+	if n := testing.AllocsPerRun(200, func() { r.handleRTP(ev, from) }); n != 0 {
+		t.Errorf("event receive path allocates %v times", n)
+	}
+}

@@ -1,0 +1,99 @@
+package media
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestLoad measures the CPU cost of many concurrent legs in real time. Every
+// session plays a looped tone to its partner, so each leg sends and receives 50
+// packets a second, as a call leg talking to an outside peer does. It only runs
+// with SWITCHBOARD_MEDIA_LOAD=<legs> (e.g. 2000), optionally
+// SWITCHBOARD_MEDIA_LOAD_SECONDS (default 10); pin it to one core to compare with
+// bench/README.md:
+//
+//	go test -c -o /tmp/media.test ./internal/media
+//	SWITCHBOARD_MEDIA_LOAD=2000 taskset -c 0 /tmp/media.test -test.run TestLoad -test.v
+func TestLoad(t *testing.T) {
+	legs, _ := strconv.Atoi(os.Getenv("SWITCHBOARD_MEDIA_LOAD"))
+	if legs <= 0 {
+		t.Skip("set SWITCHBOARD_MEDIA_LOAD=<legs> to run")
+	}
+	seconds := 10
+	if s, err := strconv.Atoi(os.Getenv("SWITCHBOARD_MEDIA_LOAD_SECONDS")); err == nil && s > 0 {
+		seconds = s
+	}
+	legs += legs % 2
+	e, err := NewEngine(EngineConfig{IP: loopback, PortMin: 30000, PortMax: 30000 + 2*legs + 400})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	ss := make([]*Session, legs)
+	for i := range ss {
+		if ss[i], err = e.NewSession(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < legs; i += 2 {
+		connect(ss[i], ss[i+1], PCMU, 101)
+	}
+	for _, s := range ss {
+		s.playMu.Lock()
+		s.play = &playback{src: newLoopSource(), done: make(chan struct{})}
+		s.playMu.Unlock()
+		s.SetSink(SinkFunc(func([]int16) error { return nil }))
+	}
+	// Warm up: let every session latch and its jitter buffer fill.
+	time.Sleep(time.Second)
+	total := func() (sent, recv, lost, late uint64) {
+		for _, s := range ss {
+			st := s.Stats()
+			sent += st.PacketsSent
+			recv += st.PacketsReceived
+			lost += uint64(max(st.PacketsLost, 0))
+			late += st.PacketsLate
+		}
+		return
+	}
+	sent0, recv0, lost0, late0 := total()
+	cpu0 := cpuTime(t)
+	wall0 := time.Now()
+	time.Sleep(time.Duration(seconds) * time.Second)
+	cpu := cpuTime(t) - cpu0
+	wall := time.Since(wall0)
+	sent1, recv1, lost1, late1 := total()
+	sent, recv := sent1-sent0, recv1-recv0
+	t.Logf("RSS %d KiB (%.1f KiB per leg, test harness included)", rssKiB(), float64(rssKiB())/float64(legs))
+	t.Logf("%d legs for %v: CPU %.1f%% of one core (%.2f µs per leg per tick)", legs, wall.Round(time.Millisecond),
+		100*cpu.Seconds()/wall.Seconds(), float64(cpu.Microseconds())/float64(sent))
+	t.Logf("packets sent %d (%.1f/s per leg, want 50), received %d, lost %d (%.3f%%), late %d, ticks skipped %d",
+		sent, float64(sent)/float64(legs)/wall.Seconds(), recv, lost1-lost0, 100*float64(lost1-lost0)/float64(sent), late1-late0, e.skipped.Load())
+}
+
+// rssKiB returns the process's resident set size.
+func rssKiB() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")))
+			return n
+		}
+	}
+	return 0
+}
+
+func cpuTime(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		t.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,100 @@
+package media
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"syscall"
+)
+
+// portAllocator hands out RTP/RTCP port pairs: an even RTP port p and p+1 for
+// RTCP (RFC 3550 §11), both inside [min, max]. It walks the range round-robin
+// from just after the last pair handed out, so a port freed by one call is not
+// immediately reused by the next (stray packets of the old call would land in the
+// new one), but is reused once the walk comes round again. Pairs that another
+// process holds are skipped.
+type portAllocator struct {
+	ip netip.Addr
+
+	// mu guards the fields below.
+	mu   sync.Mutex
+	min  int // first RTP port (even)
+	n    int // number of pairs
+	used []bool
+	next int // index of the pair to try first
+}
+
+func newPortAllocator(ip netip.Addr, lo, hi int) (*portAllocator, error) {
+	if lo%2 != 0 {
+		lo++
+	}
+	if lo < 2 || hi > 65535 || hi < lo+1 {
+		return nil, fmt.Errorf("rtp port range %d-%d holds no even/odd pair: %w", lo, hi, ErrBadConfig)
+	}
+	n := (hi - lo + 1) / 2
+	return &portAllocator{ip: ip, min: lo, n: n, used: make([]bool, n)}, nil
+}
+
+// acquire binds the next free pair and returns its RTP port and both sockets.
+func (a *portAllocator) acquire() (port int, rtpConn, rtcpConn *net.UDPConn, err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := 0; i < a.n; i++ {
+		idx := (a.next + i) % a.n
+		if a.used[idx] {
+			continue
+		}
+		p := a.min + 2*idx
+		rtpConn, err = a.listen(p)
+		if err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				continue
+			}
+			return 0, nil, nil, fmt.Errorf("bind rtp port %d: %w", p, err)
+		}
+		rtcpConn, err = a.listen(p + 1)
+		if err != nil {
+			rtpConn.Close()
+			if errors.Is(err, syscall.EADDRINUSE) {
+				continue
+			}
+			return 0, nil, nil, fmt.Errorf("bind rtcp port %d: %w", p+1, err)
+		}
+		a.used[idx] = true
+		a.next = (idx + 1) % a.n
+		return p, rtpConn, rtcpConn, nil
+	}
+	return 0, nil, nil, ErrNoPorts
+}
+
+func (a *portAllocator) listen(port int) (*net.UDPConn, error) {
+	network := "udp4"
+	if a.ip.Is6() && !a.ip.Is4In6() {
+		network = "udp6"
+	}
+	return net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(a.ip, uint16(port))))
+}
+
+// release returns the pair of RTP port p to the pool (after its sockets closed).
+func (a *portAllocator) release(p int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if idx := (p - a.min) / 2; idx >= 0 && idx < a.n {
+		a.used[idx] = false
+	}
+}
+
+// inUse returns how many pairs are allocated.
+func (a *portAllocator) inUse() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, u := range a.used {
+		if u {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,540 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/rtp"
+)
+
+// Remote is what the SDP offer/answer says about the far end of a session.
+type Remote struct {
+	// Addr is the connection address and port of the remote's m=audio line.
+	// RTP is sent there until packets arrive; from then on it is sent to where
+	// they come from (symmetric RTP, RFC 4961). An unspecified address (the
+	// c=0.0.0.0 of RFC 2543 hold) or port 0 (a rejected stream) sends nothing.
+	Addr netip.AddrPort
+	// Codec is the audio codec to send: PCMU or PCMA (the zero Codec is PCMU).
+	// Both are always decoded on receipt, whatever was negotiated.
+	Codec Codec
+	// EventPT is the payload type of telephone-event/8000 (RFC 4733 §7.1.1),
+	// taken from the offer; 0 means not negotiated: SendDTMF then sends
+	// in-band tones and received events are ignored.
+	EventPT uint8
+	// Direction is the negotiated direction from switchboard's side.
+	Direction Direction
+}
+
+// Sizes: RTP datagrams are read into an Ethernet MTU (a longer one is truncated
+// and its padding check fails); RTCP is only counted, so its buffer is small.
+// Received audio is decoded in chunks of decodeChunk samples.
+const (
+	maxDatagram     = 1500
+	maxRTCPDatagram = 512
+	headerSize      = 12
+	dtmfQueue       = 32
+	decodeChunk     = 2 * FrameSamples
+)
+
+// A Session is one RTP media stream (RFC 3550) of one call leg: a UDP port pair,
+// an RTP sender paced by the engine, a receiver with a jitter buffer, RFC 4733
+// events both ways. Its audio consumer and producer (Sink, Source) can change
+// over the call without touching the socket.
+type Session struct {
+	e        *Engine
+	port     int
+	conn     *net.UDPConn
+	rtcpConn *net.UDPConn
+	local    netip.AddrPort
+	idx      int // position in e.sessions, guarded by e.mu
+	readers  sync.WaitGroup
+	done     chan struct{}
+	endOnce  sync.Once
+	dtmfCh   chan DTMF
+	dtmfSem  chan struct{} // one SendDTMF at a time
+	emit     func(DTMF)
+
+	sentPackets, sentBytes atomic.Uint64
+	sendErrors             atomic.Uint64
+	ignored                atomic.Uint64
+	rtcpIn                 atomic.Uint64
+	dtmfDropped            atomic.Uint64
+
+	// mu guards the fields below: signalling state and the receive side, shared
+	// by the socket reader, the pacer and API calls.
+	mu           sync.Mutex
+	err          error // why the session ended; nil while live
+	remote       Remote
+	hasRemote    bool
+	latched      netip.AddrPort // where RTP comes from; invalid until the first packet
+	lastActivity uint64         // pacer tick of the last RTP received, or of SetRemote
+	rxPackets    uint64
+	rxBytes      uint64
+	late         uint64
+	duplicates   uint64
+	ssrcChanges  uint64
+	haveAudio    bool
+	audioSSRC    uint32
+	prevSSRC     uint32 // the audio SSRC before the last change
+	eventSSRC    uint32
+	seq          seqStats
+	lostBefore   int64 // packets lost by earlier SSRCs
+	jb           JitterBuffer
+	dtmfRx       dtmfReceiver
+	dtmfJob      *dtmfJob
+	pkt          rtp.Packet // parse target, reused
+	events       []TelephoneEvent
+	pcm          [decodeChunk]int16
+
+	// playMu guards play; the pacer holds it while reading the source, so that
+	// once Play returns the source is not touched again.
+	playMu sync.Mutex
+	play   *playback
+
+	// sinkMu guards sink; the pacer holds it while writing a frame, so that
+	// once SetSink returns the old sink receives nothing more.
+	sinkMu sync.Mutex
+	sink   Sink
+
+	// Pacer-only state.
+	tx      txState
+	rxFrame [FrameSamples]int16
+
+	rtpBuf  [maxDatagram]byte
+	rtcpBuf [maxRTCPDatagram]byte
+}
+
+// txState is the sender, touched only by the pacer goroutine.
+type txState struct {
+	ssrc    uint32
+	seq     uint16
+	ts      uint32 // RTP timestamp of the next frame
+	marker  bool   // the next audio packet starts a talkspurt
+	sending bool   // the previous tick sent a packet
+
+	// Snapshot of the signalling state taken at the start of each tick.
+	send    bool
+	dst     netip.AddrPort
+	codec   Codec
+	eventPT uint8
+	job     *dtmfJob
+
+	rxSeen uint64 // rxPackets at the last tick
+
+	hdr   rtp.Header
+	frame [FrameSamples]int16
+	buf   [headerSize + FrameSamples]byte
+}
+
+type playback struct {
+	src   Source
+	fresh bool // no frame read yet: the first packet gets the marker bit
+	done  chan struct{}
+	once  sync.Once
+	err   error
+}
+
+func (p *playback) finish(err error) {
+	p.once.Do(func() {
+		p.err = err
+		close(p.done)
+	})
+}
+
+func newSession(e *Engine, port int, rtpConn, rtcpConn *net.UDPConn) *Session {
+	s := &Session{
+		e:            e,
+		port:         port,
+		conn:         rtpConn,
+		rtcpConn:     rtcpConn,
+		local:        netip.AddrPortFrom(e.cfg.IP, uint16(port)),
+		done:         make(chan struct{}),
+		dtmfCh:       make(chan DTMF, dtmfQueue),
+		dtmfSem:      make(chan struct{}, 1),
+		lastActivity: e.tickNow.Load(),
+		jb:           JitterBuffer{Target: e.cfg.JitterTarget, Max: e.cfg.JitterMax},
+	}
+	s.emit = s.emitDTMF
+	// RFC 3550 §5.1: the initial sequence number and timestamp are random, as
+	// is the SSRC (§8.1).
+	s.tx.ssrc = rand.Uint32()
+	s.tx.seq = uint16(rand.Uint32())
+	s.tx.ts = rand.Uint32()
+	s.tx.marker = true
+	s.tx.hdr = rtp.Header{Version: 2, SSRC: s.tx.ssrc}
+	return s
+}
+
+// LocalAddr returns the address and RTP port to advertise in SDP. RTCP is on the
+// next port up (RFC 3550 §11), where it is accepted and ignored.
+func (s *Session) LocalAddr() netip.AddrPort { return s.local }
+
+// SetRemote sets (at the answer) or changes (on a re-INVITE: hold, unhold, a new
+// address or codec) what the remote negotiated. A new address drops the latch of
+// symmetric RTP, so that RTP latches again on the next packet. Every call
+// restarts the inactivity timer.
+func (s *Session) SetRemote(r Remote) {
+	r.Addr = netip.AddrPortFrom(r.Addr.Addr().Unmap(), r.Addr.Port())
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.hasRemote || r.Addr != s.remote.Addr {
+		s.latched = netip.AddrPort{}
+	}
+	s.remote = r
+	s.hasRemote = true
+	s.lastActivity = s.e.tickNow.Load()
+}
+
+// RemoteAddr returns where RTP is sent now: the latched source of the remote's
+// RTP, or the signalled address before any arrived. It is invalid before
+// SetRemote.
+func (s *Session) RemoteAddr() netip.AddrPort {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.destination()
+}
+
+// destination is RemoteAddr with s.mu held.
+func (s *Session) destination() netip.AddrPort {
+	if !s.hasRemote {
+		return netip.AddrPort{}
+	}
+	if a := s.remote.Addr; !a.IsValid() || a.Addr().IsUnspecified() || a.Port() == 0 {
+		return netip.AddrPort{}
+	}
+	if s.latched.IsValid() {
+		return s.latched
+	}
+	return s.remote.Addr
+}
+
+// Play sends src to the remote in paced 20 ms frames until src returns io.EOF
+// (Play returns nil), ctx ends (ctx.Err()), src fails (its error, wrapped) or the
+// session ends (an error wrapping ErrClosed, and ErrInactive if that is why).
+//
+// One Play runs at a time: a second Play replaces the first, which returns
+// ErrReplaced; the new source starts at the next tick. Play with a nil src just
+// stops the current playback and returns nil. While nothing plays, silence is
+// sent. Frames are consumed in real time whether or not they can be sent (before
+// SetRemote, on hold), and the source is never used again once Play has returned.
+//
+// The source is read on the engine's pacer goroutine: ReadFrame must return
+// promptly (from memory or a buffer), and must not call Play or SetSink of this
+// session.
+func (s *Session) Play(ctx context.Context, src Source) error {
+	var pb *playback
+	if src != nil {
+		pb = &playback{src: src, fresh: true, done: make(chan struct{})}
+	}
+	s.playMu.Lock()
+	select {
+	case <-s.done:
+		s.playMu.Unlock()
+		return s.closedErr()
+	default:
+	}
+	old := s.play
+	s.play = pb
+	s.playMu.Unlock()
+	if old != nil {
+		old.finish(ErrReplaced)
+	}
+	if pb == nil {
+		return nil
+	}
+	select {
+	case <-pb.done:
+	case <-ctx.Done():
+		s.detach(pb)
+		pb.finish(ctx.Err())
+	case <-s.done:
+		s.detach(pb)
+		pb.finish(s.closedErr())
+	}
+	return pb.err
+}
+
+func (s *Session) detach(pb *playback) {
+	s.playMu.Lock()
+	if s.play == pb {
+		s.play = nil
+	}
+	s.playMu.Unlock()
+}
+
+// SetSink attaches the consumer of received audio: from the next tick on it gets
+// exactly one decoded frame per 20 ms, silence where nothing (or nothing in time)
+// arrived. nil detaches. Once SetSink returns, the previous sink is not called
+// again. A WriteFrame error detaches the sink.
+//
+// The sink is called on the engine's pacer goroutine: WriteFrame must return
+// promptly and must not call Play or SetSink of this session.
+func (s *Session) SetSink(sink Sink) {
+	s.sinkMu.Lock()
+	s.sink = sink
+	s.sinkMu.Unlock()
+}
+
+// DTMF returns the digits received as RFC 4733 telephone-events, one per key
+// press (the redundant end packets of an event are counted once; events may come
+// from another SSRC than the audio). The channel holds up to 32 digits; when it is
+// full further digits are dropped. It is closed when the session ends.
+func (s *Session) DTMF() <-chan DTMF { return s.dtmfCh }
+
+func (s *Session) emitDTMF(d DTMF) {
+	select {
+	case s.dtmfCh <- d:
+	default:
+		s.dtmfDropped.Add(1)
+		s.e.log.Warn("dtmf queue full; digit dropped", "port", s.port, "digit", string(d.Digit))
+	}
+}
+
+// SendDTMF sends digits ('0'-'9', '*', '#', 'A'-'D'; 'w' pauses 0.5 s, 'W' 1 s)
+// and returns when the last has been sent. With a telephone-event payload type
+// negotiated they go as RFC 4733 events, replacing the audio while they last;
+// otherwise as in-band DTMF tones. A second SendDTMF waits for the first. If ctx
+// ends first, the digit being sent is ended properly (its end packets still go)
+// and ctx.Err() is returned.
+func (s *Session) SendDTMF(ctx context.Context, digits string) error {
+	if c, ok := validDigits(digits); !ok {
+		return fmt.Errorf("send dtmf %q: %q: %w", digits, c, ErrInvalidDigit)
+	}
+	if digits == "" {
+		return nil
+	}
+	select {
+	case s.dtmfSem <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.done:
+		return s.closedErr()
+	}
+	s.mu.Lock()
+	if s.err != nil {
+		s.mu.Unlock()
+		<-s.dtmfSem
+		return s.closedErr()
+	}
+	job := newDTMFJob(digits, s.remote.EventPT == 0)
+	s.dtmfJob = job
+	s.mu.Unlock()
+	select {
+	case <-job.done:
+		return nil
+	case <-ctx.Done():
+		job.cancel.Store(true)
+		return ctx.Err()
+	case <-s.done:
+		return s.closedErr()
+	}
+}
+
+// finishJob is called by the pacer when job is done.
+func (s *Session) finishJob(job *dtmfJob) {
+	s.mu.Lock()
+	if s.dtmfJob == job {
+		s.dtmfJob = nil
+	}
+	s.mu.Unlock()
+	close(job.done)
+	<-s.dtmfSem
+}
+
+// Done is closed when the session has ended.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Err returns nil while the session is live, then why it ended: ErrInactive when
+// no RTP came for the inactivity timeout, ErrClosed after Close.
+func (s *Session) Err() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *Session) closedErr() error {
+	if err := s.Err(); err != nil && !errors.Is(err, ErrClosed) {
+		return fmt.Errorf("%w: %w", ErrClosed, err)
+	}
+	return ErrClosed
+}
+
+// Close ends the session: it stops sending, closes the sockets, returns the ports
+// to the engine, ends a running Play and SendDTMF and closes the DTMF channel. It
+// waits for the session's reader goroutines. Closing twice is harmless.
+func (s *Session) Close() error {
+	s.end(ErrClosed)
+	return nil
+}
+
+func (s *Session) end(reason error) {
+	s.endOnce.Do(func() {
+		s.mu.Lock()
+		s.err = reason
+		close(s.dtmfCh)
+		s.mu.Unlock()
+		s.e.remove(s)
+		s.conn.Close()
+		s.rtcpConn.Close()
+		s.readers.Wait()
+		s.e.ports.release(s.port)
+		close(s.done)
+		s.e.log.Debug("media session ended", "port", s.port, "reason", reason)
+	})
+}
+
+// Stats returns the session's counters.
+func (s *Session) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := Stats{
+		PacketsSent:      s.sentPackets.Load(),
+		BytesSent:        s.sentBytes.Load(),
+		PacketsReceived:  s.rxPackets,
+		BytesReceived:    s.rxBytes,
+		PacketsLost:      s.lostBefore,
+		PacketsLate:      s.late,
+		PacketsDuplicate: s.duplicates,
+		PacketsIgnored:   s.ignored.Load(),
+		RTCPReceived:     s.rtcpIn.Load(),
+		SSRCChanges:      s.ssrcChanges,
+		PlayoutDelay:     s.jb.Delay(),
+		SendErrors:       s.sendErrors.Load(),
+		DTMFDropped:      s.dtmfDropped.Load(),
+	}
+	if s.haveAudio {
+		st.PacketsLost += s.seq.lost()
+		st.Jitter = s.seq.jitterDuration()
+	}
+	return st
+}
+
+// receiveTick is the first half of tick k: playout of one frame from the jitter
+// buffer to the sink, the inactivity timer, the DTMF end timeout and a snapshot
+// of what the send half needs. It reports whether the session has timed out.
+func (s *Session) receiveTick(k uint64) (expired bool) {
+	s.mu.Lock()
+	if s.err != nil {
+		s.tx.send, s.tx.job = false, nil
+		s.mu.Unlock()
+		return false
+	}
+	s.jb.Pop(s.rxFrame[:])
+	if s.rxPackets != s.tx.rxSeen {
+		s.tx.rxSeen = s.rxPackets
+		s.lastActivity = k
+	}
+	// The timer only runs while both sides send (SendRecv): on hold, in either
+	// direction, the remote may legitimately send nothing. SetRemote restarts
+	// it, so it runs from the moment a call comes off hold.
+	expired = s.e.timeoutTicks > 0 && s.hasRemote && s.remote.Direction == SendRecv &&
+		k > s.lastActivity && k-s.lastActivity >= s.e.timeoutTicks
+	s.dtmfRx.tick(k, s.emit)
+	s.tx.dst = s.destination()
+	s.tx.send = s.tx.dst.IsValid() && s.remote.Direction.sends()
+	s.tx.codec = s.remote.Codec
+	s.tx.eventPT = s.remote.EventPT
+	s.tx.job = s.dtmfJob
+	s.mu.Unlock()
+	if expired {
+		s.tx.send, s.tx.job = false, nil
+		return true
+	}
+	s.sinkMu.Lock()
+	if s.sink != nil {
+		if err := s.sink.WriteFrame(s.rxFrame[:]); err != nil {
+			s.e.log.Warn("media sink failed; detached", "port", s.port, "err", err)
+			s.sink = nil
+		}
+	}
+	s.sinkMu.Unlock()
+	return false
+}
+
+// sendTick is the second half of a tick: one frame from the source (or silence,
+// or a DTMF tone), one RTP packet if the direction and the remote allow it. The
+// RTP timestamp advances by one frame every tick, sent or not (RFC 3550 §5.1).
+func (s *Session) sendTick() {
+	tx := &s.tx
+	ts := tx.ts
+	tx.ts += frameTS
+
+	s.playMu.Lock()
+	if pb := s.play; pb != nil {
+		if pb.fresh {
+			pb.fresh = false
+			tx.marker = true
+		}
+		if err := pb.src.ReadFrame(tx.frame[:]); err != nil {
+			clear(tx.frame[:])
+			s.play = nil
+			if errors.Is(err, io.EOF) {
+				err = nil
+			} else {
+				err = fmt.Errorf("play: %w", err)
+			}
+			pb.finish(err)
+		}
+	} else {
+		clear(tx.frame[:])
+	}
+	s.playMu.Unlock()
+
+	step := stepAudio
+	job := tx.job
+	if job != nil {
+		step = job.step(ts, tx.frame[:])
+		if job.finished {
+			tx.job = nil
+			s.finishJob(job)
+		}
+		if step == stepEvent && tx.eventPT == 0 {
+			step = stepAudio // telephone-event was renegotiated away mid-digit
+			clear(tx.frame[:])
+		}
+	}
+
+	if !tx.send {
+		tx.sending = false
+		return
+	}
+	if !tx.sending {
+		tx.marker = true // sending resumes: a new talkspurt (RFC 3551 §4.1)
+	}
+	h := &tx.hdr
+	h.SequenceNumber = tx.seq
+	var payload int
+	if step == stepEvent {
+		// RFC 4733 §2.5.1: every packet of an event carries the timestamp of
+		// its start; the first has the marker bit.
+		h.PayloadType = tx.eventPT
+		h.Timestamp = job.startTS
+		h.Marker = job.marker
+		payload, _ = job.out.MarshalTo(tx.buf[headerSize:])
+	} else {
+		h.PayloadType = tx.codec.PayloadType
+		h.Timestamp = ts
+		h.Marker = tx.marker
+		tx.marker = false
+		tx.codec.encode(tx.buf[headerSize:headerSize+FrameSamples], tx.frame[:])
+		payload = FrameSamples
+	}
+	n, err := h.MarshalTo(tx.buf[:headerSize])
+	if err != nil || n != headerSize {
+		return // cannot happen: a 12-byte header without CSRCs or extensions
+	}
+	if _, err := s.conn.WriteToUDPAddrPort(tx.buf[:headerSize+payload], tx.dst); err != nil {
+		s.sendErrors.Add(1)
+	}
+	tx.seq++
+	tx.sending = true
+	s.sentPackets.Add(1)
+	s.sentBytes.Add(uint64(payload))
+}
