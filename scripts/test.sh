@@ -25,4 +25,5 @@ if [ -z "${SWITCHBOARD_TEST_POSTGRES:-}" ] && [ -z "${SWITCHBOARD_TEST_NO_POSTGR
 fi
 trap pg_cleanup EXIT
 
-go test -count=1 -timeout 20m ./... "$@"
+[ $# -gt 0 ] || set -- ./...
+go test -count=1 -timeout 20m "$@"

@@ -1,0 +1,338 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/sid"
+	"github.com/switchboard-voice/switchboard/internal/store"
+)
+
+// APIVersion is the version segment of every path this package serves.
+const APIVersion = "2010-04-01"
+
+// prefix is the path prefix of every resource.
+const prefix = "/" + APIVersion
+
+// maxBodyBytes bounds a request body; Twilio's parameters are small.
+const maxBodyBytes = 1 << 20
+
+// Config configures the REST API handler.
+type Config struct {
+	// Store holds accounts and resources. Required.
+	Store store.Store
+	// PublicURL is the base of absolute URLs handed out (recording URLs,
+	// later); resource "uri" fields are relative, as Twilio's are.
+	PublicURL string
+	// Logger receives request failures; nil discards.
+	Logger *slog.Logger
+	// Now is the clock for date_created/date_updated; nil means time.Now.
+	Now func() time.Time
+}
+
+// server is the handler New returns.
+type server struct {
+	st        store.Store
+	publicURL string
+	log       *slog.Logger
+	now       func() time.Time
+	newSID    func(prefix string) string
+	newToken  func() string
+	mux       *http.ServeMux
+}
+
+// New returns the handler of the Twilio-compatible REST API: every path under
+// /2010-04-01/. Mount it on the main mux at "/2010-04-01/" without
+// http.StripPrefix: it matches, and writes into "uri" fields, full paths.
+// Any other path it receives gets a JSON 404 (after authentication).
+func New(cfg Config) http.Handler {
+	return newServer(cfg, sid.New, sid.NewToken)
+}
+
+func newServer(cfg Config, newSID func(string) string, newToken func() string) *server {
+	s := &server{
+		st:        cfg.Store,
+		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		newSID:    newSID,
+		newToken:  newToken,
+		mux:       http.NewServeMux(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.routes()
+	return s
+}
+
+func (s *server) routes() {
+	// Go 1.22 patterns: a wildcard must be a whole segment ("{sid}.json"
+	// panics), so instance routes take {file} and trim ".json".
+	s.mux.Handle(prefix+"/Accounts.json", s.endpoint(false, methods{
+		http.MethodGet:  s.listAccounts,
+		http.MethodPost: s.createAccount,
+	}))
+	s.mux.Handle(prefix+"/Accounts/{file}", s.endpoint(false, methods{
+		http.MethodGet:  s.fetchAccount,
+		http.MethodPost: s.updateAccount,
+	}))
+	numbers := methods{
+		http.MethodGet:  s.listNumbers,
+		http.MethodPost: s.createNumber,
+	}
+	s.mux.Handle(prefix+"/Accounts/{AccountSid}/IncomingPhoneNumbers.json", s.endpoint(true, numbers))
+	s.mux.Handle(prefix+"/Accounts/{AccountSid}/IncomingPhoneNumbers/{file}", s.endpoint(true, methods{
+		http.MethodGet:    s.fetchNumber,
+		http.MethodPost:   s.updateNumber,
+		http.MethodDelete: s.deleteNumber,
+	}))
+	s.mux.Handle("/", s.endpoint(false, nil))
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mux.ServeHTTP(w, r)
+}
+
+// methods maps an HTTP method to the function serving it.
+type methods map[string]func(*request) error
+
+// request is one API call on its way through: the authenticated account and,
+// for account-scoped routes, the account named in the path.
+type request struct {
+	*http.Request
+	w    http.ResponseWriter
+	auth store.Account // whose credentials were given
+	acct store.Account // the {AccountSid} of the path (scoped routes)
+}
+
+func (r *request) ctx() context.Context { return r.Context() }
+
+// endpoint wraps a route: authentication, the path account check for
+// account-scoped routes, method dispatch, and errors, in one place. A nil ms
+// answers 404 to every authenticated request.
+func (s *server) endpoint(scoped bool, ms methods) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
+		r := &request{Request: hr, w: w}
+		defer func() {
+			if v := recover(); v != nil {
+				s.log.Error("api: panic", "method", hr.Method, "path", hr.URL.Path, "panic", v)
+				s.writeError(r, errInternal())
+			}
+		}()
+		if err := s.serve(r, scoped, ms); err != nil {
+			s.writeError(r, err)
+		}
+	})
+}
+
+func (s *server) serve(r *request, scoped bool, ms methods) error {
+	auth, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	r.auth = auth
+	if ms == nil {
+		return errNotFound(r.URL.Path)
+	}
+	if scoped {
+		acct, err := s.reach(r, r.PathValue("AccountSid"))
+		if err != nil {
+			return err
+		}
+		// The parent may still read a suspended or closed subaccount's
+		// history, but nothing may change in it.
+		if acct.Status != store.StatusActive && r.Method != http.MethodGet {
+			return errAccountNotActive(acct.SID)
+		}
+		r.acct = acct
+	}
+	fn, ok := ms[r.Method]
+	if !ok {
+		allow := make([]string, 0, len(ms))
+		for m := range ms {
+			allow = append(allow, m)
+		}
+		r.w.Header().Set("Allow", strings.Join(sortedMethods(allow), ", "))
+		return errMethodNotAllowed(r.Method)
+	}
+	if r.Method == http.MethodPost {
+		if err := parseForm(r); err != nil {
+			return err
+		}
+	}
+	return fn(r)
+}
+
+// dummyToken is compared against when the account does not exist, so that an
+// unknown SID costs as much time as a wrong token.
+const dummyToken = "00000000000000000000000000000000"
+
+// authenticate checks HTTP basic authentication: the username is an account
+// SID, the password its auth token. An account that is not active cannot
+// authenticate (Twilio: "Account is suspended or closed").
+func (s *server) authenticate(r *request) (store.Account, error) {
+	user, pass, ok := r.BasicAuth()
+	if !ok || user == "" {
+		return store.Account{}, errAuthenticate()
+	}
+	var acct store.Account
+	want := dummyToken
+	if sid.Valid(sid.Account, user) {
+		a, err := s.st.Account(r.ctx(), user)
+		switch {
+		case err == nil:
+			acct, want = a, a.AuthToken
+		case !errors.Is(err, store.ErrNotFound):
+			return store.Account{}, s.internal(r, err)
+		}
+	}
+	if subtle.ConstantTimeCompare([]byte(pass), []byte(want)) != 1 || acct.SID == "" {
+		return store.Account{}, errAuthenticate()
+	}
+	if acct.Status != store.StatusActive {
+		return store.Account{}, errAccountNotActive(acct.SID)
+	}
+	return acct, nil
+}
+
+// reach returns the account sid names if the authenticated account may act on
+// it: itself, or a subaccount it owns. Any other SID, existing or not, is
+// refused as Twilio refuses a subaccount's credentials on its parent: 401
+// with 20003.
+func (s *server) reach(r *request, target string) (store.Account, error) {
+	if target == r.auth.SID {
+		return r.auth, nil
+	}
+	if !sid.Valid(sid.Account, target) {
+		return store.Account{}, errAuthenticate()
+	}
+	a, err := s.st.Account(r.ctx(), target)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Account{}, errAuthenticate()
+	}
+	if err != nil {
+		return store.Account{}, s.internal(r, err)
+	}
+	if a.OwnerAccountSID != r.auth.SID {
+		return store.Account{}, errAuthenticate()
+	}
+	return a, nil
+}
+
+// parseForm reads a form-encoded POST body into r.PostForm.
+func parseForm(r *request) error {
+	const form = "application/x-www-form-urlencoded"
+	switch ct := r.Header.Get("Content-Type"); {
+	case ct == "":
+		// A body without a Content-Type is read as a form, as clients
+		// that build requests by hand expect.
+		r.Header.Set("Content-Type", form)
+	case r.ContentLength != 0:
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != form {
+			return badRequest(CodeBadRequest, "Content-Type must be %s", form)
+		}
+	}
+	r.Body = http.MaxBytesReader(r.w, r.Body, maxBodyBytes)
+	if err := r.ParseForm(); err != nil {
+		return badRequest(CodeBadRequest, "The request body is not a valid form: %v", err)
+	}
+	return nil
+}
+
+// instanceSID returns the SID of an instance path's {file} segment
+// ("PN...json" gives "PN..."), or "" when the segment does not end in .json.
+func instanceSID(r *request) string {
+	f := r.PathValue("file")
+	s, ok := strings.CutSuffix(f, ".json")
+	if !ok {
+		return ""
+	}
+	return s
+}
+
+// internal logs err and returns the 500 error to send.
+func (s *server) internal(r *request, err error) *Error {
+	s.log.Error("api: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	return errInternal()
+}
+
+// writeJSON writes v as the JSON response body with the given status.
+func (s *server) writeJSON(r *request, status int, v any) {
+	b, err := marshal(v)
+	if err != nil {
+		s.writeError(r, s.internal(r, err))
+		return
+	}
+	r.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	r.w.WriteHeader(status)
+	_, _ = r.w.Write(b)
+}
+
+// marshal encodes v as compact JSON without escaping '&', '<' and '>' (URIs
+// keep their '&', as in Twilio's bodies).
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// writeError writes err as Twilio's error body. Errors other than *Error are
+// internal failures.
+func (s *server) writeError(r *request, err error) {
+	var e *Error
+	if !errors.As(err, &e) {
+		e = s.internal(r, err)
+	}
+	if e.Status >= 500 {
+		s.log.Error("api: error response", "method", r.Method, "path", r.URL.Path, "code", e.Code)
+	} else {
+		s.log.Debug("api: error response", "method", r.Method, "path", r.URL.Path, "status", e.Status, "code", e.Code, "message", e.Message)
+	}
+	if e.Status == http.StatusUnauthorized {
+		r.w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
+	}
+	b, _ := marshal(e.body())
+	r.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	r.w.WriteHeader(e.Status)
+	_, _ = r.w.Write(b)
+}
+
+// sortedMethods orders an Allow header: GET, POST, DELETE, then the rest.
+func sortedMethods(ms []string) []string {
+	rank := map[string]int{http.MethodGet: 0, http.MethodPost: 1, http.MethodDelete: 2}
+	out := make([]string, 0, len(ms))
+	for _, want := range []string{http.MethodGet, http.MethodPost, http.MethodDelete} {
+		for _, m := range ms {
+			if m == want {
+				out = append(out, m)
+			}
+		}
+	}
+	for _, m := range ms {
+		if _, ok := rank[m]; !ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// formatTime formats t as Twilio's dates: RFC 2822 in UTC,
+// "Mon, 02 Jan 2006 15:04:05 +0000".
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC1123Z) }

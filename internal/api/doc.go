@@ -1,0 +1,52 @@
+// Package api serves switchboard's Twilio-compatible REST API, version
+// 2010-04-01: an application written against Twilio's API, or one of Twilio's
+// helper libraries pointed at switchboard, works unchanged.
+//
+// New returns the http.Handler for every path under /2010-04-01/. The
+// conventions are implemented once, in api.go and paging.go, for every
+// resource:
+//
+//   - Paths are /2010-04-01/Accounts/{AccountSid}/{Resource}.json and
+//     .../{Resource}/{Sid}.json. Go's ServeMux cannot match "{sid}.json", so
+//     instance routes match {file} and trim ".json".
+//   - Authentication is HTTP basic: the username is an account SID, the
+//     password its auth token. Missing or wrong credentials get 401 with code
+//     20003 ("Authenticate"). A main account's credentials reach its own
+//     resources and those of every subaccount it owns; a subaccount's reach
+//     only its own. A path naming any other account, whether it exists or not,
+//     gets 401/20003, as Twilio answers a subaccount's credentials on its
+//     parent.
+//   - A suspended or closed account's own credentials are refused with 403
+//     and 20005 ("Account not active"). Its parent may still read it and its
+//     resources (Twilio keeps a closed subaccount's history readable) and may
+//     reactivate a suspended one; writes into it are refused with 20005.
+//   - Request bodies are application/x-www-form-urlencoded, parameters named
+//     as Twilio names them (VoiceUrl, FriendlyName ...).
+//   - Responses are Twilio's JSON shapes with every field of the OpenAPI spec
+//     (null where a field does not apply); dates are RFC 2822 in UTC
+//     ("Wed, 01 May 2024 12:00:00 +0000"); SIDs are a two-letter prefix and 32
+//     hex digits (package sid).
+//   - Lists take Page, PageSize (default 50, at most 1000, else 20007) and
+//     PageToken, and answer with Twilio's envelope: the items under the
+//     resource's key, page, page_size, start, end, uri, first_page_uri,
+//     next_page_uri (null on the last page) and previous_page_uri (null on
+//     the first). Page tokens ("PA..." forwards, "PB..." backwards) carry the
+//     (date_created, sid) key of the row they continue from, so paging is
+//     stable while rows are added or deleted; a token the server did not make
+//     gets 21481.
+//   - Errors are Twilio's body {"code","message","more_info","status"}: 20404
+//     for an unknown resource or a SID of another account, 20004 with HTTP 405
+//     for a method the resource does not have, 21xxx for bad parameters, 20500
+//     for failures of switchboard itself (logged, never detailed to the
+//     client). A handler returns an *Error; nothing else reaches the client.
+//
+// Resources served so far: Accounts (the main account and its subaccounts:
+// create, list, fetch, update FriendlyName and Status) and
+// IncomingPhoneNumbers (create, list with PhoneNumber and FriendlyName
+// filters, fetch, update, delete). A phone number is an E.164 number or a
+// plain SIP user name such as "support"; it is unique across the server
+// because an incoming INVITE is routed by it.
+//
+// EnsureMainAccount creates the main account on first start from
+// SWITCHBOARD_ACCOUNT_SID and SWITCHBOARD_AUTH_TOKEN, or generates them.
+package api

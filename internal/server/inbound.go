@@ -1,0 +1,79 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+
+	"github.com/switchboard-voice/switchboard/internal/sip"
+	"github.com/switchboard-voice/switchboard/internal/store"
+	"github.com/switchboard-voice/switchboard/internal/voice"
+)
+
+// router routes incoming INVITEs to phone numbers and hands them to the
+// interpreter: the Request-URI's user part is looked up as an
+// IncomingPhoneNumber (E.164 or a plain SIP user name); no match is 404.
+type router struct {
+	store  store.Store
+	interp *voice.Interpreter
+	log    *slog.Logger
+}
+
+var _ sip.Handler = (*router)(nil)
+
+func (rt *router) HandleInbound(ctx context.Context, call *sip.InboundCall) {
+	num, err := rt.findNumber(ctx, call.RequestUser)
+	if errors.Is(err, store.ErrNotFound) {
+		call.Reject(404, "Not Found")
+		return
+	}
+	if err != nil {
+		rt.log.Error("routing an INVITE", "user", call.RequestUser, "err", err)
+		call.Reject(500, "Server Internal Error")
+		return
+	}
+	acct, err := rt.store.Account(ctx, num.AccountSID)
+	if err != nil {
+		rt.log.Error("the number's account", "number", num.SID, "err", err)
+		call.Reject(500, "Server Internal Error")
+		return
+	}
+	if acct.Status != store.StatusActive {
+		// A suspended or closed account takes no calls.
+		call.Reject(403, "Forbidden")
+		return
+	}
+	rt.interp.HandleInbound(ctx, voice.Call{
+		Account: acct,
+		Number:  num,
+		From:    call.From.ID(),
+		To:      call.To.ID(),
+		Params:  call.WebhookParams(),
+	}, inboundCall{call})
+}
+
+// findNumber looks the user part up as written, then in E.164 form.
+func (rt *router) findNumber(ctx context.Context, user string) (store.IncomingPhoneNumber, error) {
+	num, err := rt.store.FindNumber(ctx, user)
+	if errors.Is(err, store.ErrNotFound) {
+		if e164, ok := sip.E164(user); ok && e164 != user {
+			return rt.store.FindNumber(ctx, e164)
+		}
+	}
+	return num, err
+}
+
+// inboundCall adapts a SIP call to the interpreter's transport-neutral view.
+type inboundCall struct{ c *sip.InboundCall }
+
+func (i inboundCall) Ringing() error                       { return i.c.Ringing() }
+func (i inboundCall) Reject(code int, reason string) error { return i.c.Reject(code, reason) }
+func (i inboundCall) Canceled() <-chan struct{}            { return i.c.Canceled() }
+
+func (i inboundCall) Answer(ctx context.Context) (voice.Leg, error) {
+	leg, err := i.c.Answer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return leg, nil
+}

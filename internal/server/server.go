@@ -1,0 +1,241 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/api"
+	"github.com/switchboard-voice/switchboard/internal/audiocache"
+	"github.com/switchboard-voice/switchboard/internal/config"
+	"github.com/switchboard-voice/switchboard/internal/media"
+	"github.com/switchboard-voice/switchboard/internal/sip"
+	"github.com/switchboard-voice/switchboard/internal/store"
+	"github.com/switchboard-voice/switchboard/internal/tts"
+	"github.com/switchboard-voice/switchboard/internal/voice"
+	"github.com/switchboard-voice/switchboard/internal/webhook"
+)
+
+// shutdownGrace bounds how long in-flight HTTP requests and queued callbacks
+// may take once the server has been asked to stop.
+const shutdownGrace = 10 * time.Second
+
+// Options are the parts of a Server tests may replace; the zero value is
+// production.
+type Options struct {
+	// Webhook configures the client that calls the user's app.
+	Webhook webhook.Config
+	// InactivityTimeout ends a call whose media stops (default 60 s).
+	InactivityTimeout time.Duration
+}
+
+// Server is a running switchboard.
+type Server struct {
+	cfg    config.Serve
+	log    *slog.Logger
+	store  store.Store
+	httpLn net.Listener
+	http   *http.Server
+
+	media     *media.Engine
+	sip       *sip.Server
+	webhooks  *webhook.Client
+	callbacks *webhook.Dispatcher
+	speech    *tts.Cache
+	audio     *audiocache.Cache
+	interp    *voice.Interpreter
+
+	ready atomic.Bool
+}
+
+// New opens the store, closes call records a previous process left open,
+// ensures the main account exists (writing its credentials to announce when
+// it is created, the one time they are shown) and builds every part. The HTTP
+// listener is bound here; SIP listens when Run starts.
+func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Writer, opts Options) (_ *Server, err error) {
+	s := &Server{cfg: cfg, log: log}
+	defer func() {
+		if err != nil {
+			s.close()
+		}
+	}()
+	if s.store, err = store.Open(ctx, cfg.DB, cfg.Data); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if n, err := s.store.FinalizeOpenCalls(ctx); err != nil {
+		return nil, fmt.Errorf("finalize calls left open: %w", err)
+	} else if n > 0 {
+		log.Warn("closed call records left open by the previous run", "calls", n)
+	}
+	acct, created, err := api.EnsureMainAccount(ctx, s.store, cfg.AccountSID, cfg.AuthToken)
+	if err != nil {
+		return nil, fmt.Errorf("main account: %w", err)
+	}
+	if created {
+		fmt.Fprintf(announce, "switchboard: created the main account (shown once, keep it):\n  SWITCHBOARD_ACCOUNT_SID=%s\n  SWITCHBOARD_AUTH_TOKEN=%s\n", acct.SID, acct.AuthToken)
+	}
+
+	mediaIP, err := mediaAddr(cfg.SIP)
+	if err != nil {
+		return nil, err
+	}
+	if s.media, err = media.NewEngine(media.EngineConfig{
+		IP: mediaIP, PortMin: cfg.RTPPorts.Min, PortMax: cfg.RTPPorts.Max,
+		InactivityTimeout: opts.InactivityTimeout, Logger: log.With("part", "media"),
+	}); err != nil {
+		return nil, fmt.Errorf("media: %w", err)
+	}
+	s.webhooks = webhook.New(opts.Webhook)
+	s.callbacks = webhook.NewDispatcher(webhook.DispatcherConfig{
+		Client: s.webhooks,
+		OnError: func(e *webhook.Error) {
+			log.Warn("callback failed", "call", e.CallSID, "url", e.URL, "code", e.Code, "err", e.Err)
+		},
+	})
+	if s.speech, err = tts.NewCache(&tts.Espeak{}, tts.Options{Dir: cfg.Data, MaxBytes: 1 << 30}); err != nil {
+		return nil, fmt.Errorf("speech cache: %w", err)
+	}
+	if s.audio, err = audiocache.New(audiocache.Options{Dir: filepath.Join(cfg.Data, "play")}); err != nil {
+		return nil, fmt.Errorf("play cache: %w", err)
+	}
+	s.interp = voice.New(voice.Config{
+		Store: s.store, Webhooks: s.webhooks, Callbacks: s.callbacks,
+		Speech: s.speech, Audio: s.audio, Logger: log.With("part", "voice"),
+	})
+	if s.sip, err = sip.NewServer(sip.Config{Addr: cfg.SIP, Media: s.media, Logger: log.With("part", "sip")},
+		&router{store: s.store, interp: s.interp, log: log}); err != nil {
+		return nil, fmt.Errorf("sip: %w", err)
+	}
+
+	if s.httpLn, err = net.Listen("tcp", cfg.HTTP); err != nil {
+		return nil, fmt.Errorf("listen http: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("/", api.New(api.Config{Store: s.store, PublicURL: cfg.PublicURL, Logger: log, Now: time.Now}))
+	s.http = &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// mediaAddr is the address RTP binds to and advertises: the SIP address's IP,
+// or loopback when SIP listens on a name or on every address.
+func mediaAddr(sipAddr string) (netip.Addr, error) {
+	host, _, err := net.SplitHostPort(sipAddr)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("--sip %q: %w", sipAddr, err)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil || ip.IsUnspecified() {
+		return netip.MustParseAddr("127.0.0.1"), nil
+	}
+	return ip, nil
+}
+
+// HTTPAddr is the address the HTTP server listens on.
+func (s *Server) HTTPAddr() net.Addr { return s.httpLn.Addr() }
+
+// SIPAddr is the address SIP listens on, once Ready.
+func (s *Server) SIPAddr() netip.AddrPort { return s.sip.Addr() }
+
+// Store is the server's store.
+func (s *Server) Store() store.Store { return s.store }
+
+// Ready reports whether SIP and HTTP are both listening.
+func (s *Server) Ready() bool { return s.ready.Load() }
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if !s.ready.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, `{"status":"starting"}`+"\n")
+		return
+	}
+	io.WriteString(w, `{"status":"ok"}`+"\n")
+}
+
+// Run serves until ctx ends, then shuts down in order: SIP stops taking calls
+// and hangs up the ones in progress (their records are finalised), HTTP
+// requests in flight get shutdownGrace to finish, queued callbacks are
+// delivered within the same grace, and the store is closed last.
+func (s *Server) Run(ctx context.Context) error {
+	sipCtx, stopSIP := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSIP()
+	sipErr := make(chan error, 1)
+	go func() { sipErr <- s.sip.ListenAndServe(sipCtx) }()
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- s.http.Serve(s.httpLn) }()
+
+	var runErr error
+	select {
+	case <-s.sip.Ready():
+		s.ready.Store(true)
+		s.log.Info("switchboard listening", "http", s.httpLn.Addr().String(), "sip", s.sip.Addr().String(), "data", s.cfg.Data)
+		select {
+		case <-ctx.Done():
+		case err := <-sipErr:
+			runErr = fmt.Errorf("sip: %w", err)
+		case err := <-httpErr:
+			runErr = fmt.Errorf("http: %w", err)
+		}
+	case err := <-sipErr:
+		runErr = fmt.Errorf("sip: %w", err)
+	case <-ctx.Done():
+	}
+
+	s.ready.Store(false)
+	s.log.Info("switchboard shutting down")
+	stopSIP()
+	if err := <-sipErr; err != nil && runErr == nil && !errors.Is(err, context.Canceled) {
+		runErr = fmt.Errorf("sip: %w", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := s.http.Shutdown(sctx); err != nil && runErr == nil {
+		runErr = fmt.Errorf("http shutdown: %w", err)
+	}
+	if err := s.callbacks.Close(sctx); err != nil {
+		s.log.Warn("callbacks left undelivered at shutdown", "err", err)
+	}
+	if err := s.close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	return runErr
+}
+
+// close releases what New built, in reverse order.
+func (s *Server) close() error {
+	var errs []error
+	if s.httpLn != nil {
+		s.httpLn.Close()
+	}
+	if s.audio != nil {
+		errs = append(errs, s.audio.Close())
+	}
+	if s.speech != nil {
+		errs = append(errs, s.speech.Close())
+	}
+	if s.webhooks != nil {
+		s.webhooks.Close()
+	}
+	if s.media != nil {
+		errs = append(errs, s.media.Close())
+	}
+	if s.store != nil {
+		if err := s.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,38 @@
+// Package sip is switchboard's SIP signalling: it receives calls (as the UAS),
+// places calls (as the UAC), and turns each established call into a Leg, a
+// transport-neutral handle on the call's RTP session that the interpreter, a
+// bridge or a conference drives without knowing SIP.
+//
+// A Server listens on one address over UDP and TCP. It is built on sipgo
+// (github.com/emiago/sipgo) for the message parser, the transports and the
+// transaction layer (RFC 3261 §17: retransmission of requests and non-2xx
+// responses, absorption of retransmitted requests, matching of CANCEL to its
+// INVITE). Everything above the transactions is this package's: the dialogs
+// (RFC 3261 §12), the call state machine (state.go, a pure function table-tested
+// on its own), SDP offer/answer for G.711 (sdp.go, RFC 3264 on pion/sdp), the
+// 2xx retransmission and ACK wait the transaction layer leaves to the core
+// (RFC 6026), re-INVITEs for hold and unhold, BYE from either side, CANCEL,
+// OPTIONS, INFO digits, and digest authentication when dialing.
+//
+// An inbound call reaches the Handler as an InboundCall, on its own goroutine,
+// after a 100 Trying: the application answers it (Answer: 200 OK with the SDP
+// answer, then the ACK), rejects it (Reject: 404 for an unknown number, 486 or
+// 603 for <Reject>), rings it (Ringing: 180), or sees the caller cancel
+// (Canceled: the 487 is sent for it). InboundCall.WebhookParams gives what
+// Twilio passes the webhook about a SIP call: From and To (E.164 when the user
+// part is a phone number), SipCallId, SipSourceIp, SipDomain and SipHeader_X-...
+// for each X- header. An outbound call is placed with Server.Dial, which
+// returns the Leg once answered or a *DialError with the SIP status.
+//
+// Bad input never stops the server: a request whose Request-URI or core
+// headers do not parse, or whose Content-Length overruns the datagram, is
+// answered 400 (sanitize.go explains how, given that sipgo would otherwise drop
+// it); malformed SDP gets 400, an offer without PCMU or PCMA gets 488 (RFC 3261
+// §21.4.26), an unsupported body type 415, an unknown Require 420, a non-SIP
+// Request-URI 416, requests for unknown dialogs 481, unknown methods 501. A
+// Handler that panics costs its call a 500, not the process.
+//
+// Timers of the call layer (2xx retransmission from T1 to T2, the 64*T1 ACK
+// wait, the ring timeout of Dial) run on the injectable clock of Config, so
+// tests drive them with clock.Fake; sipgo's transaction timers run on real time.
+package sip

@@ -1,0 +1,467 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-voice/switchboard/internal/media"
+)
+
+// An InboundCall is an INVITE waiting for the application's decision. Its
+// exported fields describe the call; its methods send the responses. Exactly
+// one final response goes out: Answer's 200, Reject's error, or the 487 sent
+// for the caller's CANCEL.
+type InboundCall struct {
+	// CallID is the Call-ID header (Twilio's SipCallId).
+	CallID string
+	// From is the caller, To the callee, as their headers name them.
+	From, To Party
+	// RequestURI is the Request-URI of the INVITE; RequestUser its user part,
+	// unescaped, which routes the call to a phone number or SIP user name; and
+	// Domain its host (Twilio's SipDomain).
+	RequestURI  string
+	RequestUser string
+	Domain      string
+	// Source is the address the INVITE came from (Twilio's SipSourceIp).
+	Source netip.AddrPort
+	// Transport is "udp" or "tcp".
+	Transport string
+	// Headers are the INVITE's X- headers and User-to-User, in order.
+	Headers []Header
+
+	s        *Server
+	req      *sip.Request // the INVITE, with switchboard's To tag
+	localTag string
+	tx       sip.ServerTransaction
+	offer    *sessionDesc // nil for an INVITE without SDP (delayed offer)
+	ctx      context.Context
+	cancel   context.CancelFunc
+	final    chan struct{} // closed once a final response went out
+	canceled chan struct{} // closed on the caller's CANCEL
+	once     sync.Once
+
+	// mu guards the fields below.
+	mu        sync.Mutex
+	state     State
+	wasCancel bool
+	leg       *Leg
+}
+
+// WebhookParams are the parameters Twilio sends the application's webhook for
+// a call that arrived over SIP: From and To (with Caller and Called) as
+// Party.ID gives them, SipCallId, SipSourceIp, SipDomain, and SipHeader_<name>
+// for each X- header (and User-to-User) of the INVITE.
+func (c *InboundCall) WebhookParams() url.Values {
+	v := url.Values{}
+	v.Set("From", c.From.ID())
+	v.Set("Caller", c.From.ID())
+	v.Set("To", c.To.ID())
+	v.Set("Called", c.To.ID())
+	v.Set("SipCallId", c.CallID)
+	v.Set("SipSourceIp", c.Source.Addr().String())
+	v.Set("SipDomain", c.Domain)
+	sipHeaderParams(v, c.Headers)
+	return v
+}
+
+// State is where the call stands before it becomes a Leg.
+func (c *InboundCall) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Canceled is closed when the caller sends CANCEL before the call is answered
+// (RFC 3261 §9.2). The 487 Request Terminated has been sent for you.
+func (c *InboundCall) Canceled() <-chan struct{} { return c.canceled }
+
+// Ringing sends 180 Ringing. It may be sent more than once, until the final
+// response.
+func (c *InboundCall) Ringing() error {
+	c.mu.Lock()
+	if err := c.finalErrLocked(); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	c.state, _ = Transition(c.state, EventRing)
+	c.mu.Unlock()
+	res := sip.NewResponseFromRequest(c.req, 180, "Ringing", nil)
+	res.AppendHeader(c.s.contact(c.Transport))
+	c.s.decorate(res)
+	if err := c.tx.Respond(res); err != nil {
+		return fmt.Errorf("sip: ringing: %w", err)
+	}
+	return nil
+}
+
+// Reject ends the call with a final error response (300-699): 486 Busy Here
+// and 603 Decline are what <Reject> sends, 404 Not Found what an unknown
+// number gets. An empty reason takes the standard phrase of the code.
+func (c *InboundCall) Reject(code int, reason string) error {
+	if code < 300 || code > 699 {
+		return fmt.Errorf("%w: %d", ErrBadStatus, code)
+	}
+	if reason == "" {
+		reason = reasonPhrase(code)
+	}
+	c.mu.Lock()
+	if err := c.finalErrLocked(); err != nil {
+		c.mu.Unlock()
+		return err
+	}
+	c.state = StateTerminated
+	c.mu.Unlock()
+	res := sip.NewResponseFromRequest(c.req, code, reason, nil)
+	c.s.decorate(res)
+	err := c.tx.Respond(res)
+	c.markFinal()
+	c.cancel()
+	if err != nil {
+		return fmt.Errorf("sip: reject: %w", err)
+	}
+	return nil
+}
+
+// Answer accepts the call: it opens the RTP session, sends 200 OK with the SDP
+// answer and waits for the ACK. The returned Leg carries the call from there.
+// If the caller canceled first it returns ErrCanceled; if the ACK never comes,
+// ErrAckTimeout (the call is then hung up); if the caller hangs up before
+// acknowledging, the Leg it returns has already ended.
+func (c *InboundCall) Answer(ctx context.Context) (*Leg, error) {
+	s := c.s
+	c.mu.Lock()
+	if err := c.finalErrLocked(); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.state = StateAnswered // claims the final response
+	c.mu.Unlock()
+
+	if s.cfg.Media == nil {
+		c.sendFinal(500, "Server Internal Error")
+		return nil, errors.New("sip: answer: no media engine configured")
+	}
+	sess, err := s.cfg.Media.NewSession()
+	if err != nil {
+		c.sendFinal(503, "Service Unavailable")
+		return nil, fmt.Errorf("sip: answer: %w", err)
+	}
+	local := localSDP{addr: sess.LocalAddr(), id: newSessionID(), version: 1}
+	var neg negotiation
+	var body []byte
+	if c.offer != nil {
+		neg = c.offer.negotiate("")
+		sess.SetRemote(remoteOf(neg))
+		body = local.answer(c.offer, neg)
+	} else {
+		// Delayed offer (RFC 3261 §13.2.1): offer in the 200, answer in the ACK.
+		body = local.offer(media.SendRecv)
+	}
+	d := uasDialog(c.req, c.localTag)
+	leg := newLeg(s, d, sess, true, local, neg)
+	leg.headers = c.Headers
+	leg.OnEnd(c.cancel)
+	if !s.addLeg(leg) {
+		_ = sess.Close()
+		c.sendFinal(503, "Service Unavailable")
+		return nil, ErrServerClosed
+	}
+	c.mu.Lock()
+	c.leg = leg
+	c.mu.Unlock()
+
+	seq := c.req.CSeq().SeqNo
+	res := s.okResponse(c.req, body, c.Transport)
+	acks := leg.expectAck(seq)
+	err = c.tx.Respond(res)
+	c.markFinal()
+	if c.isCanceled() {
+		// The CANCEL reached the transaction before the 200: 487 went out.
+		leg.finish(EventHangup, EndCanceled)
+		return nil, ErrCanceled
+	}
+	if err != nil {
+		leg.finish(EventHangup, EndFailed)
+		return nil, fmt.Errorf("sip: answer: %w", err)
+	}
+	ack, err := leg.awaitAck(ctx, c.tx, res, seq, acks)
+	switch {
+	case errors.Is(err, ErrCallEnded):
+		return leg, nil
+	case err != nil:
+		reason := EndNone
+		if errors.Is(err, ErrAckTimeout) {
+			reason = EndAckTimeout
+		}
+		if leg.finish(EventHangup, reason) {
+			byeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 64*sip.T1)
+			defer cancel()
+			_ = leg.sendBye(byeCtx)
+		}
+		return nil, fmt.Errorf("sip: answer: %w", err)
+	}
+	if c.offer == nil {
+		n, err := answerToOffer(ack.Body())
+		if err != nil {
+			if leg.finish(EventHangup, EndFailed) {
+				byeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 64*sip.T1)
+				defer cancel()
+				_ = leg.sendBye(byeCtx)
+			}
+			return nil, fmt.Errorf("sip: answer: sdp answer in ack: %w", err)
+		}
+		leg.mu.Lock()
+		leg.neg = n
+		leg.mu.Unlock()
+		sess.SetRemote(remoteOf(n))
+	}
+	leg.fire(EventAck)
+	return leg, nil
+}
+
+// finalErrLocked says why no final response can be sent any more.
+func (c *InboundCall) finalErrLocked() error {
+	switch {
+	case c.wasCancel:
+		return ErrCanceled
+	case c.state == StateAnswered || c.state == StateConfirmed || c.state == StateTerminated:
+		return ErrAlreadyFinal
+	}
+	return nil
+}
+
+// sendFinal sends an error response after Answer claimed the final response
+// but could not go on.
+func (c *InboundCall) sendFinal(code int, reason string) {
+	c.mu.Lock()
+	c.state = StateTerminated
+	c.mu.Unlock()
+	res := sip.NewResponseFromRequest(c.req, code, reason, nil)
+	c.s.decorate(res)
+	_ = c.tx.Respond(res)
+	c.markFinal()
+	c.cancel()
+}
+
+func (c *InboundCall) markFinal() {
+	c.once.Do(func() {
+		close(c.final)
+		c.s.mu.Lock()
+		delete(c.s.calls, c)
+		c.s.mu.Unlock()
+	})
+}
+
+func (c *InboundCall) isCanceled() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.wasCancel
+}
+
+// onCancel runs inside sipgo's transaction, which sends the 487 right after:
+// it must not block or touch the transaction.
+func (c *InboundCall) onCancel(*sip.Request) {
+	c.mu.Lock()
+	if c.wasCancel {
+		c.mu.Unlock()
+		return
+	}
+	c.wasCancel = true
+	if c.state == StateTrying || c.state == StateRinging {
+		c.state = StateTerminated
+	}
+	c.mu.Unlock()
+	close(c.canceled)
+	c.cancel()
+	c.markFinal()
+}
+
+// run runs the handler for the call, then makes sure the call is over.
+func (c *InboundCall) run(h Handler) {
+	defer c.s.wg.Done()
+	defer c.cancel()
+	defer func() {
+		if r := recover(); r != nil {
+			c.s.log.Error("sip handler panicked", "call_id", c.CallID, "panic", r)
+		}
+		c.mu.Lock()
+		pending := c.finalErrLocked() == nil
+		leg := c.leg
+		c.mu.Unlock()
+		if pending {
+			_ = c.Reject(500, "Server Internal Error")
+		}
+		if leg != nil && leg.finish(EventHangup, EndNone) {
+			ctx, cancel := context.WithTimeout(context.Background(), 64*sip.T1)
+			defer cancel()
+			_ = leg.sendBye(ctx)
+		}
+	}()
+	h.HandleInbound(c.ctx, c)
+}
+
+// onInvite handles INVITEs: a re-INVITE goes to its leg; a new one is checked
+// (400 malformed, 416 scheme, 420 extensions, 415 body type, 400/488 SDP, 503
+// when closing), answered 100 Trying at once and handed to the Handler.
+func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	if req.To().Params.Has("tag") {
+		if l := s.leg(req); l != nil {
+			l.handleReinvite(req, tx)
+			return
+		}
+		s.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		return
+	}
+	if req.Contact() == nil {
+		s.respond(tx, req, 400, "Bad Request", nil, warning("missing Contact header"))
+		return
+	}
+	if sc := strings.ToLower(req.Recipient.Scheme); sc != "sip" && sc != "sips" {
+		s.respond(tx, req, 416, "Unsupported URI Scheme", nil)
+		return
+	}
+	if tags := requiredExtensions(req); tags != "" {
+		// RFC 3261 §8.2.2.3: no extension is supported.
+		s.respond(tx, req, 420, "Bad Extension", nil, sip.NewHeader("Unsupported", tags))
+		return
+	}
+	var offer *sessionDesc
+	if len(req.Body()) > 0 {
+		if !isSDP(req) {
+			s.respond(tx, req, 415, "Unsupported Media Type", nil, sip.NewHeader("Accept", "application/sdp"))
+			return
+		}
+		var err error
+		if offer, err = parseSDP(req.Body()); err != nil {
+			code, reason := sdpErrorStatus(err)
+			s.respond(tx, req, code, reason, nil, warning(err.Error()))
+			return
+		}
+	}
+	// RFC 3261 §17.2.1: a 100 at once stops the caller's retransmissions.
+	s.respond(tx, req, 100, "Trying", nil)
+
+	c := s.newInboundCall(req, tx, offer)
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		c.cancel()
+		s.respond(tx, c.req, 503, "Service Unavailable", nil)
+		return
+	}
+	s.calls[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	if !tx.OnCancel(c.onCancel) {
+		c.onCancel(nil) // canceled before we could listen
+	}
+	go c.run(s.h)
+	// sipgo ends the transaction when this handler returns: hold it until the
+	// final response is out.
+	select {
+	case <-c.final:
+	case <-tx.Done():
+	}
+}
+
+func (s *Server) newInboundCall(req *sip.Request, tx sip.ServerTransaction, offer *sessionDesc) *InboundCall {
+	inv := req.Clone()
+	tag := sip.GenerateTagN(16)
+	inv.To().Params.Add("tag", tag)
+	ctx, cancel := context.WithCancel(s.baseCtx)
+	from, to := req.From(), req.To()
+	c := &InboundCall{
+		CallID:      string(*req.CallID()),
+		From:        partyOf(from.DisplayName, &from.Address),
+		To:          partyOf(to.DisplayName, &to.Address),
+		RequestURI:  req.Recipient.String(),
+		RequestUser: unescapeUser(req.Recipient.User),
+		Domain:      req.Recipient.Host,
+		Transport:   strings.ToLower(req.Transport()),
+		s:           s, req: inv, localTag: tag, tx: tx, offer: offer,
+		ctx: ctx, cancel: cancel,
+		final:    make(chan struct{}),
+		canceled: make(chan struct{}),
+	}
+	if ap, err := netip.ParseAddrPort(req.Source()); err == nil {
+		c.Source = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	for _, h := range req.Headers() {
+		if isCustomHeader(h.Name()) {
+			c.Headers = append(c.Headers, Header{Name: h.Name(), Value: h.Value()})
+		}
+	}
+	return c
+}
+
+// requiredExtensions returns the option tags of the Require headers.
+func requiredExtensions(req *sip.Request) string {
+	var tags []string
+	for _, h := range req.GetHeaders("Require") {
+		for _, t := range strings.Split(h.Value(), ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tags = append(tags, t)
+			}
+		}
+	}
+	return strings.Join(tags, ", ")
+}
+
+func newSessionID() uint64 { return rand.Uint64N(1<<62) + 1 }
+
+// reasonPhrase is the standard reason phrase of a status code (RFC 3261 §21).
+func reasonPhrase(code int) string {
+	switch code {
+	case 300:
+		return "Multiple Choices"
+	case 301:
+		return "Moved Permanently"
+	case 302:
+		return "Moved Temporarily"
+	case 400:
+		return "Bad Request"
+	case 401:
+		return "Unauthorized"
+	case 403:
+		return "Forbidden"
+	case 404:
+		return "Not Found"
+	case 408:
+		return "Request Timeout"
+	case 480:
+		return "Temporarily Unavailable"
+	case 486:
+		return "Busy Here"
+	case 487:
+		return "Request Terminated"
+	case 488:
+		return "Not Acceptable Here"
+	case 500:
+		return "Server Internal Error"
+	case 503:
+		return "Service Unavailable"
+	case 600:
+		return "Busy Everywhere"
+	case 603:
+		return "Decline"
+	case 604:
+		return "Does Not Exist Anywhere"
+	}
+	switch {
+	case code < 400:
+		return "Redirection"
+	case code < 500:
+		return "Request Failure"
+	case code < 600:
+		return "Server Failure"
+	}
+	return "Global Failure"
+}

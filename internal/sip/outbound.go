@@ -1,0 +1,422 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-voice/switchboard/internal/media"
+)
+
+// A DialRequest describes an outbound call (switchboard as the UAC).
+type DialRequest struct {
+	// URI is the SIP URI called: "sip:alice@example.com",
+	// "sip:+14155550100@trunk.example.com:5060;transport=tcp". Headers in the
+	// URI ("?X-Customer=42&User-to-User=...") are sent with the INVITE, as
+	// with Twilio's <Sip>.
+	URI string
+	// From is the caller: a user part ("+14155550100", "alice"), or a SIP URI;
+	// default "switchboard". DisplayName is its optional display name.
+	From        string
+	DisplayName string
+	// Headers are sent with the INVITE: X- headers, User-to-User, and the
+	// identity headers P-Asserted-Identity, P-Preferred-Identity,
+	// Remote-Party-ID, P-Called-Party-ID.
+	Headers map[string]string
+	// Username and Password answer a digest challenge (401/407) from the far
+	// end or a trunk (RFC 3261 §22).
+	Username, Password string
+	// Timeout is how long to ring before giving up with CANCEL (ErrNoAnswer);
+	// 0 rings until ctx ends.
+	Timeout time.Duration
+	// OnProgress, if set, is called with each provisional response above 100
+	// (180 Ringing, 183 Session Progress).
+	OnProgress func(code int, reason string)
+}
+
+// A DialError reports an outbound call that was not answered: the final
+// response (Code 486 for busy, 487 after a CANCEL, 408 when the far end never
+// answered the INVITE, 503 when it could not be reached), the Call-ID used,
+// the custom headers of the final response (Twilio's DialSipHeader_), and the
+// cause (ErrNoAnswer, ErrNoSharedCodec, context.Canceled...) when there is one.
+type DialError struct {
+	Code    int
+	Reason  string
+	CallID  string
+	Headers []Header
+	Err     error
+}
+
+func (e *DialError) Error() string {
+	var b strings.Builder
+	b.WriteString("sip: dial")
+	if e.Code != 0 {
+		fmt.Fprintf(&b, ": %d %s", e.Code, e.Reason)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+func (e *DialError) Unwrap() error { return e.Err }
+
+// identityHeaders may be set on an outbound INVITE besides custom headers.
+var identityHeaders = map[string]bool{
+	"p-asserted-identity": true, "p-preferred-identity": true,
+	"remote-party-id": true, "p-called-party-id": true,
+}
+
+// Dial places an outbound call and returns the established Leg once the far
+// end answers (200 OK and ACK). The offer carries PCMU, PCMA and
+// telephone-event; early media in a 183 is played into the session before the
+// answer. Dialing ends with a *DialError when the far end rejects the call,
+// when Timeout or ctx ends it first (CANCEL is sent, RFC 3261 §9.1), or when
+// the answer shares no codec (the call is then hung up).
+func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
+	select {
+	case <-s.ready:
+	default:
+		return nil, fmt.Errorf("sip: dial: %w: not listening", ErrServerClosed)
+	}
+	if s.isClosing() {
+		return nil, fmt.Errorf("sip: dial: %w", ErrServerClosed)
+	}
+	if s.cfg.Media == nil {
+		return nil, errors.New("sip: dial: no media engine configured")
+	}
+	target, uriHeaders, err := parseDialURI(r.URI)
+	if err != nil {
+		return nil, err
+	}
+	headers, err := dialHeaders(uriHeaders, r.Headers)
+	if err != nil {
+		return nil, err
+	}
+	transport := "UDP"
+	if t, ok := target.UriParams.Get("transport"); ok {
+		transport = strings.ToUpper(t)
+	}
+	from, err := s.fromHeader(r.From, r.DisplayName)
+	if err != nil {
+		return nil, err
+	}
+
+	sess, err := s.cfg.Media.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("sip: dial: %w", err)
+	}
+	local := localSDP{addr: sess.LocalAddr(), id: newSessionID(), version: 1}
+	req := sip.NewRequest(sip.INVITE, target)
+	to := &sip.ToHeader{Address: sip.Uri{Scheme: target.Scheme, User: target.User, Host: target.Host, Port: target.Port}}
+	callID := sip.CallIDHeader(sip.GenerateTagN(32))
+	maxFwd := sip.MaxForwardsHeader(70)
+	req.AppendHeader(from)
+	req.AppendHeader(to)
+	req.AppendHeader(&callID)
+	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.INVITE})
+	req.AppendHeader(&maxFwd)
+	req.AppendHeader(s.contact(transport))
+	req.AppendHeader(sip.NewHeader("User-Agent", s.cfg.UserAgent))
+	req.AppendHeader(sip.NewHeader("Allow", allowed))
+	for _, h := range headers {
+		req.AppendHeader(sip.NewHeader(h.Name, h.Value))
+	}
+	ct := sip.ContentTypeHeader("application/sdp")
+	req.AppendHeader(&ct)
+	req.SetTransport(transport)
+	s.route(req, "")
+	req.SetBody(local.offer(media.SendRecv))
+
+	fail := func(de *DialError) (*Leg, error) {
+		_ = sess.Close()
+		de.CallID = string(callID)
+		return nil, de
+	}
+	tx, err := s.client.TransactionRequest(ctx, req, sipgo.ClientRequestAddVia)
+	if err != nil {
+		// RFC 3261 §8.1.3.1: a transport failure counts as a 503.
+		return fail(&DialError{Code: 503, Reason: "Service Unavailable", Err: err})
+	}
+	var ring <-chan time.Time
+	if r.Timeout > 0 {
+		t := s.clock.NewTimer(r.Timeout)
+		defer t.Stop()
+		ring = t.C()
+	}
+	provisional, authTries := false, 0
+	for {
+		var res *sip.Response
+		select {
+		case res = <-tx.Responses():
+		case <-tx.Done():
+			// Timer B (RFC 3261 §17.1.1.2) or a transport error: a local 408.
+			return fail(&DialError{Code: 408, Reason: "Request Timeout", Err: tx.Err()})
+		case <-ring:
+			res, err = s.cancelInvite(tx, req, provisional)
+			if res == nil || !res.IsSuccess() {
+				de := &DialError{Err: ErrNoAnswer}
+				if res != nil {
+					de.Code, de.Reason, de.Headers = res.StatusCode, res.Reason, customHeaders(res)
+				}
+				return fail(de)
+			}
+			s.ackAndBye(tx, req, res)
+			return fail(&DialError{Err: ErrNoAnswer})
+		case <-ctx.Done():
+			res, _ = s.cancelInvite(tx, req, provisional)
+			if res != nil && res.IsSuccess() {
+				s.ackAndBye(tx, req, res)
+			}
+			de := &DialError{Err: ctx.Err()}
+			if res != nil && !res.IsSuccess() {
+				de.Code, de.Reason = res.StatusCode, res.Reason
+			}
+			return fail(de)
+		}
+		switch {
+		case res.IsProvisional():
+			provisional = true
+			if res.StatusCode > 100 {
+				if r.OnProgress != nil {
+					r.OnProgress(res.StatusCode, res.Reason)
+				}
+				if len(res.Body()) > 0 {
+					// Early media (RFC 3960): hear the ringback or announcement.
+					if n, err := answerToOffer(res.Body()); err == nil {
+						sess.SetRemote(remoteOf(n))
+					}
+				}
+			}
+		case res.IsSuccess():
+			return s.establish(tx, req, res, sess, local)
+		case (res.StatusCode == 401 || res.StatusCode == 407) && r.Password != "" && authTries < 2:
+			authTries++
+			tx.Terminate()
+			tx, err = s.client.TransactionDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: r.Username, Password: r.Password})
+			if err != nil {
+				return fail(&DialError{Code: res.StatusCode, Reason: res.Reason, Err: err})
+			}
+			provisional = false
+		default:
+			return fail(&DialError{Code: res.StatusCode, Reason: res.Reason, Headers: customHeaders(res)})
+		}
+	}
+}
+
+// establish completes an answered outbound call: the dialog is registered
+// (so that a BYE right behind the ACK finds it), the SDP answer applied, then
+// the ACK sent, and sent again on each 2xx retransmission (RFC 3261 §13.2.2.4).
+func (s *Server) establish(tx sip.ClientTransaction, req *sip.Request, res *sip.Response, sess *media.Session, local localSDP) (*Leg, error) {
+	d := uacDialog(req, res)
+	ack := d.ack(s, req.CSeq().SeqNo)
+	sendAck := func() {
+		if err := s.client.WriteRequest(ack, sipgo.ClientRequestAddVia); err != nil {
+			s.log.Debug("sip ack failed", "call_id", d.callID, "err", err)
+		}
+		tmpl := ack.Clone()
+		tx.OnRetransmission(func(r *sip.Response) {
+			if r.IsSuccess() {
+				_ = s.client.WriteRequest(tmpl.Clone(), func(*sipgo.Client, *sip.Request) error { return nil })
+			}
+		})
+	}
+	headers := customHeaders(res)
+	neg, err := answerToOffer(res.Body())
+	if err != nil {
+		// RFC 3264 §6: an answer switchboard cannot use ends the call.
+		_ = sess.Close()
+		sendAck()
+		s.byeOnce(d)
+		return nil, &DialError{Code: res.StatusCode, Reason: res.Reason, CallID: d.callID, Headers: headers, Err: err}
+	}
+	sess.SetRemote(remoteOf(neg))
+	leg := newLeg(s, d, sess, false, local, neg)
+	leg.headers = headers
+	if !s.addLeg(leg) {
+		_ = sess.Close()
+		sendAck()
+		s.byeOnce(d)
+		return nil, &DialError{CallID: d.callID, Err: ErrServerClosed}
+	}
+	sendAck()
+	leg.fire(EventAck)
+	return leg, nil
+}
+
+// byeOnce ends a dialog that never became a Leg.
+func (s *Server) byeOnce(d *dialog) {
+	ctx, cancel := context.WithTimeout(context.Background(), 64*sip.T1)
+	defer cancel()
+	if _, err := s.do(ctx, d.newRequest(s, sip.BYE)); err != nil {
+		s.log.Debug("sip bye failed", "call_id", d.callID, "err", err)
+	}
+}
+
+// ackAndBye acknowledges a 2xx that crossed a CANCEL and hangs it up (RFC 3261
+// §9.1: the CANCEL came too late, the call must still be ended).
+func (s *Server) ackAndBye(tx sip.ClientTransaction, req *sip.Request, res *sip.Response) {
+	d := uacDialog(req, res)
+	_ = s.client.WriteRequest(d.ack(s, req.CSeq().SeqNo), sipgo.ClientRequestAddVia)
+	s.byeOnce(d)
+}
+
+// cancelInvite cancels a pending INVITE (RFC 3261 §9.1) and returns its final
+// response: normally 487, a 2xx when the answer crossed the CANCEL, nil when
+// none came. A CANCEL may only follow a provisional response, so without one
+// it first waits for one.
+func (s *Server) cancelInvite(tx sip.ClientTransaction, req *sip.Request, provisional bool) (*sip.Response, error) {
+	giveUp := s.clock.NewTimer(64 * sip.T1)
+	defer giveUp.Stop()
+	for !provisional {
+		select {
+		case res := <-tx.Responses():
+			if !res.IsProvisional() {
+				return res, nil
+			}
+			provisional = true
+		case <-tx.Done():
+			return nil, tx.Err()
+		case <-giveUp.C():
+			return nil, ErrNoAnswer
+		}
+	}
+	cancel := sip.NewRequest(sip.CANCEL, *req.Recipient.Clone())
+	cancel.AppendHeader(req.Via().Clone())
+	cancel.AppendHeader(sip.HeaderClone(req.From()))
+	cancel.AppendHeader(sip.HeaderClone(req.To()))
+	cancel.AppendHeader(sip.HeaderClone(req.CallID()))
+	cancel.AppendHeader(&sip.CSeqHeader{SeqNo: req.CSeq().SeqNo, MethodName: sip.CANCEL})
+	maxFwd := sip.MaxForwardsHeader(70)
+	cancel.AppendHeader(&maxFwd)
+	sip.CopyHeaders("Route", req, cancel)
+	cancel.SetTransport(req.Transport())
+	cancel.SetDestination(req.Destination())
+	cancel.Laddr = req.Laddr
+	cancel.SetBody(nil)
+	ctx, stop := context.WithTimeout(context.Background(), 64*sip.T1)
+	defer stop()
+	// The CANCEL reuses the INVITE's Via (same branch): no Via is added.
+	ctx2, err := s.client.TransactionRequest(ctx, cancel, func(*sipgo.Client, *sip.Request) error { return nil })
+	if err != nil {
+		return nil, fmt.Errorf("send CANCEL: %w", err)
+	}
+	defer ctx2.Terminate()
+	for {
+		select {
+		case res := <-tx.Responses():
+			if !res.IsProvisional() {
+				return res, nil
+			}
+		case <-ctx2.Responses():
+			// 200 to the CANCEL; keep waiting for the INVITE's 487.
+		case <-tx.Done():
+			return nil, tx.Err()
+		case <-giveUp.C():
+			return nil, ErrNoAnswer
+		}
+	}
+}
+
+// fromHeader builds the From of an outbound INVITE, with a fresh tag.
+func (s *Server) fromHeader(from, name string) (*sip.FromHeader, error) {
+	h := &sip.FromHeader{DisplayName: name, Params: sip.NewParams()}
+	switch {
+	case from == "":
+		h.Address = sip.Uri{Scheme: "sip", User: "switchboard", Host: s.cfg.ContactHost}
+	case strings.HasPrefix(strings.ToLower(from), "sip:") || strings.HasPrefix(strings.ToLower(from), "sips:"):
+		if err := sip.ParseUri(from, &h.Address); err != nil {
+			return nil, fmt.Errorf("%w: from %q: %w", ErrBadURI, from, err)
+		}
+	default:
+		if strings.ContainsAny(from, " \t\r\n<>@;:?\"") {
+			return nil, fmt.Errorf("%w: from user %q", ErrBadURI, from)
+		}
+		h.Address = sip.Uri{Scheme: "sip", User: from, Host: s.cfg.ContactHost}
+	}
+	h.Params.Add("tag", sip.GenerateTagN(16))
+	return h, nil
+}
+
+// parseDialURI parses the URI given to Dial, splitting off its headers
+// (RFC 3261 §19.1.1: "?name=value&..." percent-encoded).
+func parseDialURI(raw string) (sip.Uri, []Header, error) {
+	var u sip.Uri
+	raw = strings.TrimSpace(raw)
+	lower := strings.ToLower(raw)
+	if strings.HasPrefix(lower, "sips:") {
+		return u, nil, fmt.Errorf("%w: %q: sips (TLS) is not supported", ErrBadURI, raw)
+	}
+	if !strings.HasPrefix(lower, "sip:") {
+		return u, nil, fmt.Errorf("%w: %q: want sip:user@host", ErrBadURI, raw)
+	}
+	if len(raw) > 255+1024 {
+		return u, nil, fmt.Errorf("%w: too long", ErrBadURI)
+	}
+	base, query, _ := strings.Cut(raw, "?")
+	if err := sip.ParseUri(base, &u); err != nil {
+		return u, nil, fmt.Errorf("%w: %q: %w", ErrBadURI, raw, err)
+	}
+	if u.Host == "" {
+		return u, nil, fmt.Errorf("%w: %q: no host", ErrBadURI, raw)
+	}
+	if t, ok := u.UriParams.Get("transport"); ok && !strings.EqualFold(t, "udp") && !strings.EqualFold(t, "tcp") {
+		return u, nil, fmt.Errorf("%w: %q: transport %q is not supported (udp, tcp)", ErrBadURI, raw, t)
+	}
+	u.Headers = nil
+	var hs []Header
+	if query != "" {
+		for _, kv := range strings.Split(query, "&") {
+			k, v, _ := strings.Cut(kv, "=")
+			name, err1 := url.PathUnescape(k)
+			value, err2 := url.PathUnescape(v)
+			if err1 != nil || err2 != nil || name == "" {
+				return u, nil, fmt.Errorf("%w: %q: bad header %q", ErrBadURI, raw, kv)
+			}
+			hs = append(hs, Header{Name: name, Value: value})
+		}
+	}
+	return u, hs, nil
+}
+
+// dialHeaders validates the headers an outbound INVITE carries: those of the
+// URI, then those of the request in name order.
+func dialHeaders(fromURI []Header, extra map[string]string) ([]Header, error) {
+	out := append([]Header(nil), fromURI...)
+	names := make([]string, 0, len(extra))
+	for k := range extra {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		out = append(out, Header{Name: k, Value: extra[k]})
+	}
+	for _, h := range out {
+		if !isToken([]byte(h.Name)) || (!isCustomHeader(h.Name) && !identityHeaders[strings.ToLower(h.Name)]) {
+			return nil, fmt.Errorf("%w: header %q may not be set", ErrBadURI, h.Name)
+		}
+		if strings.ContainsAny(h.Value, "\r\n\x00") || len(h.Value) > 1024 {
+			return nil, fmt.Errorf("%w: header %q: bad value", ErrBadURI, h.Name)
+		}
+	}
+	return out, nil
+}
+
+// customHeaders are the X- and User-to-User headers of a message.
+func customHeaders(m interface{ Headers() []sip.Header }) []Header {
+	var out []Header
+	for _, h := range m.Headers() {
+		if isCustomHeader(h.Name()) {
+			out = append(out, Header{Name: h.Name(), Value: h.Value()})
+		}
+	}
+	return out
+}

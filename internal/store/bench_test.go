@@ -1,0 +1,95 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/sid"
+	"github.com/switchboard-voice/switchboard/internal/store"
+)
+
+// seed creates a main account with n numbers +1555000NNNN.
+func seed(b *testing.B, st store.Store, n int) store.Account {
+	b.Helper()
+	ctx := b.Context()
+	s := sid.New(sid.Account)
+	now := time.Now()
+	a, err := st.CreateAccount(ctx, store.Account{SID: s, OwnerAccountSID: s, FriendlyName: "main",
+		AuthToken: sid.NewToken(), Status: store.StatusActive, DateCreated: now, DateUpdated: now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range n {
+		if _, err := st.CreateNumber(ctx, store.IncomingPhoneNumber{
+			SID: sid.New(sid.IncomingPhoneNumber), AccountSID: a.SID, PhoneNumber: fmt.Sprintf("+1555000%04d", i),
+			FriendlyName: "n", APIVersion: "2010-04-01", VoiceURL: "https://example.com/voice", VoiceMethod: "POST",
+			DateCreated: now.Add(time.Duration(i)), DateUpdated: now,
+		}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return a
+}
+
+// BenchmarkFindNumber measures the lookup every incoming INVITE makes.
+func BenchmarkFindNumber(b *testing.B) {
+	st := openSQLite(b)
+	seed(b, st, 1000)
+	ctx := b.Context()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := st.FindNumber(ctx, fmt.Sprintf("+1555000%04d", i%1000)); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
+func BenchmarkFindNumberParallel(b *testing.B) {
+	st := openSQLite(b)
+	seed(b, st, 1000)
+	ctx := b.Context()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			if _, err := st.FindNumber(ctx, fmt.Sprintf("+1555000%04d", i%1000)); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+}
+
+// BenchmarkListNumbersPage measures one page of 50 by keyset from deep in a
+// list of 1000.
+func BenchmarkListNumbersPage(b *testing.B) {
+	st := openSQLite(b)
+	a := seed(b, st, 1000)
+	ctx := b.Context()
+	f := store.NumberFilter{AccountSID: a.SID}
+	mid, _, err := st.ListNumbers(ctx, f, store.Page{Size: 1, Offset: 900})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &store.Cursor{DateCreated: mid[0].DateCreated, SID: mid[0].SID}
+	b.ReportAllocs()
+	for b.Loop() {
+		ns, _, err := st.ListNumbers(ctx, f, store.Page{Size: 50, After: c})
+		if err != nil || len(ns) != 50 {
+			b.Fatal(len(ns), err)
+		}
+	}
+}
+
+func openSQLiteDir(b *testing.B, dir string) store.Store {
+	st, err := store.Open(b.Context(), "", dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	return st
+}

@@ -1,0 +1,38 @@
+// Package store is switchboard's persistence: accounts, incoming phone numbers
+// and, in later issues, calls, recordings, notifications, conferences and the
+// event log that history is rebuilt from.
+//
+// Everything goes through the Store interface. Open returns the one
+// implementation, which speaks database/sql to either engine:
+//
+//   - SQLite (modernc.org/sqlite, pure Go, no cgo), the default: the file
+//     switchboard.db in the data directory, in WAL mode, with a single writer
+//     connection and a small pool of read-only connections;
+//   - PostgreSQL (pgx through its database/sql adapter), selected by a
+//     postgres:// DSN, for several nodes sharing one database.
+//
+// The SQL text is the same for both: $N placeholders (modernc.org/sqlite binds
+// $N to the N-th argument, as PostgreSQL does), only TEXT, BIGINT and BOOLEAN
+// columns, times as BIGINT microseconds since the Unix epoch in UTC. The one
+// dialect difference is the FOR UPDATE that PostgreSQL needs in read-modify-
+// write transactions (SQLite's single writer serialises them already).
+//
+// The schema is managed by goose migrations embedded from migrations/*.sql and
+// applied by Open; on PostgreSQL they run under an advisory lock, so nodes may
+// start together. Migrations only ever add: a released binary's schema is never
+// edited, a new file is written instead.
+//
+// Lists are paged by key, not by offset: rows are ordered by (date_created,
+// sid) and a Cursor made from the last row of a page selects the next one, so
+// a page token stays valid while rows are added or deleted. Offsets are
+// supported too, for Twilio's Page parameter without a PageToken.
+//
+// Rules the schema keeps for what comes later: every row carries its
+// account_sid; nothing node-local (ports, goroutines, live call state) is
+// stored, so that nodes sharing PostgreSQL see the same data; a phone number is
+// unique across the server because an INVITE is routed by it (FindNumber).
+//
+// The conformance suite in package storetest is written against the Store
+// interface only; sqlite_test.go runs it always and postgres_test.go runs it
+// when SWITCHBOARD_TEST_POSTGRES names a PostgreSQL database.
+package store

@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+// FileName is the SQLite database file Open creates in the data directory.
+const FileName = "switchboard.db"
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// dialect says which SQL engine is behind a store; the SQL text is shared,
+// only a few clauses differ.
+type dialect int
+
+const (
+	dialectSQLite dialect = iota
+	dialectPostgres
+)
+
+// Open opens (creating it if needed) the store named by dsn and brings its
+// schema up to date with the embedded migrations.
+//
+// An empty dsn selects SQLite: the file FileName in dataDir, which is created
+// if missing. SQLite runs in WAL mode with a single writer connection (all
+// writes serialise on it, so transactions never fail with SQLITE_BUSY) and a
+// separate pool of read-only connections that WAL lets read while the writer
+// writes.
+//
+// A dsn starting with postgres:// or postgresql:// selects PostgreSQL through
+// pgx; migrations then run under a PostgreSQL advisory lock, so several
+// switchboard nodes may start against the same database at once.
+func Open(ctx context.Context, dsn string, dataDir string) (Store, error) {
+	switch {
+	case dsn == "":
+		return openSQLite(ctx, dataDir)
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return openPostgres(ctx, dsn)
+	default:
+		return nil, fmt.Errorf("%w: unsupported database DSN (want empty for SQLite or postgres://...)", ErrInvalid)
+	}
+}
+
+func openSQLite(ctx context.Context, dataDir string) (Store, error) {
+	if dataDir == "" {
+		return nil, fmt.Errorf("%w: empty data directory", ErrInvalid)
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	abs, err := filepath.Abs(filepath.Join(dataDir, FileName))
+	if err != nil {
+		return nil, fmt.Errorf("database path: %w", err)
+	}
+	common := url.Values{}
+	common.Add("_pragma", "busy_timeout(10000)")
+	common.Add("_pragma", "foreign_keys(1)")
+	common.Add("_pragma", "synchronous(NORMAL)")
+
+	wq := url.Values{}
+	for k, v := range common {
+		wq[k] = append([]string(nil), v...)
+	}
+	wq.Add("_pragma", "journal_mode(WAL)")
+	wq.Set("_txlock", "immediate")
+	w, err := sql.Open("sqlite", sqliteURI(abs, wq))
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
+	// One writer: SQLite allows one write transaction at a time anyway;
+	// queueing in database/sql instead of in SQLite's busy handler keeps
+	// writes fair and deadlock-free.
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
+	}
+	if err := migrate(ctx, w, goose.DialectSQLite3, nil); err != nil {
+		w.Close()
+		return nil, err
+	}
+
+	rq := common
+	rq.Add("_pragma", "query_only(1)")
+	r, err := sql.Open("sqlite", sqliteURI(abs, rq))
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open sqlite readers: %w", err)
+	}
+	r.SetMaxOpenConns(4)
+	r.SetMaxIdleConns(4)
+	if err := r.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open sqlite readers %s: %w", abs, err)
+	}
+	st, err := newSQLStore(ctx, w, r, dialectSQLite)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// sqliteURI builds a file: URI for modernc.org/sqlite; the path is escaped so
+// that a '?' or '#' in the data directory cannot cut the URI short.
+func sqliteURI(path string, q url.Values) string {
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(path), RawQuery: q.Encode()}
+	return u.String()
+}
+
+func openPostgres(ctx context.Context, dsn string) (Store, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(4)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	// Nodes starting together wait for each other's migrations: retry the
+	// advisory lock every second for up to five minutes.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockTimeout(1, 300))
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migration lock: %w", err)
+	}
+	if err := migrate(ctx, db, goose.DialectPostgres, locker); err != nil {
+		db.Close()
+		return nil, err
+	}
+	st, err := newSQLStore(ctx, db, db, dialectPostgres)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// migrate applies the embedded migrations that db has not seen yet.
+func migrate(ctx context.Context, db *sql.DB, d goose.Dialect, locker lock.SessionLocker) error {
+	fsys, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
+	if locker != nil {
+		opts = append(opts, goose.WithSessionLocker(locker))
+	}
+	p, err := goose.NewProvider(d, db, fsys, opts...)
+	if err != nil {
+		return fmt.Errorf("migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil && !errors.Is(err, goose.ErrNoNextVersion) {
+		return fmt.Errorf("apply migrations: %w", err)
+	}
+	return nil
+}

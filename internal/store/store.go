@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// AccountStatus is the status of an Account: active, suspended or closed
+// (Twilio's account_enum_status).
+type AccountStatus string
+
+// The account statuses Twilio defines.
+const (
+	StatusActive    AccountStatus = "active"
+	StatusSuspended AccountStatus = "suspended"
+	StatusClosed    AccountStatus = "closed"
+)
+
+// Valid reports whether s is one of the three statuses.
+func (s AccountStatus) Valid() bool {
+	switch s {
+	case StatusActive, StatusSuspended, StatusClosed:
+		return true
+	}
+	return false
+}
+
+// An Account is a tenant: the main account or one of its subaccounts. The main
+// account owns itself (OwnerAccountSID == SID); a subaccount is owned by the
+// main account. Subaccounts cannot own subaccounts, as on Twilio.
+type Account struct {
+	SID             string
+	OwnerAccountSID string
+	FriendlyName    string
+	AuthToken       string
+	Status          AccountStatus
+	DateCreated     time.Time // UTC, microsecond precision
+	DateUpdated     time.Time // UTC, microsecond precision
+}
+
+// IsMain reports whether a is a main (root) account rather than a subaccount.
+func (a Account) IsMain() bool { return a.OwnerAccountSID == a.SID }
+
+// An IncomingPhoneNumber routes calls: an INVITE whose Request-URI user part
+// equals PhoneNumber is handled by VoiceURL. PhoneNumber is unique across the
+// whole server, whatever the account.
+type IncomingPhoneNumber struct {
+	SID          string
+	AccountSID   string
+	PhoneNumber  string // E.164 ("+14155550100") or a SIP user name ("support")
+	FriendlyName string
+	APIVersion   string
+
+	VoiceURL            string
+	VoiceMethod         string
+	VoiceFallbackURL    string
+	VoiceFallbackMethod string
+	VoiceApplicationSID string
+	VoiceCallerIDLookup bool
+
+	StatusCallback       string
+	StatusCallbackMethod string
+
+	SMSURL            string
+	SMSMethod         string
+	SMSFallbackURL    string
+	SMSFallbackMethod string
+
+	DateCreated time.Time // UTC, microsecond precision
+	DateUpdated time.Time // UTC, microsecond precision
+}
+
+// A Cursor is a position in a list: lists are ordered by (DateCreated, SID),
+// so a cursor made from the last row of a page stays valid however rows are
+// added or deleted meanwhile (keyset paging).
+type Cursor struct {
+	DateCreated time.Time
+	SID         string
+}
+
+// A Page asks for one page of a list, in ascending (DateCreated, SID) order.
+// At most one of After and Before is set; without either, Offset rows are
+// skipped from the start.
+type Page struct {
+	// Size is the number of rows wanted; it must be at least 1.
+	Size int
+	// Offset skips rows from the start when neither cursor is set.
+	Offset int
+	// After selects the rows strictly after the cursor.
+	After *Cursor
+	// Before selects the rows strictly before the cursor (the page that
+	// ends there), still returned in ascending order.
+	Before *Cursor
+}
+
+// AccountFilter selects accounts for ListAccounts.
+type AccountFilter struct {
+	// VisibleTo lists the account with this SID and the subaccounts it owns.
+	// It is required.
+	VisibleTo string
+	// FriendlyName, when not empty, must match exactly.
+	FriendlyName string
+	// Status, when not empty, must match.
+	Status AccountStatus
+}
+
+// NumberFilter selects phone numbers for ListNumbers.
+type NumberFilter struct {
+	// AccountSID is the owning account. It is required.
+	AccountSID string
+	// PhoneNumber, when not empty, is a pattern: the number must contain it,
+	// and '*' stands for any one character (Twilio: "partial numbers, '*' as
+	// a wildcard for any digit"). The match ignores case.
+	PhoneNumber string
+	// FriendlyName, when not empty, must match exactly.
+	FriendlyName string
+}
+
+// Store is switchboard's persistence. One implementation serves SQLite and
+// PostgreSQL (see Open); every method is safe for concurrent use.
+//
+// Methods return ErrNotFound for a SID that does not exist (or exists in
+// another account), ErrConflict when a uniqueness rule would be broken, and
+// wrap any other failure. A method that fails writes nothing.
+type Store interface {
+	// CreateAccount inserts a and returns it as stored (times in UTC,
+	// truncated to microseconds). ErrConflict if the SID is taken.
+	CreateAccount(ctx context.Context, a Account) (Account, error)
+	// Account returns the account with this SID.
+	Account(ctx context.Context, sid string) (Account, error)
+	// MainAccount returns the main (self-owned) account created first.
+	// ErrNotFound when there is none yet.
+	MainAccount(ctx context.Context) (Account, error)
+	// ListAccounts returns one page of the accounts f selects and whether
+	// more rows lie beyond it in the direction of travel.
+	ListAccounts(ctx context.Context, f AccountFilter, p Page) ([]Account, bool, error)
+	// UpdateAccount reads the account, lets update change it and writes it
+	// back in one transaction; an error from update aborts with nothing
+	// written and is returned as is. SID, OwnerAccountSID and DateCreated
+	// cannot change. When the status becomes closed, the account's phone
+	// numbers are released (deleted) in the same transaction, as Twilio
+	// releases a closed subaccount's numbers. ErrClosed if the account was
+	// already closed and update changes its status.
+	UpdateAccount(ctx context.Context, sid string, update func(*Account) error) (Account, error)
+
+	// CreateNumber inserts n and returns it as stored. ErrConflict if
+	// n.PhoneNumber (or the SID) is already taken by any account;
+	// ErrNotFound if the account does not exist; ErrClosed if it is closed
+	// (a closed account has no numbers).
+	CreateNumber(ctx context.Context, n IncomingPhoneNumber) (IncomingPhoneNumber, error)
+	// Number returns the number with this SID owned by accountSID.
+	Number(ctx context.Context, accountSID, sid string) (IncomingPhoneNumber, error)
+	// FindNumber returns the number whose PhoneNumber is exactly phone,
+	// whatever its account: this is how an incoming INVITE is routed.
+	FindNumber(ctx context.Context, phone string) (IncomingPhoneNumber, error)
+	// ListNumbers returns one page of the numbers f selects and whether more
+	// rows lie beyond it in the direction of travel.
+	ListNumbers(ctx context.Context, f NumberFilter, p Page) ([]IncomingPhoneNumber, bool, error)
+	// UpdateNumber reads the number, lets update change it and writes it back
+	// in one transaction, like UpdateAccount. SID, AccountSID and DateCreated
+	// cannot change. ErrConflict if the new PhoneNumber is taken.
+	UpdateNumber(ctx context.Context, accountSID, sid string, update func(*IncomingPhoneNumber) error) (IncomingPhoneNumber, error)
+	// DeleteNumber deletes the number with this SID owned by accountSID.
+	DeleteNumber(ctx context.Context, accountSID, sid string) error
+
+	// Calls and notifications (calls.go).
+	CallStore
+
+	// Close releases the database.
+	Close() error
+}
