@@ -320,6 +320,7 @@ func needEspeak(t *testing.T) {
 }
 
 func TestSayHangupEndToEnd(t *testing.T) {
+	t.Parallel()
 	needEspeak(t)
 	e := newEnv(t, server.Options{})
 	e.number("support", func(n *store.IncomingPhoneNumber) { n.StatusCallback = e.app.url("/status") })
@@ -385,6 +386,7 @@ func TestSayHangupEndToEnd(t *testing.T) {
 }
 
 func TestPlayWAVAndMP3(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Options{})
 	e.number("+15557654321", nil)
 	tone := toneWAV(t, 1000, 2*time.Second, 22050)
@@ -443,6 +445,7 @@ func TestPlayWAVAndMP3(t *testing.T) {
 }
 
 func TestRejectNeverAnswers(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		doc    string
 		code   int
@@ -471,6 +474,7 @@ func TestRejectNeverAnswers(t *testing.T) {
 }
 
 func TestUnknownNumberIs404(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Options{})
 	res, _, err := e.call("nobody", softphone.Script{})
 	if err == nil || res.StatusCode != 404 {
@@ -479,6 +483,7 @@ func TestUnknownNumberIs404(t *testing.T) {
 }
 
 func TestRedirectAndRelativeURLs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Options{})
 	e.number("support", nil)
 	tone := toneWAV(t, 700, time.Second, 8000)
@@ -503,6 +508,7 @@ func TestRedirectAndRelativeURLs(t *testing.T) {
 }
 
 func TestPauseThenHangupDuration(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, server.Options{})
 	e.number("support", nil)
 	e.app.twiml("/voice", `<Response><Play digits="w"/><Pause length="2"/><Hangup/></Response>`)
@@ -519,6 +525,7 @@ func TestPauseThenHangupDuration(t *testing.T) {
 }
 
 func TestTextAndAudioResponses(t *testing.T) {
+	t.Parallel()
 	needEspeak(t)
 	t.Run("text/plain is spoken", func(t *testing.T) {
 		e := newEnv(t, server.Options{})
@@ -557,6 +564,7 @@ func TestTextAndAudioResponses(t *testing.T) {
 }
 
 func TestFallbackURLAndNotifications(t *testing.T) {
+	t.Parallel()
 	needEspeak(t)
 	e := newEnv(t, server.Options{})
 	e.number("support", func(n *store.IncomingPhoneNumber) { n.VoiceFallbackURL = e.app.url("/fallback") })
@@ -585,6 +593,7 @@ func TestFallbackURLAndNotifications(t *testing.T) {
 }
 
 func TestWebhookTimeoutSpeaksErrorAndEnds(t *testing.T) {
+	t.Parallel()
 	needEspeak(t)
 	e := newEnv(t, server.Options{Webhook: webhook.Config{Timeout: 500 * time.Millisecond, ReadTimeout: 500 * time.Millisecond}})
 	e.number("support", nil)
@@ -617,6 +626,7 @@ func TestWebhookTimeoutSpeaksErrorAndEnds(t *testing.T) {
 }
 
 func TestInvalidTwiMLIsRecorded(t *testing.T) {
+	t.Parallel()
 	needEspeak(t)
 	e := newEnv(t, server.Options{})
 	e.number("support", nil)
@@ -631,5 +641,165 @@ func TestInvalidTwiMLIsRecorded(t *testing.T) {
 	}
 	if !bytes.Contains([]byte(ns[0].RequestURL), []byte("/voice")) {
 		t.Errorf("notification request URL %q", ns[0].RequestURL)
+	}
+}
+
+func TestPlayFailuresAreRecordedAndSkipped(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.number("support", nil)
+	tone := toneWAV(t, 600, time.Second, 8000)
+	e.app.handle("/ok.wav", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/wav")
+		http.ServeFile(w, r, tone)
+	})
+	e.app.handle("/page.html", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<html><body>not audio</body></html>")
+	})
+	e.app.twiml("/voice", `<Response><Play>/missing.wav</Play><Play>/page.html</Play><Play>/ok.wav</Play></Response>`)
+	res, h, err := e.call("support", softphone.Script{})
+	if err != nil || !res.Answered {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if !dominant(voiced(h.all()), 600) {
+		t.Error("the playable file after two failing ones was not heard")
+	}
+	var codes []int
+	for _, n := range e.notifications() {
+		codes = append(codes, n.ErrorCode)
+	}
+	if len(codes) != 2 || codes[0] != 11200 || codes[1] != 13420 {
+		t.Errorf("notification codes %v, want [11200 13420]", codes)
+	}
+}
+
+func TestCookiesKeptPerCall(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.number("support", nil)
+	var n int
+	var mu sync.Mutex
+	e.app.handle("/voice", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		n++
+		id := n
+		mu.Unlock()
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: string(rune('A' + id - 1)), Path: "/"})
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, `<Response><Redirect>/second</Redirect></Response>`)
+	})
+	var cookies []string
+	e.app.handle("/second", func(w http.ResponseWriter, r *http.Request) {
+		c, _ := r.Cookie("session")
+		mu.Lock()
+		if c != nil {
+			cookies = append(cookies, c.Value)
+		} else {
+			cookies = append(cookies, "")
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, `<Response><Hangup/></Response>`)
+	})
+	for range 2 {
+		if res, _, err := e.call("support", softphone.Script{}); err != nil || !res.Answered {
+			t.Fatalf("%+v %v", res, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(cookies) != 2 || cookies[0] != "A" || cookies[1] != "B" {
+		t.Errorf("cookies sent back %q, want each call's own [A B]", cookies)
+	}
+}
+
+func TestCancelBeforeAnswer(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.number("support", func(n *store.IncomingPhoneNumber) { n.StatusCallback = e.app.url("/status") })
+	// A first <Pause> delays the answer, as on Twilio; the caller gives up.
+	e.app.twiml("/voice", `<Response><Pause length="10"/><Say>too late</Say></Response>`)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := e.phone.Call(ctx, softphone.Options{
+		URI: "sip:support@" + e.srv.SIPAddr().String(), Timeout: time.Second,
+	})
+	if err == nil || res.Answered {
+		t.Fatalf("call answered: %+v", res)
+	}
+	call := e.finalCall()
+	if call.Status != store.CallCanceled || !call.AnsweredAt.IsZero() {
+		t.Errorf("call record %+v, want canceled", call)
+	}
+	st := e.app.waitFor("/status", 1, 5*time.Second)[0]
+	if st.Params.Get("CallStatus") != "canceled" {
+		t.Errorf("status callback CallStatus=%q", st.Params.Get("CallStatus"))
+	}
+}
+
+func TestHTMLAnswerIsInvalidTwiML(t *testing.T) {
+	t.Parallel()
+	needEspeak(t)
+	e := newEnv(t, server.Options{})
+	e.number("support", nil)
+	e.app.handle("/voice", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		io.WriteString(w, "<!DOCTYPE html><html><body>Oops, a login page</body></html>")
+	})
+	res, h, err := e.call("support", softphone.Script{})
+	if err != nil || !res.Answered {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if len(voiced(h.all())) < media.SampleRate {
+		t.Error("the application error message was not heard")
+	}
+	if ns := e.notifications(); len(ns) != 1 || ns[0].ErrorCode != 12100 {
+		t.Errorf("notifications %+v, want one 12100", ns)
+	}
+}
+
+func TestRestartFinalisesOpenCalls(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	cfg := config.Serve{
+		HTTP: "127.0.0.1:0", SIP: "127.0.0.1:0", RTPPorts: config.PortRange{Min: 20000, Max: 29999},
+		Data: data, PublicURL: "http://127.0.0.1", LogLevel: "info", AccountSID: testSID, AuthToken: testToken,
+	}
+	log := slog.New(slog.DiscardHandler)
+	ctx := context.Background()
+	srv, err := server.New(ctx, cfg, log, io.Discard, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	answered := time.Now().Add(-time.Minute).UTC()
+	// A call in progress when the process died: the record stays open.
+	c, err := srv.Store().CreateCall(ctx, store.Call{
+		SID: sid.New("CA"), AccountSID: testSID, From: "+15550001111", To: "support",
+		Status: store.CallInProgress, Direction: store.DirectionInbound, APIVersion: "2010-04-01",
+		StartTime: answered, AnsweredAt: answered, DateCreated: answered, DateUpdated: answered.Add(42 * time.Second),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	srv.Run(cctx) // closes the store without touching the record
+
+	srv, err = server.New(ctx, cfg, log, io.Discard, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		srv.Run(cctx)
+	}()
+	got, err := srv.Store().Call(ctx, testSID, c.SID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != store.CallCompleted || got.EndTime.IsZero() || got.Duration != 42 {
+		t.Errorf("after restart: %+v, want completed, 42 s", got)
 	}
 }

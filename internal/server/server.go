@@ -79,7 +79,10 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	if err != nil {
 		return nil, fmt.Errorf("main account: %w", err)
 	}
-	if created {
+	switch {
+	case created && cfg.AuthToken != "":
+		log.Info("created the main account from the environment", "account", acct.SID)
+	case created:
 		fmt.Fprintf(announce, "switchboard: created the main account (shown once, keep it):\n  SWITCHBOARD_ACCOUNT_SID=%s\n  SWITCHBOARD_AUTH_TOKEN=%s\n", acct.SID, acct.AuthToken)
 	}
 
