@@ -181,6 +181,8 @@ func (s *server) createNumber(r *request) error {
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return badRequest(CodePhoneNumberUnavailable, "PhoneNumber %s is not available: another number on this server has it", phone)
+	case errors.Is(err, store.ErrClosed):
+		return errAccountNotActive(r.acct.SID) // closed since the request began
 	case err != nil:
 		return s.internal(r, err)
 	}

@@ -1,6 +1,7 @@
-// Package store is switchboard's persistence: accounts, incoming phone numbers
-// and, in later issues, calls, recordings, notifications, conferences and the
-// event log that history is rebuilt from.
+// Package store is switchboard's persistence: accounts, incoming phone
+// numbers, calls and the notifications raised while running them and, in later
+// issues, recordings, conferences and the event log that history is rebuilt
+// from.
 //
 // Everything goes through the Store interface. Open returns the one
 // implementation, which speaks database/sql to either engine:
@@ -13,9 +14,16 @@
 //
 // The SQL text is the same for both: $N placeholders (modernc.org/sqlite binds
 // $N to the N-th argument, as PostgreSQL does), only TEXT, BIGINT and BOOLEAN
-// columns, times as BIGINT microseconds since the Unix epoch in UTC. The one
-// dialect difference is the FOR UPDATE that PostgreSQL needs in read-modify-
-// write transactions (SQLite's single writer serialises them already).
+// columns, times as BIGINT microseconds since the Unix epoch in UTC. The only
+// dialect differences are the row locks PostgreSQL needs where several writers
+// meet (FOR UPDATE in read-modify-write transactions, FOR SHARE on the parent
+// account while a number is inserted); SQLite's single writer serialises those
+// transactions already.
+//
+// SQLite runs with synchronous=NORMAL: a commit survives a crash of the
+// process, and only a power failure may lose the last few commits. Every
+// commit paying an fsync would not keep up with the call rates switchboard
+// aims at; use PostgreSQL where power-loss durability matters.
 //
 // The schema is managed by goose migrations embedded from migrations/*.sql and
 // applied by Open; on PostgreSQL they run under an advisory lock, so nodes may

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"PagingTiesAndDeletes", testPagingTiesAndDeletes},
 		{"InvalidArguments", testInvalidArguments},
 		{"ConcurrentWrites", testConcurrentWrites},
+		{"CloseRacesCreate", testCloseRacesCreate},
 		{"CallLifecycle", testCallLifecycle},
 		{"CallFilters", testCallFilters},
 		{"CallFinalizeOpen", testCallFinalizeOpen},
@@ -716,5 +717,41 @@ func testConcurrentWrites(t *testing.T, st store.Store) {
 	}
 	if len(got) != workers*10 {
 		t.Errorf("%d updated numbers, want %d", len(got), workers*10)
+	}
+}
+
+// testCloseRacesCreate closes an account while numbers are being created in
+// it: whichever order the store picks, a closed account ends with no numbers.
+func testCloseRacesCreate(t *testing.T, st store.Store) {
+	m := mainAccount(t, st)
+	for round := range 5 {
+		sub := subAccount(t, st, m.SID, "sub", t0)
+		var wg sync.WaitGroup
+		for w := range 4 {
+			wg.Go(func() {
+				for j := range 5 {
+					_, err := st.CreateNumber(ctx(t), newNumber(sub.SID, fmt.Sprintf("+1777%d%d%04d", round, w, j), t0))
+					if err != nil && !errors.Is(err, store.ErrClosed) {
+						t.Errorf("CreateNumber: %v", err)
+					}
+				}
+			})
+		}
+		wg.Go(func() {
+			if _, err := st.UpdateAccount(ctx(t), sub.SID, func(a *store.Account) error {
+				a.Status = store.StatusClosed
+				return nil
+			}); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		})
+		wg.Wait()
+		left, _, err := st.ListNumbers(ctx(t), store.NumberFilter{AccountSID: sub.SID}, store.Page{Size: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(left) != 0 {
+			t.Fatalf("round %d: a closed account has %d numbers", round, len(left))
+		}
 	}
 }
