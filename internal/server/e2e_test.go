@@ -37,10 +37,11 @@ const (
 
 // env is a running switchboard with one user app and one softphone.
 type env struct {
-	t     *testing.T
-	srv   *server.Server
-	app   *app
-	phone *softphone.Phone
+	t       *testing.T
+	headers map[string]string // sent with every INVITE
+	srv     *server.Server
+	app     *app
+	phone   *softphone.Phone
 }
 
 // app is the user's web app: it answers TwiML per path and records every
@@ -225,9 +226,10 @@ func (e *env) call(user string, script softphone.Script) (softphone.Result, *hea
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := e.phone.Call(ctx, softphone.Options{
-		URI:    "sip:" + user + "@" + e.srv.SIPAddr().String(),
-		From:   "+15550001234",
-		Script: script,
+		URI:     "sip:" + user + "@" + e.srv.SIPAddr().String(),
+		From:    "+15550001234",
+		Headers: e.headers,
+		Script:  script,
 	})
 	return res, h, err
 }
@@ -326,6 +328,7 @@ func TestSayHangupEndToEnd(t *testing.T) {
 	e.number("support", func(n *store.IncomingPhoneNumber) { n.StatusCallback = e.app.url("/status") })
 	e.app.twiml("/voice", `<?xml version="1.0" encoding="UTF-8"?>
 <Response><Say voice="woman">Please leave a message after the tone.</Say><Hangup/></Response>`)
+	e.headers = map[string]string{"X-Customer-Id": "42", "X-Tier": "gold"}
 
 	res, h, err := e.call("support", softphone.Script{})
 	if err != nil {
@@ -354,7 +357,7 @@ func TestSayHangupEndToEnd(t *testing.T) {
 	want := map[string]string{
 		"CallSid": call.SID, "AccountSid": testSID, "From": "+15550001234", "To": "support",
 		"CallStatus": "ringing", "ApiVersion": "2010-04-01", "Direction": "inbound",
-		"SipCallId": res.CallID,
+		"SipCallId": res.CallID, "SipHeader_X-Customer-Id": "42", "SipHeader_X-Tier": "gold",
 	}
 	for k, v := range want {
 		if got := r.Params.Get(k); got != v {
@@ -801,5 +804,41 @@ func TestRestartFinalisesOpenCalls(t *testing.T) {
 	}
 	if got.Status != store.CallCompleted || got.EndTime.IsZero() || got.Duration != 42 {
 		t.Errorf("after restart: %+v, want completed, 42 s", got)
+	}
+}
+
+func TestSayJapaneseAndSSML(t *testing.T) {
+	t.Parallel()
+	needEspeak(t)
+	e := newEnv(t, server.Options{})
+	e.number("support", nil)
+	e.app.twiml("/voice", `<Response>
+<Say language="ja-JP">東京は晴れです</Say>
+<Say>One<break time="1500ms"/>two</Say>
+</Response>`)
+	res, h, err := e.call("support", softphone.Script{})
+	if err != nil || !res.Answered {
+		t.Fatalf("%+v %v", res, err)
+	}
+	s := h.all()
+	v := voiced(s)
+	if len(v) < 2*media.SampleRate {
+		t.Fatalf("heard %d samples of speech", len(v))
+	}
+	// The <break> leaves a silence of about 1.5 s between "One" and "two".
+	longest, run := 0, 0
+	for i := 0; i+media.FrameSamples <= len(v); i += media.FrameSamples {
+		if dsp.Level(v[i:i+media.FrameSamples]) < -50 {
+			run += media.FrameSamples
+			longest = max(longest, run)
+		} else {
+			run = 0
+		}
+	}
+	if d := time.Duration(longest) * time.Second / media.SampleRate; d < 1300*time.Millisecond || d > 2500*time.Millisecond {
+		t.Errorf("longest silence %v, want the 1.5 s <break>", d)
+	}
+	if ns := e.notifications(); len(ns) != 0 {
+		t.Errorf("notifications: %+v", ns)
 	}
 }

@@ -1,0 +1,85 @@
+package server_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/server"
+	"github.com/switchboard-voice/switchboard/internal/store"
+)
+
+func freeUDPPort(t *testing.T) int {
+	t.Helper()
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port
+}
+
+// SIPp, an independent SIP implementation, calls a TwiML app through the whole
+// server: each call is routed to the number, fetches its TwiML (a looping
+// <Play>), is answered, and ends with SIPp's BYE; every call record ends
+// completed and every webhook was signed.
+func TestSIPpCallsTwiMLApp(t *testing.T) {
+	t.Parallel()
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		t.Skip("sipp (Debian sip-tester) is not installed")
+	}
+	e := newEnv(t, server.Options{})
+	e.number("support", nil)
+	tone := toneWAV(t, 500, time.Second, 8000)
+	e.app.handle("/hold.wav", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "audio/wav")
+		http.ServeFile(w, r, tone)
+	})
+	e.app.twiml("/voice", `<Response><Play loop="0">/hold.wav</Play></Response>`)
+
+	const calls = 10
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sipp, e.srv.SIPAddr().String(),
+		"-sn", "uac", "-s", "support", "-d", "1000", "-m", strconv.Itoa(calls), "-r", "5", "-l", "5",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
+		"-timeout", "40s", "-timeout_error", "-recv_timeout", "10000", "-nostdin")
+	cmd.Dir = t.TempDir()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if len(out) > 3000 {
+			out = out[len(out)-3000:]
+		}
+		t.Fatalf("sipp: %v\n%s", err, out)
+	}
+	reqs := e.app.waitFor("/voice", calls, 5*time.Second)
+	for _, r := range reqs {
+		if !r.Valid || r.Params.Get("To") != "support" || r.Params.Get("SipCallId") == "" {
+			t.Errorf("webhook request %+v", r)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		cs, _, err := e.srv.Store().ListCalls(context.Background(), store.CallFilter{AccountSID: testSID, Status: store.CallCompleted}, store.Page{Size: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cs) == calls {
+			for _, c := range cs {
+				if c.Duration < 1 || c.Duration > 3 {
+					t.Errorf("call %s lasted %d s, want about 1 s", c.SID, c.Duration)
+				}
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d completed call records, want %d", len(cs), calls)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
