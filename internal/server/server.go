@@ -35,6 +35,9 @@ type Options struct {
 	Webhook webhook.Config
 	// InactivityTimeout ends a call whose media stops (default 60 s).
 	InactivityTimeout time.Duration
+	// InbandDTMF says when to listen for DTMF tones in the caller's audio
+	// (default: when the caller negotiated no telephone-event).
+	InbandDTMF voice.InbandDTMF
 }
 
 // Server is a running switchboard.
@@ -112,6 +115,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	s.interp = voice.New(voice.Config{
 		Store: s.store, Webhooks: s.webhooks, Callbacks: s.callbacks,
 		Speech: s.speech, Audio: s.audio, Logger: log.With("part", "voice"),
+		InbandDTMF: opts.InbandDTMF,
 	})
 	if s.sip, err = sip.NewServer(sip.Config{Addr: cfg.SIP, Media: s.media, Logger: log.With("part", "sip")},
 		&router{store: s.store, interp: s.interp, log: log}); err != nil {

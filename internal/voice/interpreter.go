@@ -35,6 +35,9 @@ type Config struct {
 	Audio     *audiocache.Cache
 	Clock     clock.Clock // default clock.Real
 	Logger    *slog.Logger
+	// InbandDTMF says when to detect DTMF tones in the caller's audio;
+	// default InbandAuto (when no telephone-event was negotiated).
+	InbandDTMF InbandDTMF
 	// MaxRedirects bounds how many documents one call may fetch through
 	// <Redirect> in a row without executing a verb that waits (a loop
 	// guard); default 100.

@@ -28,4 +28,8 @@ type Leg interface {
 	Hangup(ctx context.Context) error
 	// Done is closed when the call has ended, whichever side ended it.
 	Done() <-chan struct{}
+	// InfoDTMF delivers the digits the caller sends in SIP INFO requests
+	// (application/dtmf-relay, application/dtmf); nil when the transport has
+	// no such thing.
+	InfoDTMF() <-chan media.DTMF
 }

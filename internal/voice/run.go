@@ -22,7 +22,8 @@ type run struct {
 	account store.Account
 	number  store.IncomingPhoneNumber
 	inbound Inbound
-	leg     Leg // nil until answered
+	leg     Leg  // nil until answered
+	ear     *ear // listens to the leg once answered
 	extra   url.Values
 	jar     http.CookieJar
 	log     *slog.Logger
@@ -266,6 +267,7 @@ func (r *run) answer(ctx context.Context) error {
 		return errHangup
 	}
 	r.leg = leg
+	r.ear = newEar(leg, r.in.cfg.InbandDTMF)
 	now := r.in.cfg.Clock.Now().UTC()
 	r.update(ctx, func(c *store.Call) {
 		c.Status = store.CallInProgress
@@ -325,6 +327,11 @@ func (r *run) setFinal(ctx context.Context, status store.CallStatus) {
 // finish ends the call and its record: hangs up a leg still up, refuses a
 // call never answered, stores the final status and sends the status callback.
 func (r *run) finish(ctx context.Context) {
+	defer func() {
+		if r.ear != nil {
+			r.ear.close()
+		}
+	}()
 	switch {
 	case r.call.Status.Final():
 	case r.leg != nil:

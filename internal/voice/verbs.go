@@ -38,16 +38,8 @@ func (r *run) verb(ctx context.Context, v twiml.Verb) (*webhook.Response, *twiml
 		}
 		return r.fetchNext(ctx, strings.TrimSpace(v.URL), method, r.params())
 	case *twiml.Gather:
-		// Digit collection arrives with issue 4; until then the prompts play
-		// and, as with no input on Twilio, execution falls through.
 		r.redirects = 0
-		for _, nested := range v.Verbs {
-			if _, _, err := r.verb(ctx, nested); err != nil {
-				return nil, nil, err
-			}
-		}
-		r.notify(ctx, logWarning, 12200, "<Gather> input is not supported yet: no input collected", nil)
-		return nil, nil, nil
+		return r.gather(ctx, v)
 	default:
 		r.notify(ctx, logWarning, 12200, fmt.Sprintf("<%s> is not supported yet: skipped", v.TagName()), nil)
 		return nil, nil, nil
