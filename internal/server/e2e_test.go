@@ -38,6 +38,7 @@ const (
 // env is a running switchboard with one user app and one softphone.
 type env struct {
 	t       *testing.T
+	data    string
 	headers map[string]string // sent with every INVITE
 	srv     *server.Server
 	app     *app
@@ -170,7 +171,7 @@ func newEnv(t *testing.T, opts server.Options) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { phone.Close() })
-	return &env{t: t, srv: srv, app: newApp(t), phone: phone}
+	return &env{t: t, data: cfg.Data, srv: srv, app: newApp(t), phone: phone}
 }
 
 type testWriter struct{ t *testing.T }
@@ -842,3 +843,5 @@ func TestSayJapaneseAndSSML(t *testing.T) {
 		t.Errorf("notifications: %+v", ns)
 	}
 }
+
+func (e *env) dataDir() string { return e.data }

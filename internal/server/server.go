@@ -78,6 +78,9 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	} else if n > 0 {
 		log.Warn("closed call records left open by the previous run", "calls", n)
 	}
+	if err := repairRecordings(ctx, s.store, cfg.Data, log); err != nil {
+		return nil, err
+	}
 	acct, created, err := api.EnsureMainAccount(ctx, s.store, cfg.AccountSID, cfg.AuthToken)
 	if err != nil {
 		return nil, fmt.Errorf("main account: %w", err)
@@ -115,7 +118,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	s.interp = voice.New(voice.Config{
 		Store: s.store, Webhooks: s.webhooks, Callbacks: s.callbacks,
 		Speech: s.speech, Audio: s.audio, Logger: log.With("part", "voice"),
-		InbandDTMF: opts.InbandDTMF,
+		InbandDTMF: opts.InbandDTMF, DataDir: cfg.Data, PublicURL: cfg.PublicURL,
 	})
 	if s.sip, err = sip.NewServer(sip.Config{Addr: cfg.SIP, Media: s.media, Logger: log.With("part", "sip")},
 		&router{store: s.store, interp: s.interp, log: log}); err != nil {

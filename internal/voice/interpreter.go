@@ -18,12 +18,15 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
 
-// Store is what the interpreter writes: call records and notifications.
+// Store is what the interpreter writes: call records, notifications and
+// recordings.
 // store.Store satisfies it.
 type Store interface {
 	CreateCall(ctx context.Context, c store.Call) (store.Call, error)
 	UpdateCall(ctx context.Context, accountSID, sid string, update func(*store.Call) error) (store.Call, error)
 	CreateNotification(ctx context.Context, n store.Notification) (store.Notification, error)
+	CreateRecording(ctx context.Context, r store.Recording) (store.Recording, error)
+	UpdateRecording(ctx context.Context, accountSID, sid string, update func(*store.Recording) error) (store.Recording, error)
 }
 
 // Config holds the interpreter's collaborators.
@@ -35,6 +38,10 @@ type Config struct {
 	Audio     *audiocache.Cache
 	Clock     clock.Clock // default clock.Real
 	Logger    *slog.Logger
+	// DataDir is where recordings are written (under recordings/).
+	DataDir string
+	// PublicURL is the base of the URLs handed out for recordings.
+	PublicURL string
 	// InbandDTMF says when to detect DTMF tones in the caller's audio;
 	// default InbandAuto (when no telephone-event was negotiated).
 	InbandDTMF InbandDTMF

@@ -37,6 +37,9 @@ func (r *run) verb(ctx context.Context, v twiml.Verb) (*webhook.Response, *twiml
 			method = http.MethodPost
 		}
 		return r.fetchNext(ctx, strings.TrimSpace(v.URL), method, r.params())
+	case *twiml.Record:
+		r.redirects = 0
+		return r.record(ctx, v)
 	case *twiml.Gather:
 		r.redirects = 0
 		return r.gather(ctx, v)
