@@ -125,21 +125,21 @@ func TestRecordFinishOnKeyMaxLengthAndHangup(t *testing.T) {
 		wantLen    time.Duration
 	}{
 		{
-			name:   "finishOnKey",
-			record: `<Record action="/done" playBeep="false" finishOnKey="#" trim="do-not-trim"/>`,
-			script: softphone.Script{Play: tone(700, 1500*time.Millisecond), Digits: "#", Duration: 10 * time.Second},
+			name:       "finishOnKey",
+			record:     `<Record action="/done" playBeep="false" finishOnKey="#" trim="do-not-trim"/>`,
+			script:     softphone.Script{Play: tone(700, 1500*time.Millisecond), Digits: "#", Duration: 10 * time.Second},
 			wantDigits: "#", wantLen: 1500 * time.Millisecond,
 		},
 		{
-			name:   "maxLength",
-			record: `<Record action="/done" playBeep="false" maxLength="2" timeout="0"/>`,
-			script: softphone.Script{Play: tone(700, 8*time.Second), Duration: 10 * time.Second},
+			name:       "maxLength",
+			record:     `<Record action="/done" playBeep="false" maxLength="2" timeout="0"/>`,
+			script:     softphone.Script{Play: tone(700, 8*time.Second), Duration: 10 * time.Second},
 			wantDigits: "", wantLen: 2 * time.Second,
 		},
 		{
-			name:   "hangup",
-			record: `<Record action="/done" playBeep="false"/>`,
-			script: softphone.Script{Play: tone(700, 8*time.Second), Duration: 1500 * time.Millisecond},
+			name:       "hangup",
+			record:     `<Record action="/done" playBeep="false"/>`,
+			script:     softphone.Script{Play: tone(700, 8*time.Second), Duration: 1500 * time.Millisecond},
 			wantDigits: "hangup", wantLen: 1500 * time.Millisecond,
 		},
 	} {
