@@ -4,7 +4,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -81,5 +83,44 @@ func TestSIPpCallsTwiMLApp(t *testing.T) {
 			t.Fatalf("%d completed call records, want %d", len(cs), calls)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// SIPp sends RFC 2833 digits from its shipped captures (an SSRC of their
+// own, payload type 101) into a <Gather>: the action gets them.
+func TestSIPpDTMFIntoGather(t *testing.T) {
+	t.Parallel()
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		t.Skip("sipp (Debian sip-tester) is not installed")
+	}
+	if _, err := os.Stat("/usr/share/sip-tester/dtmf_2833_1.pcap"); err != nil {
+		t.Skip("sip-tester's DTMF captures are not installed")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("SIPp plays pcap audio through a raw socket: needs root")
+	}
+	e := newEnv(t, server.Options{})
+	e.number("support", nil)
+	e.app.twiml("/voice", `<Response><Gather action="/got" timeout="5"/></Response>`)
+	e.app.twiml("/got", `<Response><Hangup/></Response>`)
+	scenario, _ := filepath.Abs("testdata/sipp_dtmf.xml")
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sipp, e.srv.SIPAddr().String(),
+		"-sf", scenario, "-s", "support", "-m", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
+		"-timeout", "30s", "-timeout_error", "-nostdin")
+	cmd.Dir = t.TempDir()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if len(out) > 3000 {
+			out = out[len(out)-3000:]
+		}
+		t.Fatalf("sipp: %v\n%s", err, out)
+	}
+	got := e.app.waitFor("/got", 1, 3*time.Second)[0]
+	if d, f := got.Params.Get("Digits"), got.Params.Get("FinishedOnKey"); d != "15" || f != "#" {
+		t.Errorf("Digits=%q FinishedOnKey=%q, want 15 and #", d, f)
 	}
 }
