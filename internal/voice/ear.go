@@ -34,9 +34,10 @@ const digitBuffer = 64
 // WriteFrame runs on the media pacer: it never blocks.
 type ear struct {
 	digits   chan byte
-	detector *dsp.DTMFDetector // nil unless listening in-band
-	events   []dsp.DTMFEvent   // reused by the detector
-	tap      atomic.Pointer[media.Sink]
+	detector *dsp.DTMFDetector            // nil unless listening in-band
+	events   []dsp.DTMFEvent              // reused by the detector
+	taps     atomic.Pointer[[]media.Sink] // copy-on-write: set under tapMu
+	tapMu    sync.Mutex
 	dropped  atomic.Int64
 
 	stop chan struct{}
@@ -102,19 +103,41 @@ func (e *ear) WriteFrame(frame []int16) error {
 			}
 		}
 	}
-	if t := e.tap.Load(); t != nil {
-		(*t).WriteFrame(frame)
+	if ts := e.taps.Load(); ts != nil {
+		for _, t := range *ts {
+			t.WriteFrame(frame)
+		}
 	}
 	return nil
 }
 
-// setTap sends the caller's audio to s as well (nil stops it).
-func (e *ear) setTap(s media.Sink) {
-	if s == nil {
-		e.tap.Store(nil)
+// addTap sends the caller's audio to s as well, until removeTap(s).
+func (e *ear) addTap(s media.Sink) {
+	e.tapMu.Lock()
+	defer e.tapMu.Unlock()
+	var ts []media.Sink
+	if old := e.taps.Load(); old != nil {
+		ts = append(ts, *old...)
+	}
+	ts = append(ts, s)
+	e.taps.Store(&ts)
+}
+
+// removeTap stops sending the caller's audio to s.
+func (e *ear) removeTap(s media.Sink) {
+	e.tapMu.Lock()
+	defer e.tapMu.Unlock()
+	old := e.taps.Load()
+	if old == nil {
 		return
 	}
-	e.tap.Store(&s)
+	var ts []media.Sink
+	for _, t := range *old {
+		if t != s {
+			ts = append(ts, t)
+		}
+	}
+	e.taps.Store(&ts)
 }
 
 // flush discards digits pressed so far.

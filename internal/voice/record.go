@@ -70,11 +70,11 @@ func (r *run) record(ctx context.Context, v *twiml.Record) (*webhook.Response, *
 		r.notify(ctx, logError, 13617, "Record: cannot store the recording: "+err.Error(), nil)
 		return nil, nil, nil
 	}
-	r.ear.setTap(rec)
+	r.ear.addTap(rec)
 	r.recordingCallback(v, row, "in-progress")
 
 	digits := r.waitRecording(ctx, v, rec)
-	r.ear.setTap(nil)
+	r.ear.removeTap(rec)
 	res, werr := rec.Stop(v.Trim != "do-not-trim")
 
 	status, code := store.RecordingCompleted, 0

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/media/audiofile"
@@ -22,11 +23,16 @@ type run struct {
 	account store.Account
 	number  store.IncomingPhoneNumber
 	inbound Inbound
-	leg     Leg  // nil until answered
-	ear     *ear // listens to the leg once answered
-	extra   url.Values
-	jar     http.CookieJar
-	log     *slog.Logger
+	leg     Leg // nil until answered
+
+	// mu guards ear and callRecs, which the REST API reaches from other
+	// goroutines (StartCallRecording...).
+	mu       sync.Mutex
+	ear      *ear // listens to the leg once answered
+	callRecs map[string]*callRecording
+	extra    url.Values
+	jar      http.CookieJar
+	log      *slog.Logger
 
 	// docURL is the URL of the document being executed: relative URLs in it
 	// resolve against it, and it is the default action of <Gather>/<Record>.
@@ -267,7 +273,9 @@ func (r *run) answer(ctx context.Context) error {
 		return errHangup
 	}
 	r.leg = leg
+	r.mu.Lock()
 	r.ear = newEar(leg, r.in.cfg.InbandDTMF)
+	r.mu.Unlock()
 	now := r.in.cfg.Clock.Now().UTC()
 	r.update(ctx, func(c *store.Call) {
 		c.Status = store.CallInProgress
@@ -327,22 +335,21 @@ func (r *run) setFinal(ctx context.Context, status store.CallStatus) {
 // finish ends the call and its record: hangs up a leg still up, refuses a
 // call never answered, stores the final status and sends the status callback.
 func (r *run) finish(ctx context.Context) {
-	defer func() {
-		if r.ear != nil {
-			r.ear.close()
-		}
-	}()
 	switch {
-	case r.call.Status.Final():
 	case r.leg != nil:
-		select {
-		case <-r.leg.Done():
-		default:
-			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-			r.leg.Hangup(hctx)
-			cancel()
+		if !r.call.Status.Final() {
+			select {
+			case <-r.leg.Done():
+			default:
+				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangupTimeout)
+				r.leg.Hangup(hctx)
+				cancel()
+			}
+			r.setFinal(ctx, store.CallCompleted)
 		}
-		r.setFinal(ctx, store.CallCompleted)
+		// The recordings of a call end with it, before its final callback.
+		r.stopCallRecordings(ctx)
+	case r.call.Status.Final():
 	default:
 		select {
 		case <-r.inbound.Canceled():
@@ -351,7 +358,7 @@ func (r *run) finish(ctx context.Context) {
 			// The document ended before any verb needed the media: Twilio
 			// answers such a call and hangs up, so it completes with no
 			// duration to speak of.
-			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangupTimeout)
 			if err := r.answer(actx); err == nil {
 				r.leg.Hangup(actx)
 				r.setFinal(actx, store.CallCompleted)
@@ -360,6 +367,9 @@ func (r *run) finish(ctx context.Context) {
 		}
 	}
 	r.statusCallback()
+	if r.ear != nil {
+		r.ear.close()
+	}
 }
 
 // statusCallback enqueues the number's status callback for the final status.

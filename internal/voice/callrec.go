@@ -1,0 +1,211 @@
+package voice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/switchboard-voice/switchboard/internal/recording"
+	"github.com/switchboard-voice/switchboard/internal/sid"
+	"github.com/switchboard-voice/switchboard/internal/store"
+	"github.com/switchboard-voice/switchboard/internal/webhook"
+)
+
+// Errors of the live-call operations the REST API calls.
+var (
+	// ErrCallNotFound: no call with that SID is running on this node.
+	ErrCallNotFound = errors.New("voice: call not in progress here")
+	// ErrCallNotAnswered: the call has not been answered yet.
+	ErrCallNotAnswered = errors.New("voice: call not answered")
+	// ErrRecordingNotFound: no such recording of that call is running.
+	ErrRecordingNotFound = errors.New("voice: recording not running")
+	// ErrRecordingState: the status change is not possible from the
+	// recording's status.
+	ErrRecordingState = errors.New("voice: invalid recording status change")
+)
+
+// CallRecordingOptions are the parameters of a recording started by the REST
+// API on a live call (POST .../Calls/{CallSid}/Recordings.json).
+type CallRecordingOptions struct {
+	StatusCallback       string
+	StatusCallbackMethod string
+	// StatusCallbackEvent lists the events to report: in-progress,
+	// completed, absent (default completed).
+	StatusCallbackEvent []string
+	// Trim is trim-silence or do-not-trim (the default for the API).
+	Trim string
+}
+
+// callRecording is one REST-started recording of a live call. Only the
+// caller's side (inbound track) is recorded.
+type callRecording struct {
+	rec  *recording.Recorder
+	row  store.Recording
+	opts CallRecordingOptions
+}
+
+// liveRun finds the running call.
+func (in *Interpreter) liveRun(accountSID, callSID string) (*run, error) {
+	in.mu.Lock()
+	r := in.live[callSID]
+	in.mu.Unlock()
+	if r == nil || r.call.AccountSID != accountSID {
+		return nil, ErrCallNotFound
+	}
+	return r, nil
+}
+
+// StartCallRecording starts recording a call in progress, as Twilio's Call
+// Recording resource does.
+func (in *Interpreter) StartCallRecording(ctx context.Context, accountSID, callSID string, o CallRecordingOptions) (store.Recording, error) {
+	r, err := in.liveRun(accountSID, callSID)
+	if err != nil {
+		return store.Recording{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ear == nil || r.ended() {
+		return store.Recording{}, ErrCallNotAnswered
+	}
+	rsid := sid.New("RE")
+	rel := filepath.Join("recordings", accountSID, rsid+".wav")
+	rec, err := recording.Start(filepath.Join(in.cfg.DataDir, rel))
+	if err != nil {
+		return store.Recording{}, fmt.Errorf("start call recording: %w", err)
+	}
+	row, err := in.cfg.Store.CreateRecording(ctx, store.Recording{
+		SID: rsid, AccountSID: accountSID, CallSID: callSID, Source: store.SourceStartCallRecording,
+		Status: store.RecordingInProgress, Channels: 1, Track: "inbound",
+		StartTime: in.cfg.Clock.Now().UTC(), File: rel,
+	})
+	if err != nil {
+		rec.Stop(false)
+		os.Remove(filepath.Join(in.cfg.DataDir, rel))
+		return store.Recording{}, fmt.Errorf("start call recording: %w", err)
+	}
+	cr := &callRecording{rec: rec, row: row, opts: o}
+	if r.callRecs == nil {
+		r.callRecs = map[string]*callRecording{}
+	}
+	r.callRecs[rsid] = cr
+	r.ear.addTap(rec)
+	r.callRecordingCallback(cr, "in-progress")
+	return row, nil
+}
+
+// UpdateCallRecording pauses (paused), resumes (in-progress) or stops
+// (stopped) a REST-started recording of a live call.
+func (in *Interpreter) UpdateCallRecording(ctx context.Context, accountSID, callSID, recordingSID string, status store.RecordingStatus) (store.Recording, error) {
+	r, err := in.liveRun(accountSID, callSID)
+	if err != nil {
+		return store.Recording{}, err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	cr := r.callRecs[recordingSID]
+	if cr == nil {
+		return store.Recording{}, ErrRecordingNotFound
+	}
+	switch {
+	case status == store.RecordingStopped:
+		return r.stopCallRecording(ctx, cr), nil
+	case status == store.RecordingPaused && cr.row.Status == store.RecordingInProgress:
+		r.ear.removeTap(cr.rec)
+	case status == store.RecordingInProgress && cr.row.Status == store.RecordingPaused:
+		r.ear.addTap(cr.rec)
+	case status == cr.row.Status:
+		return cr.row, nil
+	default:
+		return cr.row, ErrRecordingState
+	}
+	row, err := in.cfg.Store.UpdateRecording(ctx, accountSID, recordingSID, func(x *store.Recording) error {
+		x.Status = status
+		return nil
+	})
+	if err != nil {
+		return cr.row, fmt.Errorf("update call recording: %w", err)
+	}
+	cr.row = row
+	return row, nil
+}
+
+// stopCallRecording finishes a call recording; r.mu is held.
+func (r *run) stopCallRecording(ctx context.Context, cr *callRecording) store.Recording {
+	r.ear.removeTap(cr.rec)
+	delete(r.callRecs, cr.row.SID)
+	res, werr := cr.rec.Stop(cr.opts.Trim == "trim-silence")
+	status, code := store.RecordingCompleted, 0
+	switch {
+	case werr != nil:
+		status, code = store.RecordingFailed, 13617
+		r.log.Error("call recording failed", "recording", cr.row.SID, "err", werr)
+	case res.Samples == 0:
+		status = store.RecordingAbsent
+	}
+	row, err := r.in.cfg.Store.UpdateRecording(context.WithoutCancel(ctx), cr.row.AccountSID, cr.row.SID, func(x *store.Recording) error {
+		x.Status, x.Duration, x.ErrorCode = status, res.Duration(), code
+		return nil
+	})
+	if err != nil {
+		r.log.Error("cannot finish the call recording record", "recording", cr.row.SID, "err", err)
+		row = cr.row
+		row.Status, row.Duration, row.ErrorCode = status, res.Duration(), code
+	}
+	cr.row = row
+	event := "completed"
+	if status != store.RecordingCompleted {
+		event = "absent"
+	}
+	r.callRecordingCallback(cr, event)
+	return row
+}
+
+// stopCallRecordings finishes every call recording when the call ends.
+func (r *run) stopCallRecordings(ctx context.Context) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, cr := range r.callRecs {
+		r.stopCallRecording(ctx, cr)
+	}
+}
+
+// callRecordingCallback reports a call recording event if it was asked for.
+func (r *run) callRecordingCallback(cr *callRecording, event string) {
+	o := cr.opts
+	if o.StatusCallback == "" || r.in.cfg.Callbacks == nil {
+		return
+	}
+	events := o.StatusCallbackEvent
+	if len(events) == 0 {
+		events = []string{"completed"}
+	}
+	if !slices.Contains(events, event) {
+		return
+	}
+	rec := cr.row
+	p := url.Values{}
+	p.Set("AccountSid", rec.AccountSID)
+	p.Set("CallSid", rec.CallSID)
+	p.Set("RecordingSid", rec.SID)
+	p.Set("RecordingUrl", r.recordingURL(rec))
+	p.Set("RecordingStatus", string(rec.Status))
+	p.Set("RecordingDuration", strconv.Itoa(durationSeconds(rec.Duration)))
+	p.Set("RecordingChannels", strconv.Itoa(rec.Channels))
+	p.Set("RecordingStartTime", webhook.FormatTimestamp(rec.StartTime))
+	p.Set("RecordingSource", rec.Source)
+	p.Set("RecordingTrack", rec.Track)
+	if rec.ErrorCode != 0 {
+		p.Set("ErrorCode", strconv.Itoa(rec.ErrorCode))
+	}
+	if err := r.in.cfg.Callbacks.Enqueue(webhook.Callback{
+		CallSID: r.call.SID, URL: o.StatusCallback, Method: o.StatusCallbackMethod,
+		AuthToken: r.account.AuthToken, Params: p, Retry: recordingRetry,
+	}); err != nil {
+		r.log.Warn("recording status callback not sent", "err", err)
+	}
+}
