@@ -98,6 +98,20 @@ func (s *server) routes() {
 		http.MethodPost:   s.updateNumber,
 		http.MethodDelete: s.deleteNumber,
 	}))
+	calls := prefix + "/Accounts/{AccountSid}/Calls"
+	s.mux.Handle(calls+".json", s.endpoint(true, methods{
+		http.MethodGet:  s.listCalls,
+		http.MethodPost: s.callsNotYet("placing calls through the REST API"),
+	}))
+	s.mux.Handle(calls+"/{file}", s.endpoint(true, methods{
+		http.MethodGet:    s.fetchCall,
+		http.MethodPost:   s.callsNotYet("modifying a call (Status, Url, Twiml)"),
+		http.MethodDelete: s.callsNotYet("deleting call records"),
+	}))
+	s.mux.Handle(calls+"/{CallSid}/Notifications.json", s.endpoint(true, methods{http.MethodGet: s.listNotifications}))
+	s.mux.Handle(calls+"/{CallSid}/Notifications/{file}", s.endpoint(true, methods{http.MethodGet: s.fetchNotification}))
+	s.mux.Handle(prefix+"/Accounts/{AccountSid}/Notifications.json", s.endpoint(true, methods{http.MethodGet: s.listNotifications}))
+	s.mux.Handle(prefix+"/Accounts/{AccountSid}/Notifications/{file}", s.endpoint(true, methods{http.MethodGet: s.fetchNotification}))
 	s.mux.Handle("/", s.endpoint(false, nil))
 }
 

@@ -33,19 +33,37 @@
 //     the first). Page tokens ("PA..." forwards, "PB..." backwards) carry the
 //     (date_created, sid) key of the row they continue from, so paging is
 //     stable while rows are added or deleted; a token the server did not make
-//     gets 21481.
+//     gets 21481. Accounts and numbers are listed oldest first; calls and
+//     notifications newest first, as Twilio lists them (a PA token then pages
+//     towards older rows).
 //   - Errors are Twilio's body {"code","message","more_info","status"}: 20404
 //     for an unknown resource or a SID of another account, 20004 with HTTP 405
-//     for a method the resource does not have, 21xxx for bad parameters, 20500
-//     for failures of switchboard itself (logged, never detailed to the
+//     for a method the resource does not have, 21xxx for bad parameters, 20001
+//     for a list filter Twilio would refuse (a malformed date, Status or Log),
+//     20500 for failures of switchboard itself (logged, never detailed to the
 //     client). A handler returns an *Error; nothing else reaches the client.
 //
 // Resources served so far: Accounts (the main account and its subaccounts:
-// create, list, fetch, update FriendlyName and Status) and
+// create, list, fetch, update FriendlyName and Status),
 // IncomingPhoneNumbers (create, list with PhoneNumber and FriendlyName
-// filters, fetch, update, delete). A phone number is an E.164 number or a
-// plain SIP user name such as "support"; it is unique across the server
-// because an incoming INVITE is routed by it.
+// filters, fetch, update, delete), Calls (list and fetch; calls.go) and
+// Notifications (list and fetch, for the account and per call;
+// notifications.go). A phone number is an E.164 number or a plain SIP user
+// name such as "support"; it is unique across the server because an incoming
+// INVITE is routed by it.
+//
+// Calls and notifications are records the call-flow interpreter writes as
+// calls progress (queued -> ringing -> in-progress -> completed, busy,
+// failed, no-answer or canceled) and whenever the user's app fails (Twilio's
+// 11200, 11205, 12100 ...); this package only reads them. A call's
+// start_time is null until it starts (a queued call), then the time it began
+// ringing, replaced by the answer time once answered; end_time and duration
+// are null while it lasts, and a call that ended unanswered has duration
+// "0". The date filters (StartTime, EndTime, MessageDate, each also with "<"
+// and ">" for Twilio's "<=" and ">=" forms) take a date or an RFC 3339
+// date-time; a date's inequalities bound at its midnight, as Twilio's do
+// (datefilter.go). Placing, modifying and deleting calls are not served yet:
+// they answer 405 with 20004 and say so.
 //
 // EnsureMainAccount creates the main account on first start from
 // SWITCHBOARD_ACCOUNT_SID and SWITCHBOARD_AUTH_TOKEN, or generates them.

@@ -23,6 +23,7 @@ var (
 // https://www.twilio.com/docs/errors/CODE.
 const (
 	CodeBadRequest             = 400   // generic: a parameter of the wrong type or value
+	CodeInvalidParameter       = 20001 // a list filter with a value Twilio would refuse (dates, Status, Log)
 	CodeInvalidFriendlyName    = 20002 // FriendlyName longer than 64 characters or empty
 	CodePermissionDenied       = 20003 // bad credentials, or an account they do not reach
 	CodeMethodNotAllowed       = 20004 // the resource exists but not with this HTTP method

@@ -2,12 +2,14 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/api"
 	"github.com/switchboard-voice/switchboard/internal/store"
@@ -49,4 +51,60 @@ func ExampleNew() {
 	// Output:
 	// created the main account
 	// 201
+}
+
+// Reading the call log: the interpreter stores call records as calls
+// progress; the Calls list shows them newest first, filtered here to calls
+// that started on 1 May 2024 (UTC) and completed.
+func ExampleNew_callLog() {
+	dir, err := os.MkdirTemp("", "switchboard-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	st, err := store.Open(ctx, "", dir)
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	main, _, err := api.EnsureMainAccount(ctx, st, "", "")
+	if err != nil {
+		panic(err)
+	}
+	start := time.Date(2024, 5, 1, 9, 30, 0, 0, time.UTC)
+	for i, status := range []store.CallStatus{store.CallCompleted, store.CallBusy, store.CallCompleted} {
+		t := start.Add(time.Duration(i) * time.Hour)
+		c := store.Call{SID: fmt.Sprintf("CA%032x", i+1), AccountSID: main.SID, From: "+14155550100", To: "support",
+			Status: status, Direction: store.DirectionInbound, APIVersion: api.APIVersion,
+			StartTime: t, EndTime: t.Add(90 * time.Second), DateCreated: t}
+		if status == store.CallCompleted {
+			c.AnsweredAt, c.Duration = t, 90
+		}
+		if _, err := st.CreateCall(ctx, c); err != nil {
+			panic(err)
+		}
+	}
+
+	h := api.New(api.Config{Store: st})
+	req := httptest.NewRequest("GET", "/2010-04-01/Accounts/"+main.SID+"/Calls.json?StartTime=2024-05-01&Status=completed", nil)
+	req.SetBasicAuth(main.SID, main.AuthToken)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var page struct {
+		Calls []struct {
+			SID       string `json:"sid"`
+			StartTime string `json:"start_time"`
+			Duration  string `json:"duration"`
+		} `json:"calls"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil {
+		panic(err)
+	}
+	for _, c := range page.Calls {
+		fmt.Println(c.SID, c.StartTime, c.Duration)
+	}
+	// Output:
+	// CA00000000000000000000000000000003 Wed, 01 May 2024 11:30:00 +0000 90
+	// CA00000000000000000000000000000001 Wed, 01 May 2024 09:30:00 +0000 90
 }

@@ -2,9 +2,12 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-voice/switchboard/internal/store"
 )
 
 // FuzzRequests sends arbitrary methods, paths, query strings and form bodies
@@ -23,11 +26,26 @@ func FuzzRequests(f *testing.F) {
 		{"POST", ".json", "FriendlyName=x&Status=closed"},
 		{"GET", ".json?Status=active&FriendlyName=a", ""},
 		{"PATCH", "/Calls.json", "a=b"},
+		{"GET", "/Calls.json?To=%2B1+415&From=support&Status=Completed&StartTime%3E=2024-05-01&EndTime%3C=2024-05-02T00:00:00Z", ""},
+		{"GET", "/Calls.json?StartTime=0001-01-01&ParentCallSid=CA00000000000000000000000000000001&PageToken=PBCA00000000000000000000000000000001_0", ""},
+		{"GET", "/Calls/CA00000000000000000000000000000001.json", ""},
+		{"POST", "/Calls/CA00000000000000000000000000000001.json", "Status=completed"},
+		{"GET", "/Calls/CA00000000000000000000000000000001/Notifications.json?Log=0&MessageDate%3C=2024-05-02", ""},
+		{"GET", "/Calls/CA00000000000000000000000000000001/Notifications/NO00000000000000000000000000000001.json", ""},
+		{"GET", "/Notifications.json?MessageDate=2024-05-01&Log=1&PageSize=1", ""},
+		{"GET", "/Notifications/NO00000000000000000000000000000001.json", ""},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.body)
 	}
 	g := newGoldenFixture(f)
+	// A call and a notification, so that fetches and lists render rows.
+	call := fmt.Sprintf("CA%032x", 1)
+	putCall(f, g.st, store.Call{SID: call, AccountSID: g.main.SID, From: "+14155550100", To: "support",
+		Status: store.CallCompleted, StartTime: at(1, 12, 0, 0), AnsweredAt: at(1, 12, 0, 1), EndTime: at(1, 12, 1, 0), Duration: 59})
+	n := webhookFailure(g.main.SID, call, at(1, 12, 0, 30))
+	n.SID = fmt.Sprintf("NO%032x", 1)
+	putNotification(f, g.st, n)
 	base := "http://switchboard.test/2010-04-01/Accounts/" + g.main.SID
 	f.Fuzz(func(t *testing.T, method, path, body string) {
 		req, err := http.NewRequest(method, base+path, strings.NewReader(body))

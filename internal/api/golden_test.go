@@ -24,6 +24,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // that response bodies can be compared byte for byte.
 type goldenFixture struct {
 	h    http.Handler
+	st   store.Store
 	main store.Account
 	sub  store.Account // filled in by the step that creates it
 	last *httptest.ResponseRecorder
@@ -52,6 +53,7 @@ func newGoldenFixture(t testing.TB) *goldenFixture {
 	now := func() time.Time { ticks++; return t0.Add(time.Duration(ticks) * time.Minute) }
 	return &goldenFixture{
 		h:    api.NewWithIDs(api.Config{Store: st, Now: now}, newSID, newToken),
+		st:   st,
 		main: main,
 	}
 }

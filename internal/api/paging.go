@@ -26,6 +26,7 @@ type listRequest struct {
 	token    string // the PageToken as received
 	after    *store.Cursor
 	before   *store.Cursor
+	desc     bool // the list is newest first (calls, notifications)
 }
 
 // pageTokenDir is the first two characters of a page token: "PA" pages
@@ -37,7 +38,9 @@ const (
 
 // encodePageToken makes the PageToken of the page next to row c: dir, the
 // row's SID, '_', and its creation time in microseconds. Tokens carry the
-// whole key, so they stay valid if that row is deleted.
+// whole key, so they stay valid if that row is deleted. "After" and "before"
+// follow the list's order, which is newest first for calls and
+// notifications: there a PA token pages towards older rows.
 func encodePageToken(dir string, c store.Cursor) string {
 	return dir + c.SID + "_" + strconv.FormatInt(c.DateCreated.UnixMicro(), 10)
 }
@@ -110,7 +113,7 @@ func parseList(r *request, sidPrefix string, filterNames ...string) (listRequest
 
 // storePage is the store.Page the request asks for.
 func (lr listRequest) storePage() store.Page {
-	p := store.Page{Size: lr.pageSize, After: lr.after, Before: lr.before}
+	p := store.Page{Size: lr.pageSize, After: lr.after, Before: lr.before, Desc: lr.desc}
 	if lr.after == nil && lr.before == nil {
 		p.Offset = lr.page * lr.pageSize
 	}

@@ -31,9 +31,10 @@
 // edited, a new file is written instead.
 //
 // Lists are paged by key, not by offset: rows are ordered by (date_created,
-// sid) and a Cursor made from the last row of a page selects the next one, so
-// a page token stays valid while rows are added or deleted. Offsets are
-// supported too, for Twilio's Page parameter without a PageToken.
+// sid), ascending or (Page.Desc, Twilio's order for calls and notifications)
+// newest first, and a Cursor made from the last row of a page selects the
+// next one, so a page token stays valid while rows are added or deleted.
+// Offsets are supported too, for Twilio's Page parameter without a PageToken.
 //
 // Rules the schema keeps for what comes later: every row carries its
 // account_sid; nothing node-local (ports, goroutines, live call state) is

@@ -147,6 +147,11 @@ func (q *query) add(parts ...string) {
 // page appends the keyset condition, order and limit for p to q, whose text
 // must end inside a WHERE clause. It fetches one row more than asked so the
 // caller learns whether more rows lie beyond.
+//
+// A page is read in its direction of travel: forwards in the list's order
+// from an After cursor or an offset, backwards from a Before cursor (trim
+// then restores the list's order). In a descending list, forwards means
+// towards older rows.
 func (q *query) page(p Page) error {
 	if p.Size < 1 {
 		return fmt.Errorf("%w: page size %d", ErrInvalid, p.Size)
@@ -158,23 +163,28 @@ func (q *query) page(p Page) error {
 		return fmt.Errorf("%w: negative offset", ErrInvalid)
 	}
 	limit := strconv.Itoa(p.Size + 1)
-	switch {
-	case p.After != nil:
-		t, s := q.arg(micros(p.After.DateCreated)), q.arg(p.After.SID)
-		q.add(" AND (date_created > ", t, " OR (date_created = ", t, " AND sid > ", s, "))",
-			" ORDER BY date_created, sid LIMIT ", limit)
-	case p.Before != nil:
-		t, s := q.arg(micros(p.Before.DateCreated)), q.arg(p.Before.SID)
-		q.add(" AND (date_created < ", t, " OR (date_created = ", t, " AND sid < ", s, "))",
-			" ORDER BY date_created DESC, sid DESC LIMIT ", limit)
-	default:
-		q.add(" ORDER BY date_created, sid LIMIT ", limit, " OFFSET ", strconv.Itoa(p.Offset))
+	// up is true when the rows are read in ascending key order.
+	up := !p.Desc
+	cursor := p.After
+	if p.Before != nil {
+		cursor, up = p.Before, !up
 	}
+	cmp, order := ">", " ORDER BY date_created, sid LIMIT "
+	if !up {
+		cmp, order = "<", " ORDER BY date_created DESC, sid DESC LIMIT "
+	}
+	if cursor == nil {
+		q.add(order, limit, " OFFSET ", strconv.Itoa(p.Offset))
+		return nil
+	}
+	t, s := q.arg(micros(cursor.DateCreated)), q.arg(cursor.SID)
+	q.add(" AND (date_created ", cmp, " ", t, " OR (date_created = ", t, " AND sid ", cmp, " ", s, "))", order, limit)
 	return nil
 }
 
 // trim cuts a page fetched with one extra row back to size, puts a
-// backwards page in ascending order, and reports whether there were more.
+// backwards page back in the list's order, and reports whether there were
+// more.
 func trim[T any](rows []T, p Page) ([]T, bool) {
 	more := len(rows) > p.Size
 	if more {

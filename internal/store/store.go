@@ -78,19 +78,24 @@ type Cursor struct {
 	SID         string
 }
 
-// A Page asks for one page of a list, in ascending (DateCreated, SID) order.
-// At most one of After and Before is set; without either, Offset rows are
-// skipped from the start.
+// A Page asks for one page of a list, in ascending (DateCreated, SID) order,
+// or descending (newest first) when Desc is set. "After" and "before" follow
+// the list's order: in a descending list the rows after a cursor are the
+// older ones. At most one of After and Before is set; without either, Offset
+// rows are skipped from the start of the list.
 type Page struct {
 	// Size is the number of rows wanted; it must be at least 1.
 	Size int
 	// Offset skips rows from the start when neither cursor is set.
 	Offset int
-	// After selects the rows strictly after the cursor.
+	// After selects the rows strictly after the cursor in the list's order.
 	After *Cursor
-	// Before selects the rows strictly before the cursor (the page that
-	// ends there), still returned in ascending order.
+	// Before selects the rows strictly before the cursor in the list's
+	// order (the page that ends there), still returned in the list's order.
 	Before *Cursor
+	// Desc orders the list newest first: (DateCreated, SID) descending, as
+	// Twilio lists calls and notifications.
+	Desc bool
 }
 
 // AccountFilter selects accounts for ListAccounts.
@@ -165,6 +170,8 @@ type Store interface {
 
 	// Calls and notifications (calls.go).
 	CallStore
+	// Recordings (recordings.go).
+	RecordingStore
 
 	// Close releases the database.
 	Close() error

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -208,5 +210,122 @@ func testNotifications(t *testing.T, st store.Store) {
 				t.Fatalf("(-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// callSIDs returns the SIDs of cs in order.
+func callSIDs(cs []store.Call) []string {
+	out := make([]string, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, c.SID)
+	}
+	return out
+}
+
+// testCallPagingNewestFirst pages calls in descending order (Page.Desc):
+// forwards to older rows by After cursors, backwards to newer ones by Before
+// cursors, and by offset, with ties on date_created broken by the SID.
+func testCallPagingNewestFirst(t *testing.T, st store.Store) {
+	acct := mainAccount(t, st)
+	var created []store.Call
+	for i := range 23 {
+		// Pairs of calls share a creation time, so the SID breaks ties.
+		c, err := st.CreateCall(ctx(t), newCall(acct.SID, "a", "b", store.CallCompleted, t0.Add(time.Duration(i/2)*time.Second)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		created = append(created, c)
+	}
+	// The expected order: (date_created, sid) descending.
+	want := slices.Clone(created)
+	slices.SortFunc(want, func(a, b store.Call) int {
+		if c := b.DateCreated.Compare(a.DateCreated); c != 0 {
+			return c
+		}
+		return strings.Compare(b.SID, a.SID)
+	})
+	wantSIDs := callSIDs(want)
+	f := store.CallFilter{AccountSID: acct.SID}
+
+	// Forwards, page after page.
+	var got []string
+	var pages [][]store.Call
+	p := store.Page{Size: 10, Desc: true}
+	for range 10 {
+		cs, more, err := st.ListCalls(ctx(t), f, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages = append(pages, cs)
+		got = append(got, callSIDs(cs)...)
+		if !more {
+			break
+		}
+		last := cs[len(cs)-1]
+		p = store.Page{Size: 10, Desc: true, After: &store.Cursor{DateCreated: last.DateCreated, SID: last.SID}}
+	}
+	if diff := cmp.Diff(wantSIDs, got); diff != "" || len(pages) != 3 {
+		t.Fatalf("newest first in %d pages (-want +got):\n%s", len(pages), diff)
+	}
+	// Backwards from the first row of the last page: the middle page, in
+	// the list's order, with more (newer) rows before it.
+	first := pages[2][0]
+	back, more, err := st.ListCalls(ctx(t), f, store.Page{Size: 10, Desc: true, Before: &store.Cursor{DateCreated: first.DateCreated, SID: first.SID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantSIDs[10:20], callSIDs(back)); diff != "" || !more {
+		t.Errorf("page before the last (more=%v) (-want +got):\n%s", more, diff)
+	}
+	head, more, err := st.ListCalls(ctx(t), f, store.Page{Size: 10, Desc: true, Before: &store.Cursor{DateCreated: back[0].DateCreated, SID: back[0].SID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantSIDs[:10], callSIDs(head)); diff != "" || more {
+		t.Errorf("first page going backwards (more=%v) (-want +got):\n%s", more, diff)
+	}
+	// By offset.
+	tail, more, err := st.ListCalls(ctx(t), f, store.Page{Size: 10, Desc: true, Offset: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(wantSIDs[20:], callSIDs(tail)); diff != "" || more {
+		t.Errorf("offset 20 (more=%v) (-want +got):\n%s", more, diff)
+	}
+	// A newer call does not shift a page read by cursor.
+	if _, err := st.CreateCall(ctx(t), newCall(acct.SID, "a", "b", store.CallRinging, t0.Add(time.Hour))); err != nil {
+		t.Fatal(err)
+	}
+	last := pages[0][len(pages[0])-1]
+	again, _, err := st.ListCalls(ctx(t), f, store.Page{Size: 10, Desc: true, After: &store.Cursor{DateCreated: last.DateCreated, SID: last.SID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(callSIDs(pages[1]), callSIDs(again)); diff != "" {
+		t.Errorf("second page after a newer call arrived (-want +got):\n%s", diff)
+	}
+
+	// Notifications page the same way.
+	var nsids []string
+	for i := range 5 {
+		n, err := st.CreateNotification(ctx(t), store.Notification{
+			SID: sid.New("NO"), AccountSID: acct.SID, CallSID: created[0].SID, ErrorCode: 11200,
+			MessageDate: t0.Add(time.Duration(i) * time.Minute),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		nsids = append([]string{n.SID}, nsids...)
+	}
+	ns, more, err := st.ListNotifications(ctx(t), store.NotificationFilter{AccountSID: acct.SID}, store.Page{Size: 3, Desc: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gotN []string
+	for _, n := range ns {
+		gotN = append(gotN, n.SID)
+	}
+	if diff := cmp.Diff(nsids[:3], gotN); diff != "" || !more {
+		t.Errorf("notifications newest first (more=%v) (-want +got):\n%s", more, diff)
 	}
 }

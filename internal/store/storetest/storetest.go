@@ -50,8 +50,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CloseRacesCreate", testCloseRacesCreate},
 		{"CallLifecycle", testCallLifecycle},
 		{"CallFilters", testCallFilters},
+		{"CallPagingNewestFirst", testCallPagingNewestFirst},
 		{"CallFinalizeOpen", testCallFinalizeOpen},
 		{"Notifications", testNotifications},
+		{"Recordings", testRecordings},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
