@@ -124,3 +124,36 @@ func TestSIPpDTMFIntoGather(t *testing.T) {
 		t.Errorf("Digits=%q FinishedOnKey=%q, want 15 and #", d, f)
 	}
 }
+
+// SIPp sends digits as SIP INFO (application/dtmf-relay and
+// application/dtmf) into a <Gather>.
+func TestSIPpInfoDTMFIntoGather(t *testing.T) {
+	t.Parallel()
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		t.Skip("sipp (Debian sip-tester) is not installed")
+	}
+	e := newEnv(t, server.Options{})
+	e.number("support", nil)
+	e.app.twiml("/voice", `<Response><Gather action="/got" timeout="5"/></Response>`)
+	e.app.twiml("/got", `<Response><Hangup/></Response>`)
+	scenario, _ := filepath.Abs("testdata/sipp_info.xml")
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sipp, e.srv.SIPAddr().String(),
+		"-sf", scenario, "-s", "support", "-m", "1",
+		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
+		"-timeout", "30s", "-timeout_error", "-nostdin")
+	cmd.Dir = t.TempDir()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		if len(out) > 3000 {
+			out = out[len(out)-3000:]
+		}
+		t.Fatalf("sipp: %v\n%s", err, out)
+	}
+	got := e.app.waitFor("/got", 1, 3*time.Second)[0]
+	if d, f := got.Params.Get("Digits"), got.Params.Get("FinishedOnKey"); d != "42" || f != "#" {
+		t.Errorf("Digits=%q FinishedOnKey=%q, want 42 and #", d, f)
+	}
+}
