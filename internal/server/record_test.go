@@ -281,3 +281,26 @@ func TestRestartRepairsRecordings(t *testing.T) {
 		t.Errorf("repaired file: %d samples, %v", len(s), err)
 	}
 }
+
+// A recordingStatusCallback that fails is retried in the background; the call
+// goes on meanwhile.
+func TestFailingRecordingCallbackIsRetried(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.number("support", nil)
+	e.app.twiml("/voice", `<Response><Record action="/done" playBeep="false" maxLength="1" timeout="0" recordingStatusCallback="/broken"/></Response>`)
+	e.app.twiml("/done", `<Response><Hangup/></Response>`)
+	e.app.handle("/broken", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 503) })
+	start := time.Now()
+	res, _, err := e.call("support", softphone.Script{Play: tone(600, 3*time.Second), Duration: 10 * time.Second})
+	if err != nil || !res.Answered {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("the failing callback held the call up: %v", el)
+	}
+	if got := e.app.waitFor("/broken", 2, 5*time.Second); got[0].Params.Get("RecordingStatus") != "completed" ||
+		got[1].Params.Get("RecordingSid") != got[0].Params.Get("RecordingSid") {
+		t.Errorf("retries: %v / %v", got[0].Params, got[1].Params)
+	}
+}
