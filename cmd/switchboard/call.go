@@ -11,7 +11,7 @@ import (
 // [--record HEARD.wav] [--duration 10s]`: the in-repo softphone places one
 // call and exits when it ends (0 answered, 1 not answered, 2 usage). Its own
 // flags --sip-bind (default 127.0.0.1:0) and --rtp-ports (default
-// 40000-40999) say where the phone listens; `switchboard call -h` lists all.
+// 22000-22999) say where the phone listens; `switchboard call -h` lists all.
 func runCall(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return softphone.RunCLI(ctx, args, stdout, stderr)
 }

@@ -54,7 +54,8 @@ type Engine struct {
 	log          *slog.Logger
 	ports        *portAllocator
 	timeoutTicks uint64
-	reader       datagramReader
+	reader       datagramReader // of RTCP sockets
+	rxBufs       *recvBuffers   // the pacer's, for reading RTP sockets
 
 	start     time.Time // tick k is due at start + k*FrameDuration
 	quit      chan struct{}
@@ -64,6 +65,7 @@ type Engine struct {
 	processed atomic.Uint64 // the last tick fully serviced
 	skipped   atomic.Uint64 // ticks given up after stalls
 	onTick    func(tick uint64)
+	poke      chan struct{} // makes the pacer read every socket between ticks (tests)
 
 	// mu guards the fields below.
 	mu       sync.Mutex
@@ -71,9 +73,12 @@ type Engine struct {
 	closed   bool
 
 	// Pacer-only state.
-	tick   uint64
-	list   []*Session
-	ending []*Session
+	scratch pacerScratch
+	rxNow   time.Time // when the sockets are read, on e.clock
+	rxWall  time.Time // the same on the wall clock, for kernel receive timestamps
+	tick    uint64
+	list    []*Session
+	ending  []*Session
 }
 
 // NewEngine validates cfg, fills in defaults and starts the pacer.
@@ -109,6 +114,8 @@ func newEngine(cfg EngineConfig, onTick func(uint64)) (*Engine, error) {
 		log:       cfg.Logger,
 		ports:     ports,
 		reader:    goroutineReader{},
+		rxBufs:    newRecvBuffers(),
+		poke:      make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 		pacerDone: make(chan struct{}),
 		onTick:    onTick,
@@ -133,6 +140,9 @@ func (e *Engine) pace(t clock.Ticker) {
 		select {
 		case <-e.quit:
 			return
+		case <-e.poke:
+			e.pollAll()
+			continue
 		case <-t.C():
 		}
 		due := uint64(e.clock.Now().Sub(e.start) / FrameDuration)
@@ -171,6 +181,7 @@ func (e *Engine) snapshot() []*Session {
 // see all of this tick's received audio before any of this tick's audio is sent.
 func (e *Engine) service(k uint64) {
 	e.tickNow.Store(k)
+	e.rxNow, e.rxWall = e.clock.Now(), time.Now()
 	list := e.snapshot()
 	for _, s := range list {
 		if s.receiveTick(k) {
@@ -186,6 +197,29 @@ func (e *Engine) service(k uint64) {
 	clear(e.ending)
 	e.ending = e.ending[:0]
 	clear(list)
+}
+
+// pollNow asks the pacer to read every session's socket before the next tick,
+// as a tick's receive phase does. Tests on a fake clock use it to see datagrams
+// handled without advancing the clock.
+func (e *Engine) pollNow() {
+	select {
+	case e.poke <- struct{}{}:
+	default:
+	}
+}
+
+// pollAll reads every session's socket.
+func (e *Engine) pollAll() {
+	e.rxNow, e.rxWall = e.clock.Now(), time.Now()
+	for _, s := range e.snapshot() {
+		s.mu.Lock()
+		if s.err == nil {
+			s.sock.poll(e.rxBufs, e.rxWall, s.polled)
+		}
+		s.mu.Unlock()
+	}
+	clear(e.list)
 }
 
 func (e *Engine) skipTicks(n uint64) {
@@ -218,15 +252,17 @@ func (e *Engine) NewSession() (*Session, error) {
 	if e.closed {
 		return nil, ErrClosed
 	}
-	port, rtpConn, rtcpConn, err := e.ports.acquire()
+	port, rtpSock, rtcpConn, err := e.ports.acquire()
 	if err != nil {
 		return nil, fmt.Errorf("new session: %w", err)
 	}
-	s := newSession(e, port, rtpConn, rtcpConn)
+	s := newSession(e, port, rtpSock, rtcpConn)
 	s.idx = len(e.sessions)
 	e.sessions = append(e.sessions, s)
-	s.readers.Add(2)
-	e.reader.start(rtpConn, s.rtpBuf[:], s.handleRTP, s.readers.Done)
+	s.sock.start(s)
+	// RTCP is rare (one packet every few seconds, if any) and only counted:
+	// a goroutine blocked on the socket costs no CPU.
+	s.readers.Add(1)
 	e.reader.start(rtcpConn, s.rtcpBuf[:], s.handleRTCP, s.readers.Done)
 	return s, nil
 }

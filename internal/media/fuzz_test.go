@@ -18,7 +18,7 @@ func socketlessSession() *Session {
 		log:   slog.New(slog.DiscardHandler),
 	}
 	e.start = e.clock.Now()
-	return newSession(e, 0, nil, nil)
+	return newSession(e, 0, closedSocket(), nil)
 }
 
 // FuzzReceive feeds arbitrary datagrams from a few sources to a session's

@@ -113,8 +113,12 @@ func waitUntil(t *testing.T, cond func() bool, what string) {
 
 // delivered reports whether every packet each sender sent has been received or
 // ignored by its peer.
+// The pacer reads the sockets at ticks: it is asked to read them now.
 func delivered(pairs ...[2]*Session) func() bool {
 	return func() bool {
+		for _, p := range pairs {
+			p[1].e.pollNow()
+		}
 		for _, p := range pairs {
 			tx, rx := p[0].Stats(), p[1].Stats()
 			if rx.PacketsReceived+rx.PacketsIgnored < tx.PacketsSent {

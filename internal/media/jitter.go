@@ -68,7 +68,6 @@ type JitterBuffer struct {
 	// It is capped at 400 ms.
 	Max time.Duration
 
-	ring    [jbRing]int16
 	started bool
 	offset  uint32 // added to packet timestamps to place them on the playout timeline
 	rebase  bool   // the next packet starts a new timeline
@@ -82,6 +81,8 @@ type JitterBuffer struct {
 	pops    int   // pops in this adaptation window
 	winPkts int   // packets in this window
 	winMin  int32 // least lead (timestamp minus playTS at arrival) in this window
+
+	ring [jbRing]int16 // last: the fields above share a cache line or two
 }
 
 func (j *JitterBuffer) target() int32 {

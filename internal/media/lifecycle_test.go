@@ -71,7 +71,7 @@ func TestInactivityTimerRestartsWithRTPAndRemote(t *testing.T) {
 		h.advanceTo(at)
 		before := s.Stats().PacketsReceived
 		p.send(s.LocalAddr(), p.audio(1))
-		waitUntil(t, func() bool { return s.Stats().PacketsReceived > before }, "packet")
+		waitUntil(t, func() bool { h.e.pollNow(); return s.Stats().PacketsReceived > before }, "packet")
 	}
 	h.advanceTo(49 * time.Second)
 	if ended(s) {

@@ -68,6 +68,8 @@ func TestBridgeThroughPipe(t *testing.T) {
 	all := delivered([2]*Session{caller, legA}, [2]*Session{legA, caller}, [2]*Session{legB, callee}, [2]*Session{callee, legB})
 
 	done := playAsync(caller, context.Background(), &toneSource{freq: 1000, amp: 6000, frames: 25})
+	// Both plays must have started before the first tick.
+	waitUntil(t, func() bool { legB.playMu.Lock(); defer legB.playMu.Unlock(); return legB.play != nil }, "bridge play")
 	waitUntil(t, func() bool { caller.playMu.Lock(); defer caller.playMu.Unlock(); return caller.play != nil }, "play")
 	h.advance(40, all)
 	if err := <-done; err != nil {

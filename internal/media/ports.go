@@ -38,7 +38,7 @@ func newPortAllocator(ip netip.Addr, lo, hi int) (*portAllocator, error) {
 }
 
 // acquire binds the next free pair and returns its RTP port and both sockets.
-func (a *portAllocator) acquire() (port int, rtpConn, rtcpConn *net.UDPConn, err error) {
+func (a *portAllocator) acquire() (port int, rtpSock rtpSocket, rtcpConn *net.UDPConn, err error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i := 0; i < a.n; i++ {
@@ -47,26 +47,26 @@ func (a *portAllocator) acquire() (port int, rtpConn, rtcpConn *net.UDPConn, err
 			continue
 		}
 		p := a.min + 2*idx
-		rtpConn, err = a.listen(p)
+		rtpSock, err = listenRTP(a.ip, p)
 		if err != nil {
 			if errors.Is(err, syscall.EADDRINUSE) {
 				continue
 			}
-			return 0, nil, nil, fmt.Errorf("bind rtp port %d: %w", p, err)
+			return 0, rtpSocket{}, nil, fmt.Errorf("bind rtp port %d: %w", p, err)
 		}
 		rtcpConn, err = a.listen(p + 1)
 		if err != nil {
-			rtpConn.Close()
+			rtpSock.close()
 			if errors.Is(err, syscall.EADDRINUSE) {
 				continue
 			}
-			return 0, nil, nil, fmt.Errorf("bind rtcp port %d: %w", p+1, err)
+			return 0, rtpSocket{}, nil, fmt.Errorf("bind rtcp port %d: %w", p+1, err)
 		}
 		a.used[idx] = true
 		a.next = (idx + 1) % a.n
-		return p, rtpConn, rtcpConn, nil
+		return p, rtpSock, rtcpConn, nil
 	}
-	return 0, nil, nil, ErrNoPorts
+	return 0, rtpSocket{}, nil, ErrNoPorts
 }
 
 func (a *portAllocator) listen(port int) (*net.UDPConn, error) {

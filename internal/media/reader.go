@@ -4,16 +4,36 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"time"
 )
 
 // A datagramHandler consumes one datagram; b is only valid during the call.
 type datagramHandler func(b []byte, from netip.AddrPort)
 
+// A datagramAgeHandler consumes one datagram the pacer read, which arrived `age`
+// before the tick's time (0 when unknown); b is only valid during the call.
+type datagramAgeHandler func(b []byte, from netip.AddrPort, age time.Duration)
+
+// Sockets are read in one of two ways. On Linux the pacer reads every RTP socket
+// itself, once per tick, without blocking and several datagrams per system call
+// (rtpSocket.poll, socket_linux.go): no goroutine, no wake-up per packet. Elsewhere,
+// and for every RTCP socket (RTCP comes every few seconds, if at all, and is only
+// counted), a goroutine per socket blocks in a read and hands each datagram over as
+// it arrives (goroutineReader). Either way the session code only sees handler
+// calls.
+
+// recvBatch is how many datagrams one recvmmsg call can return. A leg receives one
+// packet per tick, two or three after jitter; a burst longer than that takes
+// several calls.
+const recvBatch = 8
+
+// maxRecvCalls bounds the recvmmsg calls per socket per tick, so that a flood on
+// one socket cannot stall the pacer; what is left stays queued for the next tick
+// (or is dropped by the kernel when the socket buffer fills).
+const maxRecvCalls = 8
+
 // A datagramReader delivers what arrives on a socket to a handler until the
-// socket is closed, then calls done. It is the seam between sockets and sessions:
-// today each socket has its own goroutine; a reader that drains many sockets with
-// batched reads (golang.org/x/net/ipv4 PacketConn.ReadBatch, recvmmsg) can replace
-// it without touching the session code, which only sees handler calls.
+// socket is closed, then calls done.
 type datagramReader interface {
 	start(conn *net.UDPConn, buf []byte, h datagramHandler, done func())
 }

@@ -51,22 +51,42 @@ func (s *Session) classify(pt uint8) payloadKind {
 // (payload types 64-95 with the marker bit are never used by RTP).
 func isRTCP(b []byte) bool { return len(b) >= 2 && b[1] >= 192 && b[1] <= 223 }
 
-// handleRTP is the datagram handler of the RTP socket.
+// handleRTP is the datagram handler of an RTP socket read by its own goroutine
+// (outside Linux, and in tests that drive the receive path directly).
 func (s *Session) handleRTP(b []byte, from netip.AddrPort) {
-	// RFC 3550 §5.1: the version is 2. This also rejects STUN (RFC 7983 §7:
-	// first byte 0-3) and DTLS (20-63), which nobody should send here.
-	if len(b) < headerSize || b[0]>>6 != 2 {
-		s.ignored.Add(1)
-		return
-	}
-	if isRTCP(b) {
-		s.rtcpIn.Add(1)
+	if !s.isRTPDatagram(b) {
 		return
 	}
 	now := s.e.clock.Now()
 	s.mu.Lock()
-	s.receive(b, from, now)
+	s.receive(b, from, now, s.pcm[:])
 	s.mu.Unlock()
+}
+
+// handlePolled is the datagram handler of an RTP socket read by the pacer
+// (rtpSocket.poll), which holds s.mu and has set e.rxNow. The datagram arrived
+// `age` before e.rxNow (by the kernel's receive timestamp), which is what the
+// interarrival jitter is computed from.
+func (s *Session) handlePolled(b []byte, from netip.AddrPort, age time.Duration) {
+	if s.isRTPDatagram(b) {
+		s.receive(b, from, s.e.rxNow.Add(-age), s.e.scratch.pcm[:])
+	}
+}
+
+// isRTPDatagram tells RTP from what else may arrive on the RTP port, counting
+// what is not.
+func (s *Session) isRTPDatagram(b []byte) bool {
+	// RFC 3550 §5.1: the version is 2. This also rejects STUN (RFC 7983 §7:
+	// first byte 0-3) and DTLS (20-63), which nobody should send here.
+	if len(b) < headerSize || b[0]>>6 != 2 {
+		s.ignored.Add(1)
+		return false
+	}
+	if isRTCP(b) {
+		s.rtcpIn.Add(1)
+		return false
+	}
+	return true
 }
 
 // handleRTCP is the datagram handler of the RTCP socket: RTCP is counted and
@@ -79,8 +99,9 @@ func (s *Session) handleRTCP(b []byte, _ netip.AddrPort) {
 	s.ignored.Add(1)
 }
 
-// receive handles one RTP packet with s.mu held.
-func (s *Session) receive(b []byte, from netip.AddrPort, now time.Time) {
+// receive handles one RTP packet that arrived at `now` with s.mu held; pcm
+// (decodeChunk samples) is scratch for decoding.
+func (s *Session) receive(b []byte, from netip.AddrPort, now time.Time, pcm []int16) {
 	if s.err != nil {
 		return
 	}
@@ -112,7 +133,7 @@ func (s *Session) receive(b []byte, from netip.AddrPort, now time.Time) {
 		s.receiveEvents()
 		return
 	}
-	s.receiveAudio(kind, now)
+	s.receiveAudio(kind, now, pcm)
 }
 
 // accept applies symmetric RTP (RFC 4961; the "latching" of SBCs): the first
@@ -142,7 +163,7 @@ func (s *Session) knownSSRC(ssrc uint32) bool {
 
 // receiveAudio feeds an audio (or comfort noise) packet in s.pkt to the sequence
 // statistics and the jitter buffer.
-func (s *Session) receiveAudio(kind payloadKind, now time.Time) {
+func (s *Session) receiveAudio(kind payloadKind, now time.Time, scratch []int16) {
 	p := &s.pkt
 	if !s.haveAudio || p.SSRC != s.audioSSRC {
 		if s.haveAudio && p.SSRC == s.prevSSRC {
@@ -173,7 +194,7 @@ func (s *Session) receiveAudio(kind payloadKind, now time.Time) {
 	marker := p.Marker
 	for len(payload) > 0 {
 		n := min(len(payload), decodeChunk)
-		pcm := s.pcm[:n]
+		pcm := scratch[:n]
 		if kind == kindPCMA {
 			g711.DecodeAlaw(pcm, payload[:n])
 		} else {

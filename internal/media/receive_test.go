@@ -83,7 +83,7 @@ func (r *rxHarness) send(p *peer, pkts ...[]byte) {
 		r.want++
 	}
 	want := r.want
-	waitUntil(r.t, func() bool { return datagrams(r.s) >= want }, "session to handle datagrams")
+	waitUntil(r.t, func() bool { r.e.pollNow(); return datagrams(r.s) >= want }, "session to handle datagrams")
 }
 
 // tick advances one frame.

@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -48,24 +49,14 @@ const (
 // events both ways. Its audio consumer and producer (Sink, Source) can change
 // over the call without touching the socket.
 type Session struct {
-	e        *Engine
-	port     int
-	conn     *net.UDPConn
-	rtcpConn *net.UDPConn
-	local    netip.AddrPort
-	idx      int // position in e.sessions, guarded by e.mu
-	readers  sync.WaitGroup
-	done     chan struct{}
-	endOnce  sync.Once
-	dtmfCh   chan DTMF
-	dtmfSem  chan struct{} // one SendDTMF at a time
-	emit     func(DTMF)
-
-	sentPackets, sentBytes atomic.Uint64
-	sendErrors             atomic.Uint64
-	ignored                atomic.Uint64
-	rtcpIn                 atomic.Uint64
-	dtmfDropped            atomic.Uint64
+	// The fields the pacer touches on every tick come first and together,
+	// then the jitter buffer (its ring last), then what only the API uses:
+	// with thousands of sessions, a session's working set per tick is a few
+	// cache lines (the frames themselves go through the engine's scratch
+	// buffers).
+	e      *Engine
+	polled datagramAgeHandler // s.handlePolled, bound once
+	emit   func(DTMF)
 
 	// mu guards the fields below: signalling state and the receive side, shared
 	// by the socket reader, the pacer and API calls.
@@ -73,25 +64,18 @@ type Session struct {
 	err          error // why the session ended; nil while live
 	remote       Remote
 	hasRemote    bool
+	haveAudio    bool
 	latched      netip.AddrPort // where RTP comes from; invalid until the first packet
 	lastActivity uint64         // pacer tick of the last RTP received, or of SetRemote
 	rxPackets    uint64
 	rxBytes      uint64
-	late         uint64
-	duplicates   uint64
-	ssrcChanges  uint64
-	haveAudio    bool
 	audioSSRC    uint32
 	prevSSRC     uint32 // the audio SSRC before the last change
 	eventSSRC    uint32
-	seq          seqStats
-	lostBefore   int64 // packets lost by earlier SSRCs
-	jb           JitterBuffer
-	dtmfRx       dtmfReceiver
 	dtmfJob      *dtmfJob
-	pkt          rtp.Packet // parse target, reused
-	events       []TelephoneEvent
-	pcm          [decodeChunk]int16
+
+	// Pacer-only state.
+	tx txState
 
 	// playMu guards play; the pacer holds it while reading the source, so that
 	// once Play returns the source is not touched again.
@@ -103,11 +87,42 @@ type Session struct {
 	sinkMu sync.Mutex
 	sink   Sink
 
-	// Pacer-only state.
-	tx      txState
-	rxFrame [FrameSamples]int16
+	sentPackets, sentBytes atomic.Uint64
 
-	rtpBuf  [maxDatagram]byte
+	// The RTP socket: the pacer reads it holding mu while the session is live
+	// (Close marks it ended before closing the socket) and sends on it
+	// holding sockMu; Close closes it holding sockMu. (Not playMu: a Source
+	// may Close its session from ReadFrame.)
+	sockMu sync.Mutex
+	sock   rtpSocket
+
+	// Guarded by mu, like the fields above.
+	seq         seqStats
+	pkt         rtp.Packet // parse target, reused
+	dtmfRx      dtmfReceiver
+	late        uint64
+	duplicates  uint64
+	ssrcChanges uint64
+	lostBefore  int64 // packets lost by earlier SSRCs
+	events      []TelephoneEvent
+	jb          JitterBuffer // its ring last
+
+	sendErrors  atomic.Uint64
+	ignored     atomic.Uint64
+	rtcpIn      atomic.Uint64
+	dtmfDropped atomic.Uint64
+
+	port     int
+	rtcpConn *net.UDPConn
+	local    netip.AddrPort
+	idx      int // position in e.sessions, guarded by e.mu
+	readers  sync.WaitGroup
+	done     chan struct{}
+	endOnce  sync.Once
+	dtmfCh   chan DTMF
+	dtmfSem  chan struct{} // one SendDTMF at a time
+
+	pcm     [decodeChunk]int16 // decoding scratch of handleRTP
 	rtcpBuf [maxRTCPDatagram]byte
 }
 
@@ -127,10 +142,29 @@ type txState struct {
 	job     *dtmfJob
 
 	rxSeen uint64 // rxPackets at the last tick
+}
 
-	hdr   rtp.Header
-	frame [FrameSamples]int16
-	buf   [headerSize + FrameSamples]byte
+// putHeader writes the fixed RTP header (RFC 3550 §5.1: version 2, no padding,
+// extension or CSRCs) into b[:headerSize].
+func putHeader(b []byte, marker bool, pt uint8, seq uint16, ts, ssrc uint32) {
+	_ = b[headerSize-1]
+	b[0] = 2 << 6
+	b[1] = pt & 0x7f
+	if marker {
+		b[1] |= 0x80
+	}
+	binary.BigEndian.PutUint16(b[2:], seq)
+	binary.BigEndian.PutUint32(b[4:], ts)
+	binary.BigEndian.PutUint32(b[8:], ssrc)
+}
+
+// pacerScratch holds the frames a tick passes through, shared by every session
+// of an engine (only the pacer uses it).
+type pacerScratch struct {
+	rxFrame [FrameSamples]int16             // playout to the sink
+	txFrame [FrameSamples]int16             // from the source
+	txBuf   [headerSize + FrameSamples]byte // the RTP packet sent
+	pcm     [decodeChunk]int16              // decoding of what the pacer reads
 }
 
 type playback struct {
@@ -148,11 +182,13 @@ func (p *playback) finish(err error) {
 	})
 }
 
-func newSession(e *Engine, port int, rtpConn, rtcpConn *net.UDPConn) *Session {
+// newSession makes the session of an RTP socket (closedSocket() for none: tests
+// that drive the receive path directly) and an RTCP socket (or nil).
+func newSession(e *Engine, port int, rtpSock rtpSocket, rtcpConn *net.UDPConn) *Session {
 	s := &Session{
 		e:            e,
 		port:         port,
-		conn:         rtpConn,
+		sock:         rtpSock,
 		rtcpConn:     rtcpConn,
 		local:        netip.AddrPortFrom(e.cfg.IP, uint16(port)),
 		done:         make(chan struct{}),
@@ -162,13 +198,13 @@ func newSession(e *Engine, port int, rtpConn, rtcpConn *net.UDPConn) *Session {
 		jb:           JitterBuffer{Target: e.cfg.JitterTarget, Max: e.cfg.JitterMax},
 	}
 	s.emit = s.emitDTMF
+	s.polled = s.handlePolled
 	// RFC 3550 §5.1: the initial sequence number and timestamp are random, as
 	// is the SSRC (§8.1).
 	s.tx.ssrc = rand.Uint32()
 	s.tx.seq = uint16(rand.Uint32())
 	s.tx.ts = rand.Uint32()
 	s.tx.marker = true
-	s.tx.hdr = rtp.Header{Version: 2, SSRC: s.tx.ssrc}
 	return s
 }
 
@@ -381,8 +417,12 @@ func (s *Session) end(reason error) {
 		close(s.dtmfCh)
 		s.mu.Unlock()
 		s.e.remove(s)
-		s.conn.Close()
-		s.rtcpConn.Close()
+		s.sockMu.Lock()
+		s.sock.close()
+		s.sockMu.Unlock()
+		if s.rtcpConn != nil {
+			s.rtcpConn.Close()
+		}
 		s.readers.Wait()
 		s.e.ports.release(s.port)
 		close(s.done)
@@ -416,8 +456,9 @@ func (s *Session) Stats() Stats {
 	return st
 }
 
-// receiveTick is the first half of tick k: playout of one frame from the jitter
-// buffer to the sink, the inactivity timer, the DTMF end timeout and a snapshot
+// receiveTick is the first half of tick k: the datagrams queued on the socket
+// (on Linux, where the pacer reads the sockets), playout of one frame from the
+// jitter buffer to the sink, the inactivity timer, the DTMF end timeout and a snapshot
 // of what the send half needs. It reports whether the session has timed out.
 func (s *Session) receiveTick(k uint64) (expired bool) {
 	s.mu.Lock()
@@ -426,7 +467,10 @@ func (s *Session) receiveTick(k uint64) (expired bool) {
 		s.mu.Unlock()
 		return false
 	}
-	s.jb.Pop(s.rxFrame[:])
+	// What arrived since the last tick, just before its playout.
+	s.sock.poll(s.e.rxBufs, s.e.rxWall, s.polled)
+	rxFrame := s.e.scratch.rxFrame[:]
+	s.jb.Pop(rxFrame)
 	if s.rxPackets != s.tx.rxSeen {
 		s.tx.rxSeen = s.rxPackets
 		s.lastActivity = k
@@ -449,7 +493,7 @@ func (s *Session) receiveTick(k uint64) (expired bool) {
 	}
 	s.sinkMu.Lock()
 	if s.sink != nil {
-		if err := s.sink.WriteFrame(s.rxFrame[:]); err != nil {
+		if err := s.sink.WriteFrame(rxFrame); err != nil {
 			s.e.log.Warn("media sink failed; detached", "port", s.port, "err", err)
 			s.sink = nil
 		}
@@ -463,6 +507,8 @@ func (s *Session) receiveTick(k uint64) (expired bool) {
 // RTP timestamp advances by one frame every tick, sent or not (RFC 3550 §5.1).
 func (s *Session) sendTick() {
 	tx := &s.tx
+	frame := s.e.scratch.txFrame[:]
+	buf := s.e.scratch.txBuf[:]
 	ts := tx.ts
 	tx.ts += frameTS
 
@@ -472,8 +518,8 @@ func (s *Session) sendTick() {
 			pb.fresh = false
 			tx.marker = true
 		}
-		if err := pb.src.ReadFrame(tx.frame[:]); err != nil {
-			clear(tx.frame[:])
+		if err := pb.src.ReadFrame(frame); err != nil {
+			clear(frame)
 			s.play = nil
 			if errors.Is(err, io.EOF) {
 				err = nil
@@ -483,21 +529,21 @@ func (s *Session) sendTick() {
 			pb.finish(err)
 		}
 	} else {
-		clear(tx.frame[:])
+		clear(frame)
 	}
 	s.playMu.Unlock()
 
 	step := stepAudio
 	job := tx.job
 	if job != nil {
-		step = job.step(ts, tx.frame[:])
+		step = job.step(ts, frame)
 		if job.finished {
 			tx.job = nil
 			s.finishJob(job)
 		}
 		if step == stepEvent && tx.eventPT == 0 {
 			step = stepAudio // telephone-event was renegotiated away mid-digit
-			clear(tx.frame[:])
+			clear(frame)
 		}
 	}
 
@@ -508,29 +554,22 @@ func (s *Session) sendTick() {
 	if !tx.sending {
 		tx.marker = true // sending resumes: a new talkspurt (RFC 3551 §4.1)
 	}
-	h := &tx.hdr
-	h.SequenceNumber = tx.seq
 	var payload int
 	if step == stepEvent {
 		// RFC 4733 §2.5.1: every packet of an event carries the timestamp of
 		// its start; the first has the marker bit.
-		h.PayloadType = tx.eventPT
-		h.Timestamp = job.startTS
-		h.Marker = job.marker
-		payload, _ = job.out.MarshalTo(tx.buf[headerSize:])
+		putHeader(buf, job.marker, tx.eventPT, tx.seq, job.startTS, tx.ssrc)
+		payload, _ = job.out.MarshalTo(buf[headerSize:])
 	} else {
-		h.PayloadType = tx.codec.PayloadType
-		h.Timestamp = ts
-		h.Marker = tx.marker
+		putHeader(buf, tx.marker, tx.codec.PayloadType, tx.seq, ts, tx.ssrc)
 		tx.marker = false
-		tx.codec.encode(tx.buf[headerSize:headerSize+FrameSamples], tx.frame[:])
+		tx.codec.encode(buf[headerSize:headerSize+FrameSamples], frame)
 		payload = FrameSamples
 	}
-	n, err := h.MarshalTo(tx.buf[:headerSize])
-	if err != nil || n != headerSize {
-		return // cannot happen: a 12-byte header without CSRCs or extensions
-	}
-	if _, err := s.conn.WriteToUDPAddrPort(tx.buf[:headerSize+payload], tx.dst); err != nil {
+	s.sockMu.Lock() // keeps Close from closing the socket meanwhile
+	err := s.sock.sendTo(buf[:headerSize+payload], tx.dst)
+	s.sockMu.Unlock()
+	if err != nil {
 		s.sendErrors.Add(1)
 	}
 	tx.seq++

@@ -22,7 +22,11 @@ func BenchmarkInboundCall(b *testing.B) {
 		res := u.final(branch, 5*time.Second)
 		c.established(res)
 		c.ack(cseq, "")
-		<-legs
+		select {
+		case <-legs:
+		case <-time.After(10 * time.Second):
+			b.Fatal("not answered")
+		}
 		if r := u.final(c.request("BYE", "", ""), 5*time.Second); r.StatusCode != 200 {
 			b.Fatalf("BYE: %d", r.StatusCode)
 		}

@@ -33,6 +33,9 @@ var (
 	ErrServerClosed = errors.New("sip server closed")
 	// ErrBadURI means a SIP URI given to Dial cannot be used.
 	ErrBadURI = errors.New("bad sip uri")
+	// ErrBadConfig means a Config the server cannot run with (no address, a
+	// bad port, no media engine to answer or dial with).
+	ErrBadConfig = errors.New("bad sip config")
 	// ErrBadStatus means a status code given to Reject is not a final error
 	// response (300-699).
 	ErrBadStatus = errors.New("bad sip status code")

@@ -35,7 +35,8 @@ var rtpPorts atomic.Int32
 
 func newEngine(t testing.TB, inactivity time.Duration) *media.Engine {
 	t.Helper()
-	lo := 32000 + int(rtpPorts.Add(1)%50)*100
+	// Below Linux's ephemeral range (32768+), which other sockets draw from.
+	lo := 23000 + int(rtpPorts.Add(1)%30)*100
 	e, err := media.NewEngine(media.EngineConfig{IP: loopback, PortMin: lo, PortMax: lo + 99, InactivityTimeout: inactivity})
 	if err != nil {
 		t.Fatal(err)
@@ -88,7 +89,7 @@ func startServer(t *testing.T, h sip.Handler, o serverOpts) *sip.Server {
 
 func startPhone(t *testing.T) *softphone.Phone {
 	t.Helper()
-	lo := 42000 + int(rtpPorts.Add(1)%50)*100
+	lo := 26000 + int(rtpPorts.Add(1)%20)*100
 	p, err := softphone.Start(softphone.Config{RTPPortMin: lo, RTPPortMax: lo + 99, InactivityTimeout: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +163,8 @@ type rawUA struct {
 	server netip.AddrPort
 	msgs   chan gosip.Message
 	done   chan struct{}
-	seen   *sync.Map // branches whose final response was consumed
+	seen   *sync.Map     // branches whose final response was consumed
+	rtpIn  *atomic.Int64 // RTP packets received
 }
 
 func newRawUA(t testing.TB, server netip.AddrPort) *rawUA {
@@ -175,7 +177,7 @@ func newRawUA(t testing.TB, server netip.AddrPort) *rawUA {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := &rawUA{t: t, conn: conn, rtp: rtp, server: server, msgs: make(chan gosip.Message, 256), done: make(chan struct{}), seen: &sync.Map{}}
+	u := &rawUA{t: t, conn: conn, rtp: rtp, server: server, msgs: make(chan gosip.Message, 256), done: make(chan struct{}), seen: &sync.Map{}, rtpIn: &atomic.Int64{}}
 	go u.read()
 	go u.drainRTP()
 	t.Cleanup(func() {
@@ -243,12 +245,20 @@ func (u *rawUA) drainRTP() {
 		if _, err := u.rtp.Read(buf); err != nil {
 			return
 		}
+		u.rtpIn.Add(1)
 	}
 }
 
 func (u *rawUA) addr() string       { return u.conn.LocalAddr().String() }
 func (u *rawUA) rtpPort() int       { return u.rtp.LocalAddr().(*net.UDPAddr).Port }
 func (u *rawUA) serverAddr() string { return u.server.String() }
+
+// rtpDuring counts the RTP packets the UA receives during d.
+func (u *rawUA) rtpDuring(d time.Duration) int64 {
+	n := u.rtpIn.Load()
+	time.Sleep(d)
+	return u.rtpIn.Load() - n
+}
 
 // sendRaw sends bytes as they are.
 func (u *rawUA) sendRaw(b []byte) {

@@ -147,7 +147,7 @@ func (c *InboundCall) Answer(ctx context.Context) (*Leg, error) {
 
 	if s.cfg.Media == nil {
 		c.sendFinal(500, "Server Internal Error")
-		return nil, errors.New("sip: answer: no media engine configured")
+		return nil, fmt.Errorf("sip: answer: %w: no media engine", ErrBadConfig)
 	}
 	sess, err := s.cfg.Media.NewSession()
 	if err != nil {

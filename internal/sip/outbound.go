@@ -91,7 +91,7 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 		return nil, fmt.Errorf("sip: dial: %w", ErrServerClosed)
 	}
 	if s.cfg.Media == nil {
-		return nil, errors.New("sip: dial: no media engine configured")
+		return nil, fmt.Errorf("sip: dial: %w: no media engine", ErrBadConfig)
 	}
 	target, uriHeaders, err := parseDialURI(r.URI)
 	if err != nil {
@@ -161,26 +161,9 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 			// Timer B (RFC 3261 §17.1.1.2) or a transport error: a local 408.
 			return fail(&DialError{Code: 408, Reason: "Request Timeout", Err: tx.Err()})
 		case <-ring:
-			res, err = s.cancelInvite(tx, req, provisional)
-			if res == nil || !res.IsSuccess() {
-				de := &DialError{Err: ErrNoAnswer}
-				if res != nil {
-					de.Code, de.Reason, de.Headers = res.StatusCode, res.Reason, customHeaders(res)
-				}
-				return fail(de)
-			}
-			s.ackAndBye(tx, req, res)
-			return fail(&DialError{Err: ErrNoAnswer})
+			return fail(s.giveUp(tx, req, provisional, ErrNoAnswer))
 		case <-ctx.Done():
-			res, _ = s.cancelInvite(tx, req, provisional)
-			if res != nil && res.IsSuccess() {
-				s.ackAndBye(tx, req, res)
-			}
-			de := &DialError{Err: ctx.Err()}
-			if res != nil && !res.IsSuccess() {
-				de.Code, de.Reason = res.StatusCode, res.Reason
-			}
-			return fail(de)
+			return fail(s.giveUp(tx, req, provisional, ctx.Err()))
 		}
 		switch {
 		case res.IsProvisional():
@@ -267,6 +250,44 @@ func (s *Server) ackAndBye(tx sip.ClientTransaction, req *sip.Request, res *sip.
 	d := uacDialog(req, res)
 	_ = s.client.WriteRequest(d.ack(s, req.CSeq().SeqNo), sipgo.ClientRequestAddVia)
 	s.byeOnce(d)
+}
+
+// giveUp ends a pending INVITE because of cause (the ring timeout, the
+// caller's context). After a provisional response it sends CANCEL and reports
+// the final response (normally 487). Without one, RFC 3261 §9.1 forbids the
+// CANCEL until a provisional arrives: that wait happens in the background and
+// the attempt is reported at once as a local 408.
+func (s *Server) giveUp(tx sip.ClientTransaction, req *sip.Request, provisional bool, cause error) *DialError {
+	if !provisional {
+		s.mu.Lock()
+		if s.bgClosed {
+			s.mu.Unlock()
+			tx.Terminate()
+		} else {
+			s.bg.Add(1)
+			s.mu.Unlock()
+			go func() {
+				defer s.bg.Done()
+				if res, _ := s.cancelInvite(tx, req, false); res != nil && res.IsSuccess() {
+					s.ackAndBye(tx, req, res)
+				}
+			}()
+		}
+		return &DialError{Code: 408, Reason: "Request Timeout", Err: cause}
+	}
+	res, err := s.cancelInvite(tx, req, true)
+	switch {
+	case res == nil:
+		if err == nil {
+			err = cause
+		}
+		return &DialError{Err: errors.Join(cause, err)}
+	case res.IsSuccess():
+		// The answer crossed the CANCEL.
+		s.ackAndBye(tx, req, res)
+		return &DialError{Err: cause}
+	}
+	return &DialError{Code: res.StatusCode, Reason: res.Reason, Headers: customHeaders(res), Err: cause}
 }
 
 // cancelInvite cancels a pending INVITE (RFC 3261 §9.1) and returns its final

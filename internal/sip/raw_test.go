@@ -52,24 +52,27 @@ func TestReinviteHold(t *testing.T) {
 	u := newRawUA(t, srv.Addr())
 	c := u.newCall("+14155550100")
 	c.establish(t)
-	leg := <-legs
+	leg := recvLeg(t, legs)
 	waitState(t, leg, sip.StateConfirmed)
 
+	if n := u.rtpDuring(300 * time.Millisecond); n < 5 {
+		t.Fatalf("%d RTP packets in 300 ms before the hold, want a stream", n)
+	}
+	// Each offer lists its codecs in another order: the codec must not change.
 	steps := []struct {
 		name   string
 		sdp    string
 		code   int
 		answer string
 		leg    media.Direction
-		pcma   bool // the offer lists PCMA first: the codec must not change
 	}{
-		{"hold sendonly", c.offer("sendonly", "0 8 101"), 200, "recvonly", media.RecvOnly, false},
-		{"unhold", c.offer("sendrecv", "8 0 101"), 200, "sendrecv", media.SendRecv, true},
-		{"hold inactive", c.offer("inactive", "0 101"), 200, "inactive", media.Inactive, false},
-		{"hold c=0.0.0.0", strings.ReplaceAll(c.offer("sendrecv", "0 101"), "IN IP4 127.0.0.1", "IN IP4 0.0.0.0"), 200, "recvonly", media.RecvOnly, false},
-		{"no shared codec", c.offer("sendrecv", "18 101"), 488, "", media.RecvOnly, false},
-		{"malformed sdp", "v=0\r\nthis is not sdp\r\n", 400, "", media.RecvOnly, false},
-		{"unhold again", c.offer("sendrecv", "0 101"), 200, "sendrecv", media.SendRecv, false},
+		{"hold sendonly", c.offer("sendonly", "0 8 101"), 200, "recvonly", media.RecvOnly},
+		{"unhold", c.offer("sendrecv", "8 0 101"), 200, "sendrecv", media.SendRecv},
+		{"hold inactive", c.offer("inactive", "0 101"), 200, "inactive", media.Inactive},
+		{"hold c=0.0.0.0", strings.ReplaceAll(c.offer("sendrecv", "0 101"), "IN IP4 127.0.0.1", "IN IP4 0.0.0.0"), 200, "recvonly", media.RecvOnly},
+		{"no shared codec", c.offer("sendrecv", "18 101"), 488, "", media.RecvOnly},
+		{"malformed sdp", "v=0\r\nthis is not sdp\r\n", 400, "", media.RecvOnly},
+		{"unhold again", c.offer("sendrecv", "0 101"), 200, "sendrecv", media.SendRecv},
 	}
 	for _, st := range steps {
 		c.cseq++
@@ -89,6 +92,15 @@ func TestReinviteHold(t *testing.T) {
 		}
 		if got := leg.Direction(); got != st.leg {
 			t.Fatalf("%s: leg direction %s, want %s", st.name, got, st.leg)
+		}
+		// Honoured: no RTP while held, RTP again once unheld.
+		time.Sleep(60 * time.Millisecond) // packets already in flight
+		n := u.rtpDuring(300 * time.Millisecond)
+		if st.leg == media.SendRecv && n < 5 {
+			t.Fatalf("%s: %d RTP packets in 300 ms, want the stream back", st.name, n)
+		}
+		if st.leg != media.SendRecv && n > 0 {
+			t.Fatalf("%s: %d RTP packets in 300 ms while held, want none", st.name, n)
 		}
 	}
 	if leg.Codec() != media.PCMU {
@@ -131,7 +143,7 @@ func TestDelayedOffer(t *testing.T) {
 	}
 	c.established(res)
 	c.ack(cseq, c.offer("sendrecv", "8 101"))
-	leg := <-legs
+	leg := recvLeg(t, legs)
 	waitState(t, leg, sip.StateConfirmed)
 	if leg.Codec() != media.PCMA {
 		t.Fatalf("codec %v, want PCMA from the answer in the ACK", leg.Codec())
@@ -146,7 +158,7 @@ func TestInfoDTMF(t *testing.T) {
 	u := newRawUA(t, srv.Addr())
 	c := u.newCall("bob")
 	c.establish(t)
-	leg := <-legs
+	leg := recvLeg(t, legs)
 	if res := u.final(c.request("INFO", "application/dtmf-relay", "Signal=5\r\nDuration=160\r\n"), 5*time.Second); res.StatusCode != 200 {
 		t.Fatalf("INFO: %d", res.StatusCode)
 	}
@@ -173,7 +185,7 @@ func TestMediaTimeout(t *testing.T) {
 	u := newRawUA(t, srv.Addr())
 	c := u.newCall("bob")
 	c.establish(t)
-	leg := <-legs
+	leg := recvLeg(t, legs)
 	u.request("BYE", 5*time.Second) // answered 200 by the raw UA
 	<-leg.Done()
 	if leg.EndReason() != sip.EndMediaTimeout {
@@ -402,9 +414,38 @@ func TestCancelAfterAnswer(t *testing.T) {
 	u.final(branch, 5*time.Second) // 200 to the CANCEL
 	c.toTag = toTag
 	c.ack(cseq, "")
-	leg := <-legs
+	leg := recvLeg(t, legs)
 	waitState(t, leg, sip.StateConfirmed)
 	if res := u.final(c.request("BYE", "", ""), 5*time.Second); res.StatusCode != 200 {
 		t.Fatalf("BYE: %d", res.StatusCode)
 	}
+}
+
+// A far end that does not answer the INVITE at all: Dial gives up at its
+// timeout at once (a local 408), and since RFC 3261 §9.1 allows a CANCEL only
+// after a provisional response, the CANCEL goes out when the 180 finally
+// comes.
+func TestDialGiveUpWithoutProvisional(t *testing.T) {
+	srv := startServer(t, nil, serverOpts{})
+	u := newRawUA(t, srv.Addr())
+	start := time.Now()
+	_, err := srv.Dial(testContext(t, 10*time.Second), sip.DialRequest{URI: "sip:slow@" + u.addr(), Timeout: 200 * time.Millisecond})
+	var de *sip.DialError
+	if !errors.As(err, &de) || de.Code != 408 || !errors.Is(err, sip.ErrNoAnswer) {
+		t.Fatalf("dial: %v; want a local 408, no answer", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Fatalf("dial took %v to give up", d)
+	}
+	invite := u.request("INVITE", 5*time.Second)
+	ringing := gosip.NewResponseFromRequest(invite, 180, "Ringing", nil)
+	u.sendRaw([]byte(ringing.String()))
+	cancel := u.request("CANCEL", 5*time.Second)
+	if b1, b2 := branchOf(cancel), branchOf(invite); b1 != b2 {
+		t.Fatalf("CANCEL branch %q, INVITE branch %q: must match", b1, b2)
+	}
+	ok := gosip.NewResponseFromRequest(cancel, 200, "OK", nil)
+	u.sendRaw([]byte(ok.String()))
+	terminated := gosip.NewResponseFromRequest(invite, 487, "Request Terminated", nil)
+	u.sendRaw([]byte(terminated.String()))
 }

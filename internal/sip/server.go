@@ -58,6 +58,10 @@ type HandlerFunc func(ctx context.Context, call *InboundCall)
 // HandleInbound calls f(ctx, call).
 func (f HandlerFunc) HandleInbound(ctx context.Context, call *InboundCall) { f(ctx, call) }
 
+// lateMessageGrace is how long shutdown lets messages already read finish
+// before the transport layer closes.
+const lateMessageGrace = 20 * time.Millisecond
+
 // allowed is the Allow header of switchboard's responses (RFC 3261 §20.5).
 const allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS, INFO"
 
@@ -87,11 +91,14 @@ type Server struct {
 	wg sync.WaitGroup
 	// draining is set once shutdown has ended the calls.
 	draining atomic.Bool
+	// bg counts background work that outlives a Dial (waiting to CANCEL).
+	bg sync.WaitGroup
 
 	// mu guards the fields below.
 	mu       sync.Mutex
 	started  bool
 	closing  bool
+	bgClosed bool // no more background work: bg is being waited for
 	addr     netip.AddrPort
 	udpLaddr sip.Addr
 	legs     map[dialogKey]*Leg
@@ -103,14 +110,14 @@ type Server struct {
 // Unavailable. Nothing listens until ListenAndServe.
 func NewServer(cfg Config, h Handler) (*Server, error) {
 	if cfg.Addr == "" {
-		return nil, errors.New("sip: config: Addr is required")
+		return nil, fmt.Errorf("sip: %w: Addr is required", ErrBadConfig)
 	}
 	host, port, err := net.SplitHostPort(cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("sip: config: addr %q: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("sip: %w: addr %q: %w", ErrBadConfig, cfg.Addr, err)
 	}
 	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
-		return nil, fmt.Errorf("sip: config: addr %q: bad port", cfg.Addr)
+		return nil, fmt.Errorf("sip: %w: addr %q: bad port", ErrBadConfig, cfg.Addr)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -257,8 +264,16 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	s.shutdown()
 	_ = udp.Close()
 	_ = tcp.Close()
-	s.ua.Close()
 	serving.Wait()
+	// sipgo handles each message on a goroutine of its own; one still running
+	// once the listener is gone would open a socket to answer. Let them
+	// finish before the transport layer closes its sockets.
+	time.Sleep(lateMessageGrace)
+	s.ua.Close() // ends every transaction, so background work returns
+	s.mu.Lock()
+	s.bgClosed = true
+	s.mu.Unlock()
+	s.bg.Wait()
 	return nil
 }
 

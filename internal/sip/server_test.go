@@ -146,6 +146,18 @@ func TestCancelBeforeAnswer(t *testing.T) {
 
 // answerAndWait is a handler that answers, hands the leg over and keeps the
 // call until it ends.
+// recvLeg waits for the leg a handler hands over.
+func recvLeg(t *testing.T, legs <-chan *sip.Leg) *sip.Leg {
+	t.Helper()
+	select {
+	case l := <-legs:
+		return l
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler did not answer")
+		return nil
+	}
+}
+
 func answerAndWait(legs chan<- *sip.Leg) sip.Handler {
 	return sip.HandlerFunc(func(ctx context.Context, call *sip.InboundCall) {
 		leg, err := call.Answer(ctx)
@@ -166,7 +178,7 @@ func TestByeFromCaller(t *testing.T) {
 	if err != nil || res.End != sip.EndLocalHangup {
 		t.Fatalf("call: %+v, %v; want the phone to hang up", res, err)
 	}
-	leg := <-legs
+	leg := recvLeg(t, legs)
 	select {
 	case <-leg.Done():
 	case <-time.After(5 * time.Second):
@@ -302,7 +314,7 @@ func TestShutdownHangsUp(t *testing.T) {
 		res, _ := phone.Call(testContext(t, 10*time.Second), softphone.Options{URI: "sip:a@" + srv.Addr().String()})
 		result <- res
 	}()
-	leg := <-legs
+	leg := recvLeg(t, legs)
 	cancel()
 	if err := <-served; err != nil {
 		t.Fatalf("ListenAndServe: %v", err)
@@ -427,4 +439,26 @@ func TestDialFailures(t *testing.T) {
 			t.Fatalf("dial: %v; want 503", err)
 		}
 	})
+}
+
+func TestNewServerConfig(t *testing.T) {
+	for _, addr := range []string{"", "127.0.0.1", "127.0.0.1:99999", "127.0.0.1:x"} {
+		if _, err := sip.NewServer(sip.Config{Addr: addr}, nil); !errors.Is(err, sip.ErrBadConfig) {
+			t.Errorf("addr %q: %v, want ErrBadConfig", addr, err)
+		}
+	}
+	// A port already taken: ListenAndServe says so.
+	srv := startServer(t, nil, serverOpts{})
+	other, err := sip.NewServer(sip.Config{Addr: srv.Addr().String()}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.ListenAndServe(context.Background()); err == nil {
+		t.Fatal("listening on a taken port succeeded")
+	}
+	// No media engine: calls are refused with 500, dialing fails.
+	bare := startServer(t, nil, serverOpts{cfg: func(c *sip.Config) { c.Media = nil }})
+	if _, err := bare.Dial(context.Background(), sip.DialRequest{URI: "sip:a@127.0.0.1:9"}); !errors.Is(err, sip.ErrBadConfig) {
+		t.Fatalf("dial without media: %v", err)
+	}
 }

@@ -68,7 +68,7 @@ func ParseCLI(args []string, stderr io.Writer) (CLIArgs, error) {
 	fs.StringVar(&a.Call.Username, "user", "", "digest `USERNAME` if the far end challenges")
 	fs.StringVar(&a.Call.Password, "password", "", "digest `PASSWORD`")
 	fs.StringVar(&a.Phone.SIPAddr, "sip-bind", "127.0.0.1:0", "`ADDR` the phone's SIP listens on (UDP and TCP; port 0: any)")
-	rtp := fs.String("rtp-ports", "40000-40999", "UDP ports `LO-HI` for the phone's media")
+	rtp := fs.String("rtp-ports", "22000-22999", "UDP ports `LO-HI` for the phone's media")
 	fs.BoolVar(&a.Verbose, "v", false, "log SIP and media details to stderr")
 
 	var positional []string

@@ -5,7 +5,7 @@
 //
 // A Phone has its own SIP user agent, listening on UDP and TCP (an ephemeral
 // port on 127.0.0.1 by default), and its own media engine (RTP ports
-// 40000-40999 by default, away from the server's 10000-20000). Call dials a
+// 22000-22999 by default, away from the server's 10000-20000). Call dials a
 // SIP URI and runs a Script once the call is answered: it plays a WAV file or
 // any media.Source, then sends digits as RFC 4733 telephone-events, while it
 // records what it hears to a WAV file and collects the digits the far end

@@ -26,8 +26,9 @@ type Config struct {
 	SIPAddr string
 	// IP is the address its RTP binds and advertises; default 127.0.0.1.
 	IP netip.Addr
-	// RTPPortMin and RTPPortMax bound its RTP ports; default 40000-40999,
-	// away from the server's default range.
+	// RTPPortMin and RTPPortMax bound its RTP ports; default 22000-22999,
+	// away from the server's default range (10000-20000) and below the
+	// kernel's ephemeral ports (32768+).
 	RTPPortMin, RTPPortMax int
 	// InactivityTimeout ends a call that receives no RTP for this long; zero
 	// means the media engine's default (60 s), negative disables it.
@@ -66,7 +67,7 @@ func Start(cfg Config) (*Phone, error) {
 		cfg.IP = netip.MustParseAddr("127.0.0.1")
 	}
 	if cfg.RTPPortMin == 0 && cfg.RTPPortMax == 0 {
-		cfg.RTPPortMin, cfg.RTPPortMax = 40000, 40999
+		cfg.RTPPortMin, cfg.RTPPortMax = 22000, 22999
 	}
 	if cfg.User == "" {
 		cfg.User = "softphone"

@@ -31,7 +31,8 @@ var ports atomic.Int32
 
 func startPhone(t *testing.T) *Phone {
 	t.Helper()
-	lo := 44000 + int(ports.Add(1)%40)*100
+	// Below Linux's ephemeral range (32768+), which other sockets draw from.
+	lo := 28000 + int(ports.Add(1)%15)*100
 	p, err := Start(Config{RTPPortMin: lo, RTPPortMax: lo + 99, InactivityTimeout: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +252,7 @@ func TestParseCLI(t *testing.T) {
 // RunCLI against a switchboard SIP server: the exit code and report a user
 // sees.
 func TestRunCLI(t *testing.T) {
-	engine, err := media.NewEngine(media.EngineConfig{IP: netip.MustParseAddr("127.0.0.1"), PortMin: 48000, PortMax: 48099, InactivityTimeout: -1})
+	engine, err := media.NewEngine(media.EngineConfig{IP: netip.MustParseAddr("127.0.0.1"), PortMin: 29500, PortMax: 29599, InactivityTimeout: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +283,7 @@ func TestRunCLI(t *testing.T) {
 
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
-	code := RunCLI(ctxFor(t, 10*time.Second), []string{"sip:+14155550100@" + srv.Addr().String(), "--record", filepath.Join(dir, "h.wav"), "--rtp-ports", "48100-48199"}, &out, &errOut)
+	code := RunCLI(ctxFor(t, 10*time.Second), []string{"sip:+14155550100@" + srv.Addr().String(), "--record", filepath.Join(dir, "h.wav"), "--rtp-ports", "29600-29699"}, &out, &errOut)
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, &out, &errOut)
 	}
@@ -292,7 +293,7 @@ func TestRunCLI(t *testing.T) {
 		}
 	}
 	out.Reset()
-	if code := RunCLI(ctxFor(t, 10*time.Second), []string{"sip:busy@" + srv.Addr().String(), "--rtp-ports", "48100-48199"}, &out, &errOut); code != 1 {
+	if code := RunCLI(ctxFor(t, 10*time.Second), []string{"sip:busy@" + srv.Addr().String(), "--rtp-ports", "29600-29699"}, &out, &errOut); code != 1 {
 		t.Fatalf("busy: exit %d, want 1\n%s", code, &out)
 	}
 	if !strings.Contains(out.String(), "not answered: 486 Busy Here") {
@@ -307,7 +308,8 @@ func TestRunCLI(t *testing.T) {
 // exactly as long as the test says.
 func TestDurationOnFakeClock(t *testing.T) {
 	fake := clock.NewFake(time.Unix(1_700_000_000, 0))
-	lo := 44000 + int(ports.Add(1)%40)*100
+	// Below Linux's ephemeral range (32768+), which other sockets draw from.
+	lo := 28000 + int(ports.Add(1)%15)*100
 	caller, err := Start(Config{RTPPortMin: lo, RTPPortMax: lo + 99, InactivityTimeout: -1, Clock: fake})
 	if err != nil {
 		t.Fatal(err)

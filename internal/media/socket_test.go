@@ -1,0 +1,255 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"os"
+	"runtime"
+	"testing"
+	"time"
+)
+
+// pacerReads reports whether the pacer reads the RTP sockets itself (Linux)
+// rather than a goroutine per socket.
+func pacerReads() bool { return runtime.GOOS == "linux" && runtime.GOARCH != "386" }
+
+// Everything queued on a socket between two ticks is handled in the next tick's
+// receive phase, in one go up to recvBatch*maxRecvCalls datagrams (a burst after
+// a network stall is not spread over later ticks, which would add delay); more
+// than that waits for the following tick.
+func TestTickReadsWhatIsQueued(t *testing.T) {
+	if !pacerReads() {
+		t.Skip("sockets are read by goroutines here")
+	}
+	for _, burst := range []int{1, recvBatch - 1, recvBatch, 3*recvBatch + 1, recvBatch*maxRecvCalls + 10} {
+		h := newHarness(t)
+		p := newPeer(t)
+		s := h.session()
+		s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+		for i := range burst {
+			p.send(s.LocalAddr(), p.audio(i))
+		}
+		// Loopback delivers during sendto: everything is queued now, and
+		// nothing is read before a tick.
+		time.Sleep(10 * time.Millisecond)
+		if n := s.Stats().PacketsReceived; n != 0 {
+			t.Fatalf("burst %d: %d packets handled before any tick", burst, n)
+		}
+		h.advance(1, nil)
+		first := min(burst, recvBatch*maxRecvCalls)
+		if n := s.Stats().PacketsReceived; n != uint64(first) {
+			t.Fatalf("burst %d: first tick handled %d packets, want %d", burst, n, first)
+		}
+		h.advance(1, nil)
+		if n := s.Stats().PacketsReceived; n != uint64(burst) {
+			t.Fatalf("burst %d: second tick handled %d packets in all, want %d", burst, n, burst)
+		}
+	}
+}
+
+// RTP over IPv6: sessions bound to ::1 exchange audio, latch to each other's
+// source address and port, and a v4 destination on a v6 engine is a send error,
+// not a crash.
+func TestIPv6Session(t *testing.T) {
+	c, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback})
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	c.Close()
+	h := newHarness(t, func(c *EngineConfig) { c.IP = netip.IPv6Loopback() })
+	a, b := h.session(), h.session()
+	if !a.LocalAddr().Addr().Is6() {
+		t.Fatalf("LocalAddr %v, want ::1", a.LocalAddr())
+	}
+	connect(a, b, PCMA, 101)
+	rec := &recorder{}
+	b.SetSink(rec)
+	done := playAsync(a, context.Background(), &toneSource{freq: 1000, amp: 6000, frames: 10})
+	waitUntil(t, func() bool { a.playMu.Lock(); defer a.playMu.Unlock(); return a.play != nil }, "play to start")
+	h.advance(20, delivered([2]*Session{a, b}, [2]*Session{b, a}))
+	if err := <-done; err != nil {
+		t.Fatalf("Play = %v", err)
+	}
+	if _, _, n := voicedFrames(rec.frames, 600); n != 10 {
+		t.Fatalf("heard %d voiced frames over IPv6, want 10", n)
+	}
+	if got := b.RemoteAddr(); got != a.LocalAddr() {
+		t.Fatalf("b latched to %v, want %v", got, a.LocalAddr())
+	}
+	st := a.Stats()
+	if st.SendErrors != 0 || st.PacketsSent < 20 {
+		t.Fatalf("a stats %+v", st)
+	}
+	if st := b.Stats(); st.PacketsLost != 0 || st.PacketsReceived < 20 {
+		t.Fatalf("b stats %+v", st)
+	}
+
+	// A remote on IPv4 cannot be reached from a socket bound to ::1 (b
+	// stops sending first, or a would latch back to it).
+	b.SetRemote(Remote{Addr: a.LocalAddr(), Codec: PCMA, Direction: RecvOnly})
+	h.advance(1, delivered([2]*Session{b, a}))
+	a.SetRemote(Remote{Addr: netip.MustParseAddrPort("127.0.0.1:4000"), Codec: PCMU, Direction: SendRecv})
+	before := a.Stats().SendErrors
+	h.advance(2, nil)
+	if n := a.Stats().SendErrors - before; n != 2 {
+		t.Fatalf("%d send errors to an IPv4 remote from ::1, want 2", n)
+	}
+}
+
+// The source address of what the pacer reads is the peer's, v4-mapped
+// addresses unmapped.
+func TestSourceAddressOfPolledPackets(t *testing.T) {
+	h := newHarness(t)
+	p := newPeer(t)
+	s := h.session()
+	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	p.send(s.LocalAddr(), p.audio(1))
+	h.advance(1, nil)
+	if got := s.RemoteAddr(); got != p.addr() {
+		t.Fatalf("latched to %v, want %v", got, p.addr())
+	}
+	// A packet from another port is ignored (latching), not misattributed.
+	q := newPeer(t)
+	q.send(s.LocalAddr(), q.audio(2))
+	h.advance(1, nil)
+	if st := s.Stats(); st.PacketsReceived != 1 || st.PacketsIgnored != 1 {
+		t.Fatalf("stats %+v, want 1 received and 1 ignored", st)
+	}
+}
+
+// The interarrival jitter (RFC 3550 A.8) is computed from when the kernel
+// received each packet, not from when the pacer read it: packets sent at their
+// real-time pace and read all at once show little jitter. (Read-time arrivals
+// would make the same 12 packets look 20 ms apart in transit each: over 8 ms.)
+func TestJitterFromKernelArrivalTimes(t *testing.T) {
+	if !pacerReads() {
+		t.Skip("sockets are read by goroutines here")
+	}
+	h := newHarness(t)
+	p := newPeer(t)
+	s := h.session()
+	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	next := time.Now()
+	for i := range 12 {
+		time.Sleep(time.Until(next))
+		p.send(s.LocalAddr(), p.audio(i))
+		next = next.Add(FrameDuration)
+	}
+	waitUntil(t, func() bool { h.e.pollNow(); return s.Stats().PacketsReceived == 12 }, "packets")
+	if j := s.Stats().Jitter; j > 4*time.Millisecond {
+		t.Fatalf("jitter %v for packets sent at their pace, want < 4ms", j)
+	}
+}
+
+// Reading a socket at the tick, with the packet's kernel timestamp, allocates
+// nothing.
+func TestPolledReceiveDoesNotAllocate(t *testing.T) {
+	if !pacerReads() {
+		t.Skip("sockets are read by goroutines here")
+	}
+	e := idleEngine(t, 1)
+	p := newPeer(t)
+	s, err := e.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, EventPT: 101, Direction: SendRecv})
+	s.SetSink(SinkFunc(func([]int16) error { return nil }))
+	pkts := make([][]byte, 201) // AllocsPerRun runs once more to warm up
+	for i := range pkts {
+		pkts[i] = p.audio(i)
+	}
+	k := uint64(0)
+	e.rxNow, e.rxWall = e.clock.Now(), time.Now()
+	if n := testing.AllocsPerRun(200, func() {
+		p.send(s.LocalAddr(), pkts[k])
+		k++
+		s.receiveTick(k)
+	}); n != 0 {
+		t.Errorf("polled receive allocates %v times", n)
+	}
+	if st := s.Stats(); st.PacketsReceived < 200 {
+		t.Fatalf("received %d packets, want every one sent", st.PacketsReceived)
+	}
+}
+
+// A Source may close its own session from ReadFrame (the pacer holds the
+// playback lock then): Close does not wait for that lock.
+func TestSourceClosesItsSession(t *testing.T) {
+	h := newHarness(t)
+	p := newPeer(t)
+	s := h.session()
+	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	n := 0
+	play := playAsync(s, context.Background(), SourceFunc(func(f []int16) error {
+		if n++; n == 3 {
+			s.Close()
+		}
+		return nil
+	}))
+	waitUntil(t, func() bool { s.playMu.Lock(); defer s.playMu.Unlock(); return s.play != nil }, "play to start")
+	h.advance(3, nil)
+	waitUntil(t, func() bool { return ended(s) }, "session to end")
+	if err := <-play; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Play = %v, want ErrClosed", err)
+	}
+	h.advance(2, nil) // the pacer goes on without the session
+	if got := p.drain(50 * time.Millisecond); len(got) != 2 {
+		t.Fatalf("peer got %d packets, want the 2 sent before the source closed the session", len(got))
+	}
+}
+
+// openFiles counts the process's open descriptors (-1 where /proc is missing).
+func openFiles() int {
+	des, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(des)
+}
+
+// The RTP sockets are raw descriptors on Linux: closing sessions, and the
+// engine, closes every one of them and frees the ports.
+func TestSocketsAreClosed(t *testing.T) {
+	before := openFiles()
+	if before < 0 {
+		t.Skip("no /proc/self/fd")
+	}
+	lo, hi := testPortRange(32)
+	e, err := NewEngine(EngineConfig{IP: loopback, PortMin: lo, PortMax: hi})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ss []*Session
+	for range 10 {
+		s, err := e.NewSession()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ss = append(ss, s)
+	}
+	if n := openFiles() - before; n < 20 {
+		t.Fatalf("%d descriptors for 10 sessions, want at least 20", n)
+	}
+	for _, s := range ss[:5] {
+		s.Close()
+	}
+	if n := e.ports.inUse(); n != 5 {
+		t.Fatalf("%d port pairs in use after closing 5 of 10 sessions", n)
+	}
+	e.Close()
+	if n := e.ports.inUse(); n != 0 {
+		t.Fatalf("%d port pairs in use after Engine.Close", n)
+	}
+	if after := openFiles(); after != before {
+		t.Fatalf("%d descriptors open after Engine.Close, %d before", after, before)
+	}
+	// The ports can be bound again.
+	c, err := listenRTP(loopback, int(ss[0].LocalAddr().Port()))
+	if err != nil {
+		t.Fatalf("rebinding a closed session's port: %v", err)
+	}
+	c.close()
+}
