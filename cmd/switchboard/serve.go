@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 
+	gosip "github.com/emiago/sipgo/sip"
+
 	"github.com/switchboard-voice/switchboard/internal/config"
 	"github.com/switchboard-voice/switchboard/internal/server"
 )
@@ -27,6 +29,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	// sipgo logs some events through its package logger; keep them with ours.
+	gosip.SetDefaultLogger(log.With("part", "sipgo"))
 	srv, err := server.New(ctx, cfg, log, stdout, server.Options{})
 	if err != nil {
 		log.Error("cannot start", "err", err)
