@@ -83,13 +83,18 @@ func Start(path string) (*Recorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("recording: %w", err)
 	}
+	return start(path, w), nil
+}
+
+// start starts the writer goroutine on w, a new file at path.
+func start(path string, w *wav.Writer) *Recorder {
 	r := &Recorder{
 		path: path, frames: make(chan []int16, queueFrames), done: make(chan struct{}),
 		w: w, firstVoice: -1, vad: newVAD(),
 	}
 	r.pool.New = func() any { return make([]int16, media.FrameSamples) }
 	go r.write()
-	return r, nil
+	return r
 }
 
 // Path is the file being written.

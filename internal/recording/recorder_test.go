@@ -1,10 +1,12 @@
 package recording
 
 import (
+	"errors"
 	"io"
 	"math"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -181,4 +183,60 @@ func BenchmarkWriteFrame(b *testing.B) {
 	}
 	b.StopTimer()
 	r.Stop(false)
+}
+
+// fullDisk is a file that takes limit bytes, then fails as a full disk does.
+type fullDisk struct {
+	buf   []byte
+	pos   int64
+	limit int64
+}
+
+func (f *fullDisk) Write(p []byte) (int, error) {
+	if f.pos+int64(len(p)) > f.limit {
+		return 0, syscall.ENOSPC
+	}
+	if need := f.pos + int64(len(p)); need > int64(len(f.buf)) {
+		f.buf = append(f.buf, make([]byte, need-int64(len(f.buf)))...)
+	}
+	copy(f.buf[f.pos:], p)
+	f.pos += int64(len(p))
+	return len(p), nil
+}
+
+func (f *fullDisk) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+		f.pos = off
+	case io.SeekCurrent:
+		f.pos += off
+	case io.SeekEnd:
+		f.pos = int64(len(f.buf)) + off
+	}
+	return f.pos, nil
+}
+
+// A full disk ends the recording with an error; frames keep being accepted
+// without blocking the media pacer.
+func TestDiskFullFailsTheRecording(t *testing.T) {
+	w, err := wav.NewWriter(&fullDisk{limit: 20000}, Format)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start("full.wav", w)
+	feed(t, r, 0, 3*time.Second, 0) // 48 KB of samples for a 20 KB disk
+	deadline := time.Now().Add(5 * time.Second)
+	for !r.Failed() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !r.Failed() {
+		t.Fatal("the recorder did not notice the full disk")
+	}
+	if err := r.WriteFrame(make([]int16, media.FrameSamples)); err != nil && err != ErrClosed {
+		t.Fatalf("WriteFrame after failure: %v", err)
+	}
+	_, err = r.Stop(false)
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("Stop: %v, want ENOSPC", err)
+	}
 }
