@@ -31,10 +31,7 @@ func freeUDPPort(t *testing.T) int {
 // completed and every webhook was signed.
 func TestSIPpCallsTwiMLApp(t *testing.T) {
 	t.Parallel()
-	sipp, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Skip("sipp (Debian sip-tester) is not installed")
-	}
+	needSIPp(t)
 	e := newEnv(t, server.Options{})
 	e.number("support", nil)
 	tone := toneWAV(t, 500, time.Second, 8000)
@@ -45,20 +42,7 @@ func TestSIPpCallsTwiMLApp(t *testing.T) {
 	e.app.twiml("/voice", `<Response><Play loop="0">/hold.wav</Play></Response>`)
 
 	const calls = 10
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sipp, e.srv.SIPAddr().String(),
-		"-sn", "uac", "-s", "support", "-d", "1000", "-m", strconv.Itoa(calls), "-r", "5", "-l", "5",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
-		"-timeout", "40s", "-timeout_error", "-recv_timeout", "10000", "-nostdin")
-	cmd.Dir = t.TempDir()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		if len(out) > 3000 {
-			out = out[len(out)-3000:]
-		}
-		t.Fatalf("sipp: %v\n%s", err, out)
-	}
+	runSIPp(t, e, "-sn", "uac", "-s", "support", "-d", "1000", "-m", strconv.Itoa(calls), "-r", "5", "-l", "5", "-recv_timeout", "10000")
 	reqs := e.app.waitFor("/voice", calls, 5*time.Second)
 	for _, r := range reqs {
 		if !r.Valid || r.Params.Get("To") != "support" || r.Params.Get("SipCallId") == "" {
@@ -90,10 +74,7 @@ func TestSIPpCallsTwiMLApp(t *testing.T) {
 // own, payload type 101) into a <Gather>: the action gets them.
 func TestSIPpDTMFIntoGather(t *testing.T) {
 	t.Parallel()
-	sipp, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Skip("sipp (Debian sip-tester) is not installed")
-	}
+	needSIPp(t)
 	if _, err := os.Stat("/usr/share/sip-tester/dtmf_2833_1.pcap"); err != nil {
 		t.Skip("sip-tester's DTMF captures are not installed")
 	}
@@ -105,20 +86,7 @@ func TestSIPpDTMFIntoGather(t *testing.T) {
 	e.app.twiml("/voice", `<Response><Gather action="/got" timeout="5"/></Response>`)
 	e.app.twiml("/got", `<Response><Hangup/></Response>`)
 	scenario, _ := filepath.Abs("testdata/sipp_dtmf.xml")
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, sipp, e.srv.SIPAddr().String(),
-		"-sf", scenario, "-s", "support", "-m", "1",
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
-		"-timeout", "30s", "-timeout_error", "-nostdin")
-	cmd.Dir = t.TempDir()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		if len(out) > 3000 {
-			out = out[len(out)-3000:]
-		}
-		t.Fatalf("sipp: %v\n%s", err, out)
-	}
+	runSIPp(t, e, "-sf", scenario, "-s", "support", "-m", "1")
 	got := e.app.waitFor("/got", 1, 3*time.Second)[0]
 	if d, f := got.Params.Get("Digits"), got.Params.Get("FinishedOnKey"); d != "15" || f != "#" {
 		t.Errorf("Digits=%q FinishedOnKey=%q, want 15 and #", d, f)
@@ -129,22 +97,35 @@ func TestSIPpDTMFIntoGather(t *testing.T) {
 // application/dtmf) into a <Gather>.
 func TestSIPpInfoDTMFIntoGather(t *testing.T) {
 	t.Parallel()
-	sipp, err := exec.LookPath("sipp")
-	if err != nil {
-		t.Skip("sipp (Debian sip-tester) is not installed")
-	}
+	needSIPp(t)
 	e := newEnv(t, server.Options{})
 	e.number("support", nil)
 	e.app.twiml("/voice", `<Response><Gather action="/got" timeout="5"/></Response>`)
 	e.app.twiml("/got", `<Response><Hangup/></Response>`)
 	scenario, _ := filepath.Abs("testdata/sipp_info.xml")
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	runSIPp(t, e, "-sf", scenario, "-s", "support", "-m", "1")
+	got := e.app.waitFor("/got", 1, 3*time.Second)[0]
+	if d, f := got.Params.Get("Digits"), got.Params.Get("FinishedOnKey"); d != "42" || f != "#" {
+		t.Errorf("Digits=%q FinishedOnKey=%q, want 42 and #", d, f)
+	}
+}
+
+// runSIPp runs sipp against the server with the given scenario arguments,
+// on free loopback ports, bounded in time; it fails the test if sipp does.
+func runSIPp(t *testing.T, e *env, args ...string) {
+	t.Helper()
+	sipp, err := exec.LookPath("sipp")
+	if err != nil {
+		t.Skip("sipp (Debian sip-tester) is not installed")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, sipp, e.srv.SIPAddr().String(),
-		"-sf", scenario, "-s", "support", "-m", "1",
+	args = append([]string{e.srv.SIPAddr().String()}, args...)
+	args = append(args,
 		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
-		"-timeout", "30s", "-timeout_error", "-nostdin")
+		"-timeout", "40s", "-timeout_error", "-nostdin")
+	cmd := exec.CommandContext(ctx, sipp, args...)
 	cmd.Dir = t.TempDir()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		if len(out) > 3000 {
@@ -152,8 +133,12 @@ func TestSIPpInfoDTMFIntoGather(t *testing.T) {
 		}
 		t.Fatalf("sipp: %v\n%s", err, out)
 	}
-	got := e.app.waitFor("/got", 1, 3*time.Second)[0]
-	if d, f := got.Params.Get("Digits"), got.Params.Get("FinishedOnKey"); d != "42" || f != "#" {
-		t.Errorf("Digits=%q FinishedOnKey=%q, want 42 and #", d, f)
+}
+
+// needSIPp skips a test when sipp is not installed.
+func needSIPp(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("sipp"); err != nil {
+		t.Skip("sipp (Debian sip-tester) is not installed")
 	}
 }

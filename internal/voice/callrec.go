@@ -4,16 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 
 	"github.com/switchboard-voice/switchboard/internal/recording"
 	"github.com/switchboard-voice/switchboard/internal/sid"
 	"github.com/switchboard-voice/switchboard/internal/store"
-	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
 
 // Errors of the live-call operations the REST API calls.
@@ -177,35 +173,5 @@ func (r *run) stopCallRecordings(ctx context.Context) {
 // callRecordingCallback reports a call recording event if it was asked for.
 func (r *run) callRecordingCallback(cr *callRecording, event string) {
 	o := cr.opts
-	if o.StatusCallback == "" || r.in.cfg.Callbacks == nil {
-		return
-	}
-	events := o.StatusCallbackEvent
-	if len(events) == 0 {
-		events = []string{"completed"}
-	}
-	if !slices.Contains(events, event) {
-		return
-	}
-	rec := cr.row
-	p := url.Values{}
-	p.Set("AccountSid", rec.AccountSID)
-	p.Set("CallSid", rec.CallSID)
-	p.Set("RecordingSid", rec.SID)
-	p.Set("RecordingUrl", r.recordingURL(rec))
-	p.Set("RecordingStatus", string(rec.Status))
-	p.Set("RecordingDuration", strconv.Itoa(durationSeconds(rec.Duration)))
-	p.Set("RecordingChannels", strconv.Itoa(rec.Channels))
-	p.Set("RecordingStartTime", webhook.FormatTimestamp(rec.StartTime))
-	p.Set("RecordingSource", rec.Source)
-	p.Set("RecordingTrack", rec.Track)
-	if rec.ErrorCode != 0 {
-		p.Set("ErrorCode", strconv.Itoa(rec.ErrorCode))
-	}
-	if err := r.in.cfg.Callbacks.Enqueue(webhook.Callback{
-		CallSID: r.call.SID, URL: o.StatusCallback, Method: o.StatusCallbackMethod,
-		AuthToken: r.account.AuthToken, Params: p, Retry: recordingRetry,
-	}); err != nil {
-		r.log.Warn("recording status callback not sent", "err", err)
-	}
+	r.sendRecordingCallback(o.StatusCallback, o.StatusCallbackMethod, o.StatusCallbackEvent, cr.row, event)
 }

@@ -183,14 +183,27 @@ func (r *run) recordingURL(rec store.Recording) string {
 // recordingCallback sends the recordingStatusCallback for event (in-progress,
 // completed or absent) if the verb asked for it.
 func (r *run) recordingCallback(v *twiml.Record, rec store.Recording, event string) {
-	if v.RecordingStatusCallback == "" || r.in.cfg.Callbacks == nil {
-		return
-	}
-	if !slices.Contains(v.RecordingStatusCallbackEvent, event) {
+	if v.RecordingStatusCallback == "" {
 		return
 	}
 	target, err := webhook.Resolve(r.docURL, v.RecordingStatusCallback)
 	if err != nil {
+		return
+	}
+	r.sendRecordingCallback(target, v.RecordingStatusCallbackMethod, v.RecordingStatusCallbackEvent, rec, event)
+}
+
+// sendRecordingCallback enqueues a recording status callback for event if
+// events (default: completed) includes it, retried on failure, never
+// blocking the call.
+func (r *run) sendRecordingCallback(target, method string, events []string, rec store.Recording, event string) {
+	if target == "" || r.in.cfg.Callbacks == nil {
+		return
+	}
+	if len(events) == 0 {
+		events = []string{"completed"}
+	}
+	if !slices.Contains(events, event) {
 		return
 	}
 	p := url.Values{}
@@ -208,7 +221,7 @@ func (r *run) recordingCallback(v *twiml.Record, rec store.Recording, event stri
 		p.Set("ErrorCode", strconv.Itoa(rec.ErrorCode))
 	}
 	if err := r.in.cfg.Callbacks.Enqueue(webhook.Callback{
-		CallSID: r.call.SID, URL: target, Method: v.RecordingStatusCallbackMethod,
+		CallSID: r.call.SID, URL: target, Method: method,
 		AuthToken: r.account.AuthToken, Params: p, Retry: recordingRetry,
 	}); err != nil {
 		r.log.Warn("recording status callback not sent", "err", err)
