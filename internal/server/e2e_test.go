@@ -140,11 +140,7 @@ func (a *app) waitFor(path string, n int, within time.Duration) []appRequest {
 
 func newEnv(t *testing.T, opts server.Options) *env {
 	t.Helper()
-	cfg := config.Serve{
-		HTTP: "127.0.0.1:0", SIP: "127.0.0.1:0", RTPPorts: config.PortRange{Min: 20000, Max: 29999},
-		Data: t.TempDir(), PublicURL: "http://127.0.0.1", LogLevel: "debug",
-		AccountSID: testSID, AuthToken: testToken,
-	}
+	cfg := testConfig(t.TempDir())
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.New(ctx, cfg, log, io.Discard, opts)
@@ -766,10 +762,7 @@ func TestHTMLAnswerIsInvalidTwiML(t *testing.T) {
 func TestRestartFinalisesOpenCalls(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
-	cfg := config.Serve{
-		HTTP: "127.0.0.1:0", SIP: "127.0.0.1:0", RTPPorts: config.PortRange{Min: 20000, Max: 29999},
-		Data: data, PublicURL: "http://127.0.0.1", LogLevel: "info", AccountSID: testSID, AuthToken: testToken,
-	}
+	cfg := testConfig(data)
 	log := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
 	srv, err := server.New(ctx, cfg, log, io.Discard, server.Options{})
@@ -786,19 +779,13 @@ func TestRestartFinalisesOpenCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	srv.Run(cctx) // closes the store without touching the record
+	stopServer(srv) // closes the store without touching the record
 
 	srv, err = server.New(ctx, cfg, log, io.Discard, server.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		cctx, cancel := context.WithCancel(ctx)
-		cancel()
-		srv.Run(cctx)
-	}()
+	defer stopServer(srv)
 	got, err := srv.Store().Call(ctx, testSID, c.SID)
 	if err != nil {
 		t.Fatal(err)
@@ -845,3 +832,20 @@ func TestSayJapaneseAndSSML(t *testing.T) {
 }
 
 func (e *env) dataDir() string { return e.data }
+
+// testConfig is the configuration of a test server: free loopback ports, the
+// test account, data in dir.
+func testConfig(dir string) config.Serve {
+	return config.Serve{
+		HTTP: "127.0.0.1:0", SIP: "127.0.0.1:0", RTPPorts: config.PortRange{Min: 20000, Max: 29999},
+		Data: dir, PublicURL: "http://127.0.0.1", LogLevel: "info", AccountSID: testSID, AuthToken: testToken,
+	}
+}
+
+// stopServer shuts down a server that was built but need not serve: Run
+// with an ended context closes everything it opened.
+func stopServer(srv *server.Server) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	srv.Run(ctx)
+}

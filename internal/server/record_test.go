@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/switchboard-voice/switchboard/internal/config"
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/media/dsp"
 	"github.com/switchboard-voice/switchboard/internal/media/wav"
@@ -211,10 +210,7 @@ func TestRecordSilenceIsAbsent(t *testing.T) {
 func TestRestartRepairsRecordings(t *testing.T) {
 	t.Parallel()
 	data := t.TempDir()
-	cfg := config.Serve{
-		HTTP: "127.0.0.1:0", SIP: "127.0.0.1:0", RTPPorts: config.PortRange{Min: 20000, Max: 29999},
-		Data: data, PublicURL: "http://127.0.0.1", LogLevel: "info", AccountSID: testSID, AuthToken: testToken,
-	}
+	cfg := testConfig(data)
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
 	srv, err := server.New(ctx, cfg, log, io.Discard, server.Options{})
@@ -229,9 +225,7 @@ func TestRestartRepairsRecordings(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	srv.Run(cctx)
+	stopServer(srv)
 
 	// The recorder wrote 3 s, its header last rewritten after 1 s: what a
 	// crash leaves.
@@ -263,11 +257,7 @@ func TestRestartRepairsRecordings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		cctx, cancel := context.WithCancel(ctx)
-		cancel()
-		srv.Run(cctx)
-	}()
+	defer stopServer(srv)
 	got, err := srv.Store().Recording(ctx, testSID, rsid)
 	if err != nil {
 		t.Fatal(err)

@@ -130,7 +130,10 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("/", api.New(api.Config{Store: s.store, PublicURL: cfg.PublicURL, Logger: log, Now: time.Now}))
+	mux.Handle("/", api.New(api.Config{
+		Store: s.store, PublicURL: cfg.PublicURL, Logger: log, Now: time.Now,
+		DataDir: cfg.Data, PublicMedia: cfg.PublicMedia, Live: s.interp,
+	}))
 	s.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
