@@ -36,17 +36,32 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for date_created/date_updated; nil means time.Now.
 	Now func() time.Time
+	// DataDir is the data directory (--data): recording files are stored
+	// under it, at the path each recording's row names.
+	DataDir string
+	// PublicMedia serves recording media (GET .../Recordings/{Sid},
+	// {Sid}.wav) without authentication (--public-media). Off, media needs
+	// the credentials of the recording's account or of its parent, like
+	// every other resource; metadata and DELETE always do.
+	PublicMedia bool
+	// Live reaches the calls in progress, to start, pause, resume and stop
+	// their recordings (the Call Recording resource). nil: no call is ever
+	// in progress, and those requests get 21220.
+	Live LiveCalls
 }
 
 // server is the handler New returns.
 type server struct {
-	st        store.Store
-	publicURL string
-	log       *slog.Logger
-	now       func() time.Time
-	newSID    func(prefix string) string
-	newToken  func() string
-	mux       *http.ServeMux
+	st            store.Store
+	publicURL     string
+	dataDir       string
+	publicMediaOn bool
+	live          LiveCalls
+	log           *slog.Logger
+	now           func() time.Time
+	newSID        func(prefix string) string
+	newToken      func() string
+	mux           *http.ServeMux
 }
 
 // New returns the handler of the Twilio-compatible REST API: every path under
@@ -59,13 +74,16 @@ func New(cfg Config) http.Handler {
 
 func newServer(cfg Config, newSID func(string) string, newToken func() string) *server {
 	s := &server{
-		st:        cfg.Store,
-		publicURL: strings.TrimRight(cfg.PublicURL, "/"),
-		log:       cfg.Logger,
-		now:       cfg.Now,
-		newSID:    newSID,
-		newToken:  newToken,
-		mux:       http.NewServeMux(),
+		st:            cfg.Store,
+		publicURL:     strings.TrimRight(cfg.PublicURL, "/"),
+		dataDir:       cfg.DataDir,
+		publicMediaOn: cfg.PublicMedia,
+		live:          cfg.Live,
+		log:           cfg.Logger,
+		now:           cfg.Now,
+		newSID:        newSID,
+		newToken:      newToken,
+		mux:           http.NewServeMux(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -110,6 +128,23 @@ func (s *server) routes() {
 	}))
 	s.mux.Handle(calls+"/{CallSid}/Notifications.json", s.endpoint(true, methods{http.MethodGet: s.listNotifications}))
 	s.mux.Handle(calls+"/{CallSid}/Notifications/{file}", s.endpoint(true, methods{http.MethodGet: s.fetchNotification}))
+	s.mux.Handle(calls+"/{CallSid}/Recordings.json", s.endpoint(true, methods{
+		http.MethodGet:  s.listRecordings,
+		http.MethodPost: s.createCallRecording,
+	}))
+	s.mux.Handle(calls+"/{CallSid}/Recordings/{file}", s.endpoint(true, methods{
+		http.MethodGet:    s.fetchCallRecording,
+		http.MethodPost:   s.updateCallRecording,
+		http.MethodDelete: s.deleteRecording,
+	}))
+	recordings := prefix + "/Accounts/{AccountSid}/Recordings"
+	s.mux.Handle(recordings+".json", s.endpoint(true, methods{http.MethodGet: s.listRecordings}))
+	s.mux.Handle(recordings+"/{file}", s.recordingRoute(methods{
+		http.MethodGet:    s.getRecording,
+		http.MethodHead:   s.getRecording,
+		http.MethodPost:   s.recordingNotUpdatable,
+		http.MethodDelete: s.deleteRecording,
+	}))
 	s.mux.Handle(prefix+"/Accounts/{AccountSid}/Notifications.json", s.endpoint(true, methods{http.MethodGet: s.listNotifications}))
 	s.mux.Handle(prefix+"/Accounts/{AccountSid}/Notifications/{file}", s.endpoint(true, methods{http.MethodGet: s.fetchNotification}))
 	s.mux.Handle("/", s.endpoint(false, nil))
@@ -139,16 +174,22 @@ func (r *request) ctx() context.Context { return r.Context() }
 func (s *server) endpoint(scoped bool, ms methods) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, hr *http.Request) {
 		r := &request{Request: hr, w: w}
-		defer func() {
-			if v := recover(); v != nil {
-				s.log.Error("api: panic", "method", hr.Method, "path", hr.URL.Path, "panic", v)
-				s.writeError(r, errInternal())
-			}
-		}()
-		if err := s.serve(r, scoped, ms); err != nil {
-			s.writeError(r, err)
-		}
+		s.guard(r, func() error { return s.serve(r, scoped, ms) })
 	})
+}
+
+// guard runs fn for r and writes the error it returns; a panic is logged and
+// answered with 500.
+func (s *server) guard(r *request, fn func() error) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("api: panic", "method", r.Method, "path", r.URL.Path, "panic", v)
+			s.writeError(r, errInternal())
+		}
+	}()
+	if err := fn(); err != nil {
+		s.writeError(r, err)
+	}
 }
 
 func (s *server) serve(r *request, scoped bool, ms methods) error {

@@ -90,3 +90,35 @@ func BenchmarkFetchCall(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFetchRecording is one authenticated GET of a Recording's metadata.
+func BenchmarkFetchRecording(b *testing.B) {
+	g := newGoldenFixture(b)
+	m := g.main
+	rec := putRecording(b, g.st, g.dir, store.Recording{AccountSID: m.SID, CallSID: fmt.Sprintf("CA%032x", 1),
+		Status: store.RecordingCompleted, StartTime: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}, tone1k(8000))
+	path := "/2010-04-01/Accounts/" + m.SID + "/Recordings/" + rec.SID + ".json"
+	b.ReportAllocs()
+	for b.Loop() {
+		if rec := g.do("GET", path, nil, m.SID, m.AuthToken); rec.Code != 200 {
+			b.Fatal(rec.Code, rec.Body)
+		}
+	}
+}
+
+// BenchmarkRecordingMedia is one authenticated download of a 10 s recording
+// (160 KB of WAV) through http.ServeContent.
+func BenchmarkRecordingMedia(b *testing.B) {
+	g := newGoldenFixture(b)
+	m := g.main
+	rec := putRecording(b, g.st, g.dir, store.Recording{AccountSID: m.SID, CallSID: fmt.Sprintf("CA%032x", 1),
+		Status: store.RecordingCompleted, StartTime: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)}, tone1k(80000))
+	path := "/2010-04-01/Accounts/" + m.SID + "/Recordings/" + rec.SID + ".wav"
+	b.ReportAllocs()
+	b.SetBytes(160044)
+	for b.Loop() {
+		if rec := g.do("GET", path, nil, m.SID, m.AuthToken); rec.Code != 200 {
+			b.Fatal(rec.Code, rec.Body)
+		}
+	}
+}

@@ -46,9 +46,10 @@
 // Resources served so far: Accounts (the main account and its subaccounts:
 // create, list, fetch, update FriendlyName and Status),
 // IncomingPhoneNumbers (create, list with PhoneNumber and FriendlyName
-// filters, fetch, update, delete), Calls (list and fetch; calls.go) and
+// filters, fetch, update, delete), Calls (list and fetch; calls.go),
 // Notifications (list and fetch, for the account and per call;
-// notifications.go). A phone number is an E.164 number or a plain SIP user
+// notifications.go), Recordings (recordings.go) and the Call Recording
+// resource (callrecordings.go). A phone number is an E.164 number or a plain SIP user
 // name such as "support"; it is unique across the server because an incoming
 // INVITE is routed by it.
 //
@@ -64,6 +65,30 @@
 // date-time; a date's inequalities bound at its midnight, as Twilio's do
 // (datefilter.go). Placing, modifying and deleting calls are not served yet:
 // they answer 405 with 20004 and say so.
+//
+// Recordings are written by the interpreter (<Record>, and recordings
+// started through this API) as a store row and an 8 kHz 16-bit mono WAV file
+// under Config.DataDir. They are listed newest first (filters CallSid,
+// ConferenceSid, DateCreated with its "<" and ">" forms; IncludeSoftDeleted
+// is accepted and has nothing to include), fetched, and deleted (204; the
+// file goes with the row; one still being written gets 409 with 20409).
+// Their media is served at the media_url, .../Recordings/{Sid} with no
+// extension or with .wav, as audio/x-wav with Range and conditional requests;
+// only a completed recording has media (404 otherwise, as on Twilio), and
+// .mp3 answers 415 with Twilio's error body because switchboard has no MP3
+// encoder. Media needs the credentials of the recording's account or of its
+// parent, like every resource, unless the operator turns on Config.PublicMedia
+// (serve --public-media): then the media GET alone, never the metadata or
+// DELETE, is served without authentication, since these are people's voices.
+//
+// The Call Recording resource records a call in progress through
+// Config.Live (the interpreter): POST .../Calls/{CallSid}/Recordings.json
+// starts a recording (201; RecordingStatusCallback, its Method and Event
+// list, Trim; RecordingChannels and RecordingTrack are accepted, and the
+// caller's side is recorded in mono), and POST .../Recordings/{Sid}.json with
+// Status=paused, in-progress or stopped pauses, resumes or stops it ({Sid}
+// may be Twilio.CURRENT, the call's one active recording). A call that is not
+// in progress gets 400 with 21220 ("Invalid call state").
 //
 // EnsureMainAccount creates the main account on first start from
 // SWITCHBOARD_ACCOUNT_SID and SWITCHBOARD_AUTH_TOKEN, or generates them.

@@ -23,6 +23,7 @@ var (
 // https://www.twilio.com/docs/errors/CODE.
 const (
 	CodeBadRequest             = 400   // generic: a parameter of the wrong type or value
+	CodeUnsupportedMediaType   = 415   // generic: a media format switchboard cannot produce (recording .mp3)
 	CodeInvalidParameter       = 20001 // a list filter with a value Twilio would refuse (dates, Status, Log)
 	CodeInvalidFriendlyName    = 20002 // FriendlyName longer than 64 characters or empty
 	CodePermissionDenied       = 20003 // bad credentials, or an account they do not reach
@@ -31,8 +32,10 @@ const (
 	CodeAccessDenied           = 20006 // authenticated, but not allowed to do this
 	CodePageSizeTooLarge       = 20007 // PageSize outside 1..1000
 	CodeNotFound               = 20404 // no such resource
+	CodeConflict               = 20409 // the resource is not in a state that allows this change
 	CodeInternal               = 20500 // switchboard failed
 	CodeNestedSubaccount       = 21101 // subaccounts cannot contain subaccounts
+	CodeInvalidCallState       = 21220 // a realtime operation (recording) on a call that is not in progress
 	CodeInvalidURL             = 21402 // a phone number's URL handler is not a valid URL
 	CodeInvalidMethod          = 21403 // a phone number's HTTP method is not GET or POST
 	CodeApplicationSIDNotFound = 21420 // VoiceApplicationSid/SmsApplicationSid not accessible

@@ -108,3 +108,65 @@ func ExampleNew_callLog() {
 	// CA00000000000000000000000000000003 Wed, 01 May 2024 11:30:00 +0000 90
 	// CA00000000000000000000000000000001 Wed, 01 May 2024 09:30:00 +0000 90
 }
+
+// Downloading a recording: the interpreter leaves a row and a WAV file under
+// the data directory; the media is served at the media_url (no extension, or
+// .wav) to the account's credentials only, unless Config.PublicMedia is on.
+func ExampleNew_recordingMedia() {
+	dir, err := os.MkdirTemp("", "switchboard-example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	ctx := context.Background()
+	st, err := store.Open(ctx, "", dir)
+	if err != nil {
+		panic(err)
+	}
+	defer st.Close()
+	main, _, err := api.EnsureMainAccount(ctx, st, "", "")
+	if err != nil {
+		panic(err)
+	}
+	// One second of silence, as a completed <Record> leaves it.
+	rsid := fmt.Sprintf("RE%032x", 1)
+	file := "recordings/" + main.SID + "/" + rsid + ".wav"
+	if err := writeWAV(dir+"/"+file, make([]int16, 8000)); err != nil {
+		panic(err)
+	}
+	start := time.Date(2024, 5, 1, 9, 30, 0, 0, time.UTC)
+	if _, err := st.CreateRecording(ctx, store.Recording{SID: rsid, AccountSID: main.SID, CallSID: fmt.Sprintf("CA%032x", 1),
+		Source: store.SourceRecordVerb, Status: store.RecordingCompleted, StartTime: start, Duration: time.Second,
+		File: file, DateCreated: start}); err != nil {
+		panic(err)
+	}
+
+	h := api.New(api.Config{Store: st, DataDir: dir, PublicURL: "https://voice.example.com"})
+	get := func(path string, auth bool) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		if auth {
+			req.SetBasicAuth(main.SID, main.AuthToken)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	var meta struct {
+		MediaURL string `json:"media_url"`
+		Duration string `json:"duration"`
+	}
+	if err := json.Unmarshal(get("/2010-04-01/Accounts/"+main.SID+"/Recordings/"+rsid+".json", true).Body.Bytes(), &meta); err != nil {
+		panic(err)
+	}
+	media := strings.TrimPrefix(meta.MediaURL, "https://voice.example.com")
+	fmt.Println("duration", meta.Duration)
+	fmt.Println("without credentials:", get(media, false).Code)
+	rec := get(media+".wav", true)
+	fmt.Println("with them:", rec.Code, rec.Header().Get("Content-Type"), rec.Body.Len(), "bytes")
+	fmt.Println("as MP3:", get(media+".mp3", true).Code)
+	// Output:
+	// duration 1
+	// without credentials: 401
+	// with them: 200 audio/x-wav 16044 bytes
+	// as MP3: 415
+}

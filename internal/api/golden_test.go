@@ -25,6 +25,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 type goldenFixture struct {
 	h    http.Handler
 	st   store.Store
+	dir  string    // data directory: recording files
+	live *fakeLive // the calls in progress
 	main store.Account
 	sub  store.Account // filled in by the step that creates it
 	last *httptest.ResponseRecorder
@@ -32,7 +34,8 @@ type goldenFixture struct {
 
 func newGoldenFixture(t testing.TB) *goldenFixture {
 	t.Helper()
-	st, err := store.Open(t.Context(), "", t.TempDir())
+	dir := t.TempDir()
+	st, err := store.Open(t.Context(), "", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,9 +54,13 @@ func newGoldenFixture(t testing.TB) *goldenFixture {
 	newToken := func() string { ids++; return fmt.Sprintf("%032x", 0xf000+ids) }
 	ticks := 0
 	now := func() time.Time { ticks++; return t0.Add(time.Duration(ticks) * time.Minute) }
+	live := newFakeLive(st, dir, func() string { return newSID("RE") }, now)
 	return &goldenFixture{
-		h:    api.NewWithIDs(api.Config{Store: st, Now: now}, newSID, newToken),
+		h: api.NewWithIDs(api.Config{Store: st, Now: now, DataDir: dir, PublicURL: "https://switchboard.example.com", Live: live},
+			newSID, newToken),
 		st:   st,
+		dir:  dir,
+		live: live,
 		main: main,
 	}
 }

@@ -31,13 +31,19 @@ type env struct {
 	srv   *httptest.Server
 	tr    *http.Transport // shared by this env's clients
 	st    store.Store
+	dir   string // the store's and the API's data directory
 	main  store.Account
 	calls atomic.Int64 // HTTP requests made by clients of this env
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvWith(t, nil) }
+
+// newEnvWith is newEnv with the API's Config adjusted by set (DataDir is the
+// store's directory, PublicURL http://127.0.0.1 before set runs).
+func newEnvWith(t *testing.T, set func(*api.Config)) *env {
 	t.Helper()
-	st, err := store.Open(t.Context(), "", t.TempDir())
+	dir := t.TempDir()
+	st, err := store.Open(t.Context(), "", dir)
 	if err != nil {
 		t.Fatalf("store.Open: %v", err)
 	}
@@ -45,8 +51,12 @@ func newEnv(t *testing.T) *env {
 	if err != nil || !created {
 		t.Fatalf("EnsureMainAccount = %v, %v", created, err)
 	}
-	e := &env{t: t, st: st, main: main}
-	e.srv = httptest.NewServer(api.New(api.Config{Store: st, PublicURL: "http://127.0.0.1"}))
+	e := &env{t: t, st: st, main: main, dir: dir}
+	cfg := api.Config{Store: st, PublicURL: "http://127.0.0.1", DataDir: dir}
+	if set != nil {
+		set(&cfg)
+	}
+	e.srv = httptest.NewServer(api.New(cfg))
 	// No http.Client.Timeout: twilio-go does not close the body of an error
 	// response, and a client timeout would leave a goroutine per such body.
 	// The transport bounds every request instead.

@@ -49,6 +49,11 @@ type Serve struct {
 	PublicURL string    // --public-url: base of absolute URLs handed out
 	Trunk     string    // --trunk: where <Number> and REST calls to E.164 numbers go
 	LogLevel  string    // --log-level: debug, info, warn, error
+	// PublicMedia (--public-media) serves recording media files without
+	// authentication. Off by default: recordings are people's voices, so
+	// their URLs need the account's credentials unless the operator decides
+	// otherwise (Twilio's "HTTP Basic Authentication for media" setting).
+	PublicMedia bool
 
 	// From the environment only (SWITCHBOARD_ACCOUNT_SID, SWITCHBOARD_AUTH_TOKEN):
 	// the main account created on first start.
@@ -70,6 +75,7 @@ func ParseServe(args []string, getenv func(string) string, out io.Writer) (Serve
 	fs.StringVar(&c.PublicURL, "public-url", "", "base `URL` of absolute URLs handed out (default http:// + --http)")
 	fs.StringVar(&c.Trunk, "trunk", "", "`SIP-URI` where calls to E.164 numbers go")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	fs.BoolVar(&c.PublicMedia, "public-media", false, "serve recording media without credentials (default: the account's credentials are required)")
 
 	// The environment supplies defaults; the command line overrides them.
 	var envErr error

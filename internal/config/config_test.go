@@ -26,15 +26,16 @@ func TestParseServeDefaults(t *testing.T) {
 
 func TestParseServeEnvironmentAndFlags(t *testing.T) {
 	e := env(map[string]string{
-		"SWITCHBOARD_HTTP":        "127.0.0.2:9000",
-		"SWITCHBOARD_SIP":         "127.0.0.2:5070",
-		"SWITCHBOARD_RTP_PORTS":   "30000-30100",
-		"SWITCHBOARD_DATA":        "/tmp/sb",
-		"SWITCHBOARD_DB":          "postgres://u@localhost/sb",
-		"SWITCHBOARD_PUBLIC_URL":  "https://voice.example.com/",
-		"SWITCHBOARD_TRUNK":       "sip:trunk.example.com;transport=tcp",
-		"SWITCHBOARD_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
-		"SWITCHBOARD_AUTH_TOKEN":  "0123456789abcdef0123456789abcdef",
+		"SWITCHBOARD_HTTP":         "127.0.0.2:9000",
+		"SWITCHBOARD_SIP":          "127.0.0.2:5070",
+		"SWITCHBOARD_RTP_PORTS":    "30000-30100",
+		"SWITCHBOARD_DATA":         "/tmp/sb",
+		"SWITCHBOARD_DB":           "postgres://u@localhost/sb",
+		"SWITCHBOARD_PUBLIC_URL":   "https://voice.example.com/",
+		"SWITCHBOARD_TRUNK":        "sip:trunk.example.com;transport=tcp",
+		"SWITCHBOARD_ACCOUNT_SID":  "AC0123456789abcdef0123456789abcdef",
+		"SWITCHBOARD_AUTH_TOKEN":   "0123456789abcdef0123456789abcdef",
+		"SWITCHBOARD_PUBLIC_MEDIA": "true",
 	})
 	c, err := ParseServe([]string{"--http", "127.0.0.3:9001", "--rtp-ports=40000-40010"}, e, io.Discard)
 	if err != nil {
@@ -43,7 +44,7 @@ func TestParseServeEnvironmentAndFlags(t *testing.T) {
 	want := Serve{
 		HTTP: "127.0.0.3:9001", SIP: "127.0.0.2:5070", RTPPorts: PortRange{40000, 40010},
 		Data: "/tmp/sb", DB: "postgres://u@localhost/sb", PublicURL: "https://voice.example.com",
-		Trunk: "sip:trunk.example.com;transport=tcp", LogLevel: "info",
+		Trunk: "sip:trunk.example.com;transport=tcp", LogLevel: "info", PublicMedia: true,
 		AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef",
 	}
 	if c != want {
@@ -69,6 +70,7 @@ func TestParseServeRejects(t *testing.T) {
 		{"stray argument", []string{"extra"}, nil},
 		{"unknown flag", []string{"--nope"}, nil},
 		{"log level", []string{"--log-level", "loud"}, nil},
+		{"public media not a boolean", nil, map[string]string{"SWITCHBOARD_PUBLIC_MEDIA": "sometimes"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseServe(tc.args, env(tc.env), io.Discard)

@@ -58,6 +58,7 @@ type Recorder struct {
 	// silentFor counts the trailing frames below the speech threshold;
 	// written by the writer goroutine, read by SilentFor.
 	silentFor atomic.Int64
+	closeMu   sync.RWMutex // held for reading while sending on frames
 	closed    atomic.Bool
 	failed    atomic.Bool // the writer hit an error
 
@@ -103,6 +104,10 @@ func (r *Recorder) Path() string { return r.path }
 // WriteFrame queues one frame. It never blocks: when the writer is behind,
 // the frame is dropped and counted.
 func (r *Recorder) WriteFrame(frame []int16) error {
+	// The read lock keeps Stop from closing frames during the send below;
+	// the send never blocks, so Stop never waits long.
+	r.closeMu.RLock()
+	defer r.closeMu.RUnlock()
 	if r.closed.Load() {
 		return ErrClosed
 	}
@@ -195,8 +200,10 @@ func (r *Recorder) fail(err error) {
 // Stop returns, whatever the error.
 func (r *Recorder) Stop(trim bool) (Result, error) {
 	r.stop.Do(func() {
+		r.closeMu.Lock()
 		r.closed.Store(true)
 		close(r.frames)
+		r.closeMu.Unlock()
 	})
 	<-r.done
 	res := Result{Samples: r.samples, Voiced: r.firstVoice >= 0, Dropped: r.dropped.Load()}

@@ -345,10 +345,10 @@ func (r *run) finish(ctx context.Context) {
 				r.leg.Hangup(hctx)
 				cancel()
 			}
-			r.setFinal(ctx, store.CallCompleted)
 		}
-		// The recordings of a call end with it, before its final callback.
+		// The recordings of a call end with it, before its final status.
 		r.stopCallRecordings(ctx)
+		r.setFinal(ctx, store.CallCompleted)
 	case r.call.Status.Final():
 	default:
 		select {

@@ -156,8 +156,7 @@ func (r *run) hangup(ctx context.Context) error {
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangupTimeout)
 	defer cancel()
 	r.leg.Hangup(hctx)
-	r.setFinal(ctx, store.CallCompleted)
-	return errHangup
+	return errHangup // finish records the end, once recordings are closed
 }
 
 // reject refuses a call not yet answered (busy: 486 and status busy;
