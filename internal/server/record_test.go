@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/media/dsp"
@@ -106,6 +109,15 @@ func TestRecordEndsOnSilence(t *testing.T) {
 	rec, _ := e.srv.Store().Recording(context.Background(), testSID, rsid)
 	if rec.Status != store.RecordingCompleted || rec.CallSID != e.finalCall().SID || rec.Source != "RecordVerb" {
 		t.Errorf("recording row %+v", rec)
+	}
+	// Listed and downloaded through the REST API, as a Twilio app would.
+	recs, err := e.rest().Api.ListRecording(&openapi.ListRecordingParams{})
+	if err != nil || len(recs) != 1 || recs[0].Sid == nil || *recs[0].Sid != rsid || recs[0].Duration == nil || *recs[0].Duration != "2" {
+		t.Fatalf("ListRecording: %+v %v", recs, err)
+	}
+	media := e.download(done.Params.Get("RecordingUrl"))
+	if _, dl, err := wav.ReadAll(bytes.NewReader(media)); err != nil || len(dl) != len(s) {
+		t.Errorf("downloaded recording: %d samples, %v; the file has %d", len(dl), err, len(s))
 	}
 	cbs := e.app.waitFor("/rec-status", 2, 3*time.Second)
 	if cbs[0].Params.Get("RecordingStatus") != "in-progress" || cbs[1].Params.Get("RecordingStatus") != "completed" ||
@@ -293,4 +305,23 @@ func TestFailingRecordingCallbackIsRetried(t *testing.T) {
 		got[1].Params.Get("RecordingSid") != got[0].Params.Get("RecordingSid") {
 		t.Errorf("retries: %v / %v", got[0].Params, got[1].Params)
 	}
+}
+
+// download GETs a media URL handed out by the server (its public URL is
+// http://127.0.0.1, without the port) with the account's credentials.
+func (e *env) download(u string) []byte {
+	e.t.Helper()
+	u = strings.Replace(u, "http://127.0.0.1/", "http://"+e.srv.HTTPAddr().String()+"/", 1)
+	req, _ := http.NewRequest("GET", u, nil)
+	req.SetBasicAuth(testSID, testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "audio/x-wav" {
+		e.t.Fatalf("GET %s: %d %s", u, resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	return body
 }
