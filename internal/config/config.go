@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // ErrUsage marks errors in the command line or environment.
@@ -54,6 +55,13 @@ type Serve struct {
 	// their URLs need the account's credentials unless the operator decides
 	// otherwise (Twilio's "HTTP Basic Authentication for media" setting).
 	PublicMedia bool
+	// MediaTimeout (--media-timeout) ends a call whose RTP stops arriving
+	// for this long; 0 never does.
+	MediaTimeout time.Duration
+	// InbandDTMF (--inband-dtmf) says when DTMF tones in the caller's audio
+	// count as key presses: auto (when the caller offers no RFC 4733
+	// telephone-event), always, or never.
+	InbandDTMF string
 
 	// From the environment only (SWITCHBOARD_ACCOUNT_SID, SWITCHBOARD_AUTH_TOKEN):
 	// the main account created on first start.
@@ -64,7 +72,7 @@ type Serve struct {
 // ParseServe parses the arguments after `serve`, with getenv supplying the
 // SWITCHBOARD_* variables. Errors wrap ErrUsage; flag.ErrHelp is returned as is.
 func ParseServe(args []string, getenv func(string) string, out io.Writer) (Serve, error) {
-	c := Serve{RTPPorts: PortRange{10000, 20000}}
+	c := Serve{RTPPorts: PortRange{10000, 20000}, MediaTimeout: 60 * time.Second}
 	fs := flag.NewFlagSet("switchboard serve", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "`ADDR` for the REST API, recordings, health and console")
@@ -75,6 +83,8 @@ func ParseServe(args []string, getenv func(string) string, out io.Writer) (Serve
 	fs.StringVar(&c.PublicURL, "public-url", "", "base `URL` of absolute URLs handed out (default http:// + --http)")
 	fs.StringVar(&c.Trunk, "trunk", "", "`SIP-URI` where calls to E.164 numbers go")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
+	fs.DurationVar(&c.MediaTimeout, "media-timeout", 60*time.Second, "end a call when no RTP arrives for `DURATION` (0: never)")
+	fs.StringVar(&c.InbandDTMF, "inband-dtmf", "auto", "detect DTMF tones in the caller's audio: `auto` (when no telephone-event is offered), always or never")
 	fs.BoolVar(&c.PublicMedia, "public-media", false, "serve recording media without credentials (default: the account's credentials are required)")
 
 	// The environment supplies defaults; the command line overrides them.
@@ -139,6 +149,14 @@ func (c *Serve) validate() error {
 		if !strings.HasPrefix(c.Trunk, "sip:") && !strings.HasPrefix(c.Trunk, "sips:") {
 			return fmt.Errorf("--trunk %q: want a sip: URI", c.Trunk)
 		}
+	}
+	if c.MediaTimeout < 0 {
+		return fmt.Errorf("--media-timeout %v: must not be negative", c.MediaTimeout)
+	}
+	switch c.InbandDTMF {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("--inband-dtmf %q: want auto, always or never", c.InbandDTMF)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -839,6 +839,7 @@ func testConfig(dir string) config.Serve {
 	return config.Serve{
 		HTTP: "127.0.0.1:0", SIP: "127.0.0.1:0", RTPPorts: config.PortRange{Min: 20000, Max: 29999},
 		Data: dir, PublicURL: "http://127.0.0.1", LogLevel: "info", AccountSID: testSID, AuthToken: testToken,
+		MediaTimeout: time.Minute, InbandDTMF: "auto",
 	}
 }
 

@@ -33,10 +33,9 @@ const shutdownGrace = 10 * time.Second
 type Options struct {
 	// Webhook configures the client that calls the user's app.
 	Webhook webhook.Config
-	// InactivityTimeout ends a call whose media stops (default 60 s).
+	// InactivityTimeout, when set, replaces --media-timeout.
 	InactivityTimeout time.Duration
-	// InbandDTMF says when to listen for DTMF tones in the caller's audio
-	// (default: when the caller negotiated no telephone-event).
+	// InbandDTMF, when not InbandAuto, replaces --inband-dtmf.
 	InbandDTMF voice.InbandDTMF
 }
 
@@ -96,9 +95,20 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	if err != nil {
 		return nil, err
 	}
+	inactivity := cfg.MediaTimeout
+	if inactivity == 0 {
+		inactivity = -1 // never
+	}
+	if opts.InactivityTimeout != 0 {
+		inactivity = opts.InactivityTimeout
+	}
+	inband := map[string]voice.InbandDTMF{"always": voice.InbandAlways, "never": voice.InbandNever}[cfg.InbandDTMF]
+	if opts.InbandDTMF != voice.InbandAuto {
+		inband = opts.InbandDTMF
+	}
 	if s.media, err = media.NewEngine(media.EngineConfig{
 		IP: mediaIP, PortMin: cfg.RTPPorts.Min, PortMax: cfg.RTPPorts.Max,
-		InactivityTimeout: opts.InactivityTimeout, Logger: log.With("part", "media"),
+		InactivityTimeout: inactivity, Logger: log.With("part", "media"),
 	}); err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}
@@ -118,7 +128,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	s.interp = voice.New(voice.Config{
 		Store: s.store, Webhooks: s.webhooks, Callbacks: s.callbacks,
 		Speech: s.speech, Audio: s.audio, Logger: log.With("part", "voice"),
-		InbandDTMF: opts.InbandDTMF, DataDir: cfg.Data, PublicURL: cfg.PublicURL,
+		InbandDTMF: inband, DataDir: cfg.Data, PublicURL: cfg.PublicURL,
 	})
 	if s.sip, err = sip.NewServer(sip.Config{Addr: cfg.SIP, Media: s.media, Logger: log.With("part", "sip")},
 		&router{store: s.store, interp: s.interp, log: log}); err != nil {
