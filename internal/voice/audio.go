@@ -83,7 +83,6 @@ func readAll(src media.Source, limit int) ([]int16, error) {
 
 // pcmCache keeps decoded audio files in memory, least recently used out, so
 // that a thousand calls playing one prompt decode it once and share it.
-// Entries are keyed by path, size and modification time.
 type pcmCache struct {
 	max int64 // bytes
 
@@ -94,10 +93,12 @@ type pcmCache struct {
 	byKey map[pcmKey]*list.Element
 }
 
+// The modification time is not part of the key: the speech cache touches its
+// files on every hit (for its LRU), and both it and the <Play> cache write a
+// changed content under a new name, so path and size identify the content.
 type pcmKey struct {
-	path  string
-	size  int64
-	mtime time.Time
+	path string
+	size int64
 }
 
 type pcmEntry struct {
@@ -115,7 +116,7 @@ func (c *pcmCache) file(path string) ([]int16, error) {
 	if err != nil {
 		return nil, fmt.Errorf("audio file: %w", err)
 	}
-	key := pcmKey{path, fi.Size(), fi.ModTime()}
+	key := pcmKey{path, fi.Size()}
 	c.mu.Lock()
 	if e, ok := c.byKey[key]; ok {
 		c.order.MoveToFront(e)

@@ -34,11 +34,16 @@ const digitBuffer = 64
 // WriteFrame runs on the media pacer: it never blocks.
 type ear struct {
 	digits   chan byte
-	detector *dsp.DTMFDetector            // nil unless listening in-band
-	events   []dsp.DTMFEvent              // reused by the detector
-	taps     atomic.Pointer[[]media.Sink] // copy-on-write: set under tapMu
-	tapMu    sync.Mutex
-	dropped  atomic.Int64
+	detector *dsp.DTMFDetector // nil unless listening in-band
+	events   []dsp.DTMFEvent   // reused by the detector
+	// collecting is set while a <Gather> or <Record> waits for keys: tones
+	// are only looked for then (keys pressed at other times are dropped
+	// anyway), which spares the detector's cost on every other frame.
+	collecting atomic.Bool
+	resetDet   atomic.Bool                  // the detector starts afresh at the next frame
+	taps       atomic.Pointer[[]media.Sink] // copy-on-write: set under tapMu
+	tapMu      sync.Mutex
+	dropped    atomic.Int64
 
 	stop chan struct{}
 	wg   sync.WaitGroup
@@ -95,7 +100,10 @@ func (e *ear) push(d byte) {
 
 // WriteFrame takes one frame of the caller's audio.
 func (e *ear) WriteFrame(frame []int16) error {
-	if e.detector != nil {
+	if e.detector != nil && e.collecting.Load() {
+		if e.resetDet.Swap(false) {
+			e.detector.Reset()
+		}
 		e.events = e.detector.Process(frame, e.events[:0])
 		for _, ev := range e.events {
 			if !ev.End {
@@ -138,6 +146,14 @@ func (e *ear) removeTap(s media.Sink) {
 		}
 	}
 	e.taps.Store(&ts)
+}
+
+// collect starts (true) or stops (false) listening for in-band tones.
+func (e *ear) collect(on bool) {
+	if on && !e.collecting.Load() {
+		e.resetDet.Store(true)
+	}
+	e.collecting.Store(on)
 }
 
 // flush discards digits pressed so far.

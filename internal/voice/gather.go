@@ -29,6 +29,8 @@ func (r *run) gather(ctx context.Context, g *twiml.Gather) (*webhook.Response, *
 		r.notify(ctx, logWarning, 13326, "Gather: speech input is not available (no speech recognizer); no input collected", nil)
 	}
 	r.ear.flush() // keys pressed before the <Gather> do not count
+	r.ear.collect(true)
+	defer r.ear.collect(false)
 
 	var digits strings.Builder
 	finishedOn := ""

@@ -51,6 +51,8 @@ func (r *run) record(ctx context.Context, v *twiml.Record) (*webhook.Response, *
 		}
 	}
 	r.ear.flush()
+	r.ear.collect(true)
+	defer r.ear.collect(false)
 
 	rsid := sid.New("RE")
 	rel := filepath.Join("recordings", r.call.AccountSID, rsid+".wav")

@@ -1,0 +1,10 @@
+package main
+
+import "errors"
+
+var (
+	// errMode: -mode names no TwiML this app knows.
+	errMode = errors.New("unknown mode")
+	// errControl: the <Say> text holds a control character XML 1.0 cannot carry.
+	errControl = errors.New("control character in text")
+)

@@ -1,0 +1,444 @@
+#!/usr/bin/env bash
+# bench/run.sh — whole-system load benchmark of switchboard with SIPp.
+#
+# Builds switchboard and bench/cmd/benchapp, starts them on free loopback
+# ports (switchboard pinned to core 0, SIPp and the app to core 1), creates
+# the number "bench" whose VoiceUrl is the app, warms the TTS and <Play>
+# caches with a few calls, runs ONE bounded SIPp load and prints what it
+# measured: calls attempted/succeeded/failed, calls/s, INVITE->200 OK p50/p99,
+# the server's CPU (% of one core, from /proc/PID/stat utime+stime) and RSS.
+# Everything it started is killed on exit; the data dir lives in a temp dir.
+#
+# Usage:
+#   bench/run.sh say    RATE [SECONDS]        <Say>(~3 s)+<Hangup/>, RATE calls/s for SECONDS (60)
+#   bench/run.sh hangup RATE [SECONDS]        <Hangup/> only (signalling + webhook), likewise
+#   bench/run.sh play   CALLS [HOLD [RAMP]]   CALLS concurrent callers sending RTP, each hearing
+#                                             <Play loop="0"> of a WAV for HOLD s (60), placed
+#                                             at RAMP calls/s (100); CPU measured while all are up
+#
+# Environment:
+#   SB_BIN=path        use this switchboard binary instead of building one
+#   APP_BIN=path       use this benchapp binary instead of building one
+#   RTP_PORTS=LO-HI    switchboard --rtp-ports (10000-30000: 2 ports per call)
+#   SERVER_CPU=0 LOAD_CPU=1   cores for taskset
+#   NICE=-10           run switchboard and SIPp at this nice level (root only below 0):
+#                      precedence over other work on a shared machine
+#   PROFILE=1          run bench/cmd/sbprof (the same server with CPU, heap, mutex and
+#                      block profiles written to the run directory; prints the top of each);
+#                      with SB_BIN, that binary must be an sbprof build
+#   DRAIN=5            seconds to wait after the load before the "after" figures (fds, RSS...)
+#   KEEP=1             keep the run directory (logs, SIPp csv) even on success
+#   SIPP_EXTRA="..."   more SIPp options (e.g. "-t t1" for TCP)
+#   MSGLOG=0           no SIPp message log (then latency comes from SIPp's 4 ms-step rtd only)
+set -Eeuo pipefail
+
+die() { echo "run.sh: $*" >&2; exit 2; }
+usage() { sed -n '/^# Usage:/,/^# Environment:/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+[[ $# -ge 2 ]] || usage
+ARGS="$*"
+MODE=$1
+case $MODE in
+say | hangup)
+	RATE=$2
+	SECONDS_RUN=${3:-60}
+	[[ $RATE =~ ^[0-9]+$ && $RATE -ge 1 && $RATE -le 5000 ]] || die "RATE must be 1..5000"
+	[[ $SECONDS_RUN =~ ^[0-9]+$ && $SECONDS_RUN -ge 1 && $SECONDS_RUN -le 600 ]] || die "SECONDS must be 1..600"
+	;;
+play)
+	CALLS=$2
+	HOLD=${3:-60}
+	RAMP=${4:-100}
+	[[ $CALLS =~ ^[0-9]+$ && $CALLS -ge 1 && $CALLS -le 9000 ]] || die "CALLS must be 1..9000"
+	[[ $HOLD =~ ^[0-9]+$ && $RAMP =~ ^[0-9]+$ && $RAMP -ge 1 ]] || die "HOLD and RAMP must be numbers"
+	RAMP_S=$(((CALLS + RAMP - 1) / RAMP))
+	# The measuring window: from 3 s after the last call was placed to 3 s
+	# before the first one hangs up; at least 10 s of it.
+	WINDOW=$((HOLD - RAMP_S - 6))
+	[[ $WINDOW -ge 10 ]] || die "HOLD ($HOLD s) must exceed the ramp ($RAMP_S s) by 16 s or more"
+	[[ $HOLD -le 600 ]] || die "HOLD must be <= 600 s"
+	;;
+*) usage ;;
+esac
+
+for tool in sipp sox curl taskset python3 go; do
+	command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SERVER_CPU=${SERVER_CPU:-0}
+# NICE=-10 gives switchboard and SIPp precedence over other work on a shared
+# machine (closer to the dedicated cores the figures assume); 0 by default.
+NICE=${NICE:-0}
+[[ $NICE =~ ^-?[0-9]+$ ]] || die "NICE must be a number"
+LOAD_CPU=${LOAD_CPU:-1}
+RTP_PORTS=${RTP_PORTS:-10000-30000}
+CLK_TCK=$(getconf CLK_TCK)
+
+# SIPp's message log gives microsecond INVITE->200 timings (MSGLOG=0: off).
+MSGLOG_OPT=-trace_msg
+[[ ${MSGLOG:-1} == 0 ]] && MSGLOG_OPT=
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/sbbench.XXXXXX")
+mkdir -p "$RUN/data"
+PIDS=()
+FAILED=0
+
+# sipp_pids DIR: the SIPp processes this script started in DIR (by their
+# working directory), so only our own are ever signalled.
+sipp_pids() {
+	local p
+	for p in $(pgrep -x sipp); do
+		[[ $(readlink "/proc/$p/cwd" 2>/dev/null) == "$1"* ]] && echo "$p"
+	done
+	return 0
+}
+
+cleanup() {
+	local rc=$?
+	set +e
+	for pid in $(sipp_pids "$RUN"); do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${PIDS[@]}"; do
+		for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	rm -rf "$RUN/data"
+	if [[ ${KEEP:-0} == 1 || $FAILED != 0 || $rc != 0 ]]; then
+		echo "logs kept in $RUN"
+	else
+		rm -rf "$RUN"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# free_port prints a port free for both UDP and TCP on 127.0.0.1 right now.
+free_port() {
+	python3 - <<'EOF'
+import socket
+for _ in range(100):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        t.close()
+        continue
+    u.close(); t.close()
+    print(port)
+    break
+else:
+    raise SystemExit("no free port")
+EOF
+}
+
+hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
+
+# cpu_ticks PID: utime+stime of the process so far, in clock ticks (proc(5)).
+cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
+now_ms() { date +%s%3N; }
+# sock_drops PID: how many UDP sockets the process holds and the datagrams
+# the kernel dropped on them so far (receive buffer full; /proc/net/udp).
+sock_drops() {
+	find "/proc/$1/fd" -mindepth 1 -maxdepth 1 -lname 'socket:*' -printf '%l\n' 2>/dev/null |
+		sed 's/^socket:\[\(.*\)\]$/\1/' |
+		awk 'NR == FNR { want[$1] = 1; next } FNR > 1 && ($10 in want) { n++; d += $NF } END { print n + 0, d + 0 }' - /proc/net/udp
+}
+# core_busy N: busy and steal ticks of CPU N so far (proc(5) /proc/stat).
+core_busy() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9, $9 }' /proc/stat; }
+
+echo "== switchboard bench: $ARGS ($(date -u +%FT%TZ))"
+echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# --- build ---------------------------------------------------------------
+if [[ ${PROFILE:-0} == 1 ]]; then
+	if [[ -n ${SB_BIN:-} ]]; then
+		cp "$SB_BIN" "$RUN/switchboard" # must be an sbprof build
+	else
+		(cd "$ROOT" && go build -o "$RUN/switchboard" ./bench/cmd/sbprof) || die "building sbprof failed"
+	fi
+	export SBPROF_CPU=$RUN/cpu.pprof SBPROF_HEAP=$RUN/heap.pprof SBPROF_MUTEX=$RUN/mutex.pprof SBPROF_BLOCK=$RUN/block.pprof
+	SBPROF_HTTP=127.0.0.1:$(free_port)
+	export SBPROF_HTTP
+elif [[ -n ${SB_BIN:-} ]]; then
+	cp "$SB_BIN" "$RUN/switchboard"
+else
+	(cd "$ROOT" && go build -o "$RUN/switchboard" ./cmd/switchboard) || die "building switchboard failed"
+fi
+if [[ -n ${APP_BIN:-} ]]; then
+	cp "$APP_BIN" "$RUN/benchapp"
+else
+	(cd "$ROOT" && go build -o "$RUN/benchapp" ./bench/cmd/benchapp) || die "building benchapp failed"
+fi
+
+# --- the webhook app -------------------------------------------------------
+case $MODE in
+say) APP_MODE=say ;;
+hangup) APP_MODE=hangup ;;
+play) APP_MODE=play ;;
+esac
+taskset -c "$LOAD_CPU" "$RUN/benchapp" -mode "$APP_MODE" -addr 127.0.0.1:0 -addr-file "$RUN/app.addr" \
+	>"$RUN/benchapp.log" 2>&1 &
+APP_PID=$!
+PIDS+=("$APP_PID")
+for _ in $(seq 100); do [[ -s $RUN/app.addr ]] && break; sleep 0.1; done
+[[ -s $RUN/app.addr ]] || die "benchapp did not start: $(cat "$RUN/benchapp.log")"
+APP_ADDR=$(cat "$RUN/app.addr")
+
+# --- switchboard -----------------------------------------------------------
+HTTP_PORT=$(free_port)
+SIP_PORT=$(free_port)
+SID=AC$(hex 16)
+TOKEN=$(hex 16)
+SWITCHBOARD_ACCOUNT_SID=$SID SWITCHBOARD_AUTH_TOKEN=$TOKEN \
+	nice -n "$NICE" taskset -c "$SERVER_CPU" "$RUN/switchboard" serve \
+	--http "127.0.0.1:$HTTP_PORT" --sip "127.0.0.1:$SIP_PORT" \
+	--rtp-ports "$RTP_PORTS" --data "$RUN/data" \
+	>"$RUN/switchboard.log" 2>&1 &
+SB_PID=$!
+PIDS+=("$SB_PID")
+ready=0
+for _ in $(seq 300); do
+	kill -0 "$SB_PID" 2>/dev/null || break
+	if curl -fs -o /dev/null --max-time 1 "http://127.0.0.1:$HTTP_PORT/healthz" 2>/dev/null; then ready=1; break; fi
+	sleep 0.1
+done
+[[ $ready == 1 ]] || { FAILED=1; die "switchboard not ready in 30 s: $(tail -5 "$RUN/switchboard.log")"; }
+
+code=$(curl -sS -o "$RUN/number.json" -w '%{http_code}' --max-time 10 -u "$SID:$TOKEN" \
+	"http://127.0.0.1:$HTTP_PORT/2010-04-01/Accounts/$SID/IncomingPhoneNumbers.json" \
+	--data-urlencode PhoneNumber=bench --data-urlencode "VoiceUrl=http://$APP_ADDR/voice")
+[[ $code == 201 || $code == 200 ]] || { FAILED=1; die "creating the number: HTTP $code $(cat "$RUN/number.json")"; }
+echo "switchboard pid $SB_PID on core $SERVER_CPU (nice $NICE): http 127.0.0.1:$HTTP_PORT, sip 127.0.0.1:$SIP_PORT, rtp $RTP_PORTS; app $APP_ADDR ($APP_MODE)"
+
+# --- SIPp ------------------------------------------------------------------
+sox -n -r 8000 -c 1 -t ul "$RUN/bench.ulaw" synth 5 sine 350 vol 0.5
+case $MODE in
+say | hangup) SCENARIO=$ROOT/bench/scenarios/uac_wait_bye.xml ;;
+play) SCENARIO=$ROOT/bench/scenarios/uac_hold.xml ;;
+esac
+
+# sipp_run NAME TIMEOUT_S ARGS...: one bounded SIPp run in $RUN/NAME (its
+# working dir, where the scenario finds bench.ulaw), on the load core.
+sipp_run() {
+	local name=$1 limit=$2
+	shift 2
+	mkdir -p "$RUN/$name"
+	ln -sf "$RUN/bench.ulaw" "$RUN/$name/bench.ulaw"
+	local sp mp
+	sp=$(free_port)
+	mp=$(free_port)
+	# shellcheck disable=SC2086
+	(cd "$RUN/$name" && exec timeout -k 5 "$((limit + 30))" nice -n "$NICE" taskset -c "$LOAD_CPU" sipp "127.0.0.1:$SIP_PORT" \
+		-sf "$SCENARIO" -s bench -i 127.0.0.1 -p "$sp" -mi 127.0.0.1 -mp "$mp" \
+		-timeout "${limit}s" -timeout_error -nostdin -timer_resol 1 -max_recv_loops 10000 -max_sched_loops 10000 \
+		-trace_stat -stf stat.csv -fd 1 -trace_rtt -rtt_freq 1 -trace_err -trace_screen $MSGLOG_OPT \
+		${SIPP_EXTRA:-} "$@" >sipp.out 2>&1)
+}
+
+# stat_col DIR NAME: the named column of SIPp's last statistics line.
+stat_col() {
+	awk -F';' -v col="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+		{ last = $c } END { print last + 0 }' "$1/stat.csv"
+}
+
+echo "warm-up: 3 calls (TTS and <Play> caches, connections)"
+if [[ $MODE == play ]]; then
+	sipp_run warmup 40 -m 3 -r 3 -l 3 -d 3000 || true
+else
+	sipp_run warmup 40 -m 3 -r 3 -l 3 || true
+fi
+warm_ok=$(stat_col "$RUN/warmup" 'SuccessfulCall(C)' 2>/dev/null || echo 0)
+if [[ $warm_ok != 3 ]]; then
+	FAILED=1
+	tail -20 "$RUN/warmup/sipp.out" >&2 || true
+	die "warm-up calls failed ($warm_ok of 3 succeeded)"
+fi
+sleep 1
+base_fds=$(fds "$SB_PID")
+base_threads=$(threads "$SB_PID")
+base_rss=$(rss_kb "$SB_PID")
+# goroutines N: the server's goroutine count (PROFILE=1 only).
+goroutines() {
+	[[ -n ${SBPROF_HTTP:-} ]] || return 0
+	curl -fsS --max-time 10 "http://$SBPROF_HTTP/debug/pprof/goroutine?debug=1" 2>/dev/null | awk 'NR == 1 { print $NF }'
+}
+base_gr=$(goroutines)
+
+# --- the measured run --------------------------------------------------------
+t0=$(now_ms)
+c0=$(cpu_ticks "$SB_PID")
+read -r k0 st0 < <(core_busy "$SERVER_CPU")
+a0=$(cpu_ticks "$APP_PID")
+if [[ $MODE == play ]]; then
+	sipp_run load $((HOLD + RAMP_S + 60)) -m "$CALLS" -r "$RAMP" -l "$CALLS" -d "$((HOLD * 1000))" &
+	SIPP_PID=$!
+	sleep $((RAMP_S + 3))
+	w0=$(now_ms)
+	c1=$(cpu_ticks "$SB_PID")
+	read -r k1 st1 < <(core_busy "$SERVER_CPU")
+	read -r socks1 drops1 < <(sock_drops "$SB_PID")
+	s1=$(sipp_pids "$RUN/load" | head -1 || true)
+	sp1=""; [[ -n $s1 ]] && sp1=$(cpu_ticks "$s1" 2>/dev/null || true)
+	sleep "$WINDOW"
+	w1=$(now_ms)
+	c2=$(cpu_ticks "$SB_PID")
+	read -r k2 st2 < <(core_busy "$SERVER_CPU")
+	read -r socks2 drops2 < <(sock_drops "$SB_PID")
+	sp2=""; [[ -n $s1 ]] && sp2=$(cpu_ticks "$s1" 2>/dev/null || true)
+	peak_fds=$(fds "$SB_PID")
+	peak_threads=$(threads "$SB_PID")
+	win_rss=$(rss_kb "$SB_PID")
+	set +e
+	wait "$SIPP_PID"
+	sipp_rc=$?
+	set -e
+else
+	total=$((RATE * SECONDS_RUN))
+	# -l: room for ~10 s of calls in flight (a 3 s prompt is ~3 calls-seconds each)
+	set +e
+	sipp_run load $((SECONDS_RUN + 60)) -m "$total" -r "$RATE" -l $((RATE * 10 + 10)) &
+	SIPP_PID=$!
+	peak_fds=0
+	peak_threads=0
+	while kill -0 "$SIPP_PID" 2>/dev/null; do
+		f=$(fds "$SB_PID"); ((f > peak_fds)) && peak_fds=$f
+		th=$(threads "$SB_PID"); ((th > peak_threads)) && peak_threads=$th
+		sleep 1
+	done
+	wait "$SIPP_PID"
+	sipp_rc=$?
+	set -e
+	w0=$t0
+	c1=$c0
+	k1=$k0
+	st1=$st0
+	w1=$(now_ms)
+	c2=$(cpu_ticks "$SB_PID")
+	read -r k2 st2 < <(core_busy "$SERVER_CPU")
+	win_rss=$(rss_kb "$SB_PID")
+fi
+a1=$(cpu_ticks "$APP_PID")
+t1=$(now_ms)
+
+# --- after: did everything drain? -------------------------------------------
+if [[ -n ${SBPROF_HTTP:-} ]]; then
+	curl -fsS --max-time 20 -o "$RUN/heap_load.pprof" "http://$SBPROF_HTTP/debug/pprof/heap?gc=1" 2>/dev/null || true
+fi
+DRAIN=${DRAIN:-5}
+sleep "$DRAIN"
+end_fds=$(fds "$SB_PID")
+end_threads=$(threads "$SB_PID")
+end_rss=$(rss_kb "$SB_PID")
+peak_rss=$(hwm_kb "$SB_PID")
+end_gr=$(goroutines)
+if [[ -n ${SBPROF_HTTP:-} ]]; then
+	curl -fsS --max-time 20 -o "$RUN/heap_after.pprof" "http://$SBPROF_HTTP/debug/pprof/heap?gc=1" 2>/dev/null || true
+	curl -fsS --max-time 20 -o "$RUN/goroutines_after.txt" "http://$SBPROF_HTTP/debug/pprof/goroutine?debug=1" 2>/dev/null || true
+fi
+alive=yes
+kill -0 "$SB_PID" 2>/dev/null || alive=NO
+
+# --- report ----------------------------------------------------------------
+L=$RUN/load
+created=$(stat_col "$L" 'TotalCallCreated')
+ok=$(stat_col "$L" 'SuccessfulCall(C)')
+failed=$(stat_col "$L" 'FailedCall(C)')
+retrans=$(stat_col "$L" 'Retransmissions(C)')
+unexpected=$(stat_col "$L" 'FailedUnexpectedMessage(C)')
+[[ $failed == 0 && $ok == "$created" && $sipp_rc == 0 ]] || FAILED=1
+
+echo
+echo "== result: $ARGS"
+echo "sipp exit $sipp_rc; calls attempted $created, succeeded $ok, failed $failed (unexpected msg $unexpected), retransmissions $retrans"
+awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; next } { for (i = 1; i <= NF; i++) v[i] = $i }
+	END { s = ""; for (i = 1; i in h; i++) if (h[i] ~ /^Failed.*\(C\)$/ && v[i] + 0 > 0) s = s " " h[i] "=" v[i]; if (s != "") print "failures by kind:" s }' "$L/stat.csv"
+# pct P FILE: the P-th percentile (nearest rank) of the sorted numbers in FILE.
+pct() { awk -v p="$1" -v n="$(wc -l <"$2")" 'NR == (int(n * p / 100 + 0.999999) > 0 ? int(n * p / 100 + 0.999999) : 1) { printf "%.2f", $1; exit }' "$2"; }
+# The precise figure: INVITE sent -> 200 OK received per call, from SIPp's
+# message log (microsecond timestamps).
+msglog=$(ls "$L"/*_messages.log 2>/dev/null | head -1 || true)
+if [[ -n $msglog && -s $msglog ]]; then
+	awk -f "$ROOT/bench/invite_latency.awk" "$msglog" | sort -n -k1,1 >"$RUN/latency.txt"
+	n=$(wc -l <"$RUN/latency.txt")
+	if ((n > 0)); then
+		awk '{ print $2 }' "$RUN/latency.txt" | sort -g >"$RUN/lat_sorted.txt"
+		echo "INVITE->200 OK (ms, message log, $n calls): p50 $(pct 50 "$RUN/lat_sorted.txt")  p90 $(pct 90 "$RUN/lat_sorted.txt")  p99 $(pct 99 "$RUN/lat_sorted.txt")  max $(tail -1 "$RUN/lat_sorted.txt")"
+		if [[ $MODE != play && $n -gt 1 ]]; then
+			awk -v r="$RATE" 'NR == 1 { f = $1 } { l = $1 } END { printf "answered calls/s (first to last 200 OK): %.1f (offered %d/s)\n", (NR - 1) / (l > f ? l - f : 1), r }' "$RUN/latency.txt"
+		fi
+	fi
+fi
+# SIPp's own rtd (-trace_rtt), in its 4 ms clock ticks here: a cross-check.
+rtt=$(ls "$L"/*_rtt.csv 2>/dev/null | head -1 || true)
+if [[ -n $rtt && -s $rtt ]]; then
+	awk -F';' 'NR > 1 && $2 != "" { print $2 }' "$rtt" | sort -g >"$RUN/rtd_sorted.txt"
+	n=$(wc -l <"$RUN/rtd_sorted.txt")
+	((n > 0)) && echo "INVITE->200 OK (ms, SIPp rtd, coarse clock, $n calls): p50 $(pct 50 "$RUN/rtd_sorted.txt")  p99 $(pct 99 "$RUN/rtd_sorted.txt")  max $(tail -1 "$RUN/rtd_sorted.txt")"
+fi
+win_s=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
+cpu=$(awk -v t="$((c2 - c1))" -v hz="$CLK_TCK" -v s="$win_s" 'BEGIN { printf "%.1f", 100 * t / hz / s }')
+app_cpu=$(awk -v t="$((a1 - a0))" -v hz="$CLK_TCK" -v s="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1000 }')" 'BEGIN { printf "%.1f", 100 * t / hz / s }')
+echo "switchboard CPU: $cpu % of one core over ${win_s} s ($((c2 - c1)) ticks); benchapp CPU $app_cpu %"
+pc() { awk -v t="$1" -v hz="$CLK_TCK" -v s="$win_s" 'BEGIN { printf "%.1f", 100 * t / hz / s }'; }
+echo "  core $SERVER_CPU busy $(pc $((k2 - k1))) % (of which not switchboard's own time $(pc $((k2 - k1 - c2 + c1))) %: other processes, softirq; steal $(pc $((st2 - st1))) %)"
+if [[ $MODE == play ]]; then
+	echo "  per call: $(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.3f", c / n }') % of a core ($(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.1f", c * 10000 / n }') us CPU per call-second)"
+	if [[ -n ${sp1:-} && -n ${sp2:-} ]]; then
+		echo "  SIPp CPU over the window: $(awk -v t="$((sp2 - sp1))" -v hz="$CLK_TCK" -v s="$win_s" 'BEGIN { printf "%.1f", 100 * t / hz / s }') %"
+	fi
+else
+	echo "  per call: $(awk -v t="$((c2 - c1))" -v hz="$CLK_TCK" -v n="$ok" 'BEGIN { if (n > 0) printf "%.2f", 1000 * t / hz / n; else print "-" }') ms CPU per completed call"
+fi
+echo "switchboard RSS: before $((base_rss / 1024)) MB, in load $((win_rss / 1024)) MB, peak $((peak_rss / 1024)) MB, $DRAIN s after $((end_rss / 1024)) MB"
+if [[ $MODE == play ]]; then
+	echo "  per call: $(((win_rss - base_rss) / CALLS)) KB RSS"
+	echo "switchboard UDP sockets in the window: $socks1 -> $socks2; datagrams dropped on them (receive buffer full): $((drops2 - drops1))"
+fi
+echo "switchboard fds: before $base_fds, peak $peak_fds, $DRAIN s after $end_fds; threads: before $base_threads, peak $peak_threads, after $end_threads; alive: $alive"
+warns=$(grep -c -E 'level=(WARN|ERROR)' "$RUN/switchboard.log" || true)
+[[ -n ${base_gr:-} ]] && echo "switchboard goroutines: before $base_gr, $DRAIN s after $end_gr"
+echo "switchboard log: $(wc -l <"$RUN/switchboard.log") lines, $warns WARN/ERROR"
+if ((warns > 0)); then
+	grep -E 'level=(WARN|ERROR)' "$RUN/switchboard.log" |
+		sed -E 's/^time=[^ ]+ //; s/(call|sid|Call-ID|callid)=[^ ]+/\1=…/g; s/CA[0-9a-f]{32}/CA…/g; s/ticks=[0-9]+/ticks=N/' |
+		sort | uniq -c | sort -rn | head -8 || true
+	awk '/pacer fell behind/ { for (i = 1; i <= NF; i++) if ($i ~ /^ticks=/) { sub(/ticks=/, "", $i); n += $i } }
+		END { if (n > 0) print "  media pacer: " n " ticks of 20 ms dropped in all" }' "$RUN/switchboard.log"
+fi
+if [[ $FAILED != 0 ]]; then
+	echo "SIPp errors (first lines of the error log):"
+	head -c 3000 "$L"/*_errors.log 2>/dev/null || true
+	echo
+fi
+[[ $alive == yes ]] || FAILED=1
+if [[ ${PROFILE:-0} == 1 && $alive == yes ]]; then
+	kill -TERM "$SB_PID"
+	for _ in $(seq 100); do kill -0 "$SB_PID" 2>/dev/null || break; sleep 0.2; done
+	if [[ -s $RUN/heap_load.pprof ]]; then
+		echo "-- heap in use as the load ended ($RUN/heap_load.pprof), top:"
+		go tool pprof -top -sample_index=inuse_space -nodecount=8 "$RUN/switchboard" "$RUN/heap_load.pprof" 2>/dev/null | sed -n '5,16p'
+	fi
+	if [[ -s $RUN/heap_after.pprof ]]; then
+		echo "-- heap in use $DRAIN s after the load ($RUN/heap_after.pprof), top:"
+		go tool pprof -top -sample_index=inuse_space -nodecount=8 "$RUN/switchboard" "$RUN/heap_after.pprof" 2>/dev/null | sed -n '5,16p'
+	fi
+	for prof in cpu mutex block; do
+		[[ -s $RUN/$prof.pprof ]] || continue
+		echo "-- $prof profile ($RUN/$prof.pprof), top:"
+		go tool pprof -top -nodecount=30 "$RUN/switchboard" "$RUN/$prof.pprof" 2>/dev/null | sed -n '1,38p'
+	done
+	KEEP=1
+fi
+exit $FAILED
