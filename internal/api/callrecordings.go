@@ -102,10 +102,10 @@ var recordingEvents = map[string]bool{"in-progress": true, "completed": true, "a
 // accepted; what switchboard cannot do is accepted and done its way, so that
 // apps written for Twilio run unchanged:
 //
-//   - RecordingChannels=dual records mono, as mono: the interpreter records
-//     one party (channels is 1 in the answer).
-//   - RecordingTrack (Twilio's default both) records the caller, the
-//     inbound track, whatever is asked (track is "inbound" in the answer).
+//   - RecordingChannels=dual records mono: the tracks asked for are mixed
+//     in one channel (channels is 1 in the answer).
+//   - RecordingTrack: both (the default) mixes the caller with what the
+//     call plays to them; inbound and outbound record one side.
 //   - RecordingConfigurationId, PlayBeep, Transcribe are ignored.
 //
 // RecordingStatusCallbackEvent may be repeated or hold several events
@@ -159,6 +159,7 @@ func parseCallRecordingOptions(form map[string][]string) (voice.CallRecordingOpt
 	if v := get("RecordingTrack"); v != "" && v != "inbound" && v != "outbound" && v != "both" {
 		return o, badRequest(CodeInvalidParameter, "RecordingTrack must be inbound, outbound or both, not %q", v)
 	}
+	o.Track = get("RecordingTrack")
 	return o, nil
 }
 

@@ -111,7 +111,7 @@ func TestCallRecordingAPIEndToEnd(t *testing.T) {
 	started := time.Now()
 	rsid := *rec.Sid
 	statuses := []string{*rec.Status}
-	if *rec.Source != "StartCallRecordingAPI" || *rec.Track != "inbound" || rec.Channels != 1 || rec.Duration != nil {
+	if *rec.Source != "StartCallRecordingAPI" || *rec.Track != "both" || rec.Channels != 1 || rec.Duration != nil {
 		t.Errorf("created: source %v track %v channels %d duration %v", *rec.Source, *rec.Track, rec.Channels, rec.Duration)
 	}
 	update := func(sid, status string) (time.Time, *openapi.ApiV2010CallRecording) {
@@ -274,4 +274,59 @@ func mustPath(t *testing.T, raw string) string {
 		t.Fatal(err)
 	}
 	return u.Path
+}
+
+// A call recording holds both sides mixed (RecordingTrack=both, Twilio's
+// default) or only the caller (inbound).
+func TestCallRecordingTracks(t *testing.T) {
+	t.Parallel()
+	for _, track := range []string{"both", "inbound"} {
+		t.Run(track, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, server.Options{})
+			e.number("support", nil)
+			prompt := toneWAV(t, 600, time.Second, 8000)
+			e.app.handle("/prompt.wav", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "audio/x-wav")
+				http.ServeFile(w, r, prompt)
+			})
+			e.app.twiml("/voice", `<Response><Play loop="0">/prompt.wav</Play></Response>`)
+			rc, _ := e.restClient()
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				e.call("support", softphone.Script{Play: tone(1000, 20*time.Second), Duration: 4 * time.Second})
+			}()
+			call := e.liveCall()
+			rec, err := rc.Api.CreateCallRecording(call.SID, &openapi.CreateCallRecordingParams{RecordingTrack: ptr(track)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(1500 * time.Millisecond)
+			if _, err := rc.Api.UpdateCallRecording(call.SID, *rec.Sid, &openapi.UpdateCallRecordingParams{Status: ptr("stopped")}); err != nil {
+				t.Fatal(err)
+			}
+			<-done
+			s := e.recordingFile(*rec.Sid)
+			if len(s) < media.SampleRate {
+				t.Fatalf("recording of %d samples", len(s))
+			}
+			caller := dsp.GoertzelPower(s, 1000, media.SampleRate)
+			played := dsp.GoertzelPower(s, 600, media.SampleRate)
+			other := dsp.GoertzelPower(s, 1500, media.SampleRate)
+			if caller < 100*other {
+				t.Errorf("the caller's 1 kHz is not in the recording")
+			}
+			switch track {
+			case "both":
+				if played < 100*other {
+					t.Errorf("what the call played (600 Hz) is not in a both-track recording")
+				}
+			case "inbound":
+				if played > caller/100 {
+					t.Errorf("an inbound recording holds what the call played")
+				}
+			}
+		})
+	}
 }

@@ -1,8 +1,6 @@
 package server_test
 
 import (
-	"net/http"
-	"net/url"
 	"strconv"
 	"testing"
 
@@ -14,24 +12,10 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/softphone"
 )
 
-// rewrite sends twilio-go's requests for api.twilio.com to the server.
-type rewrite struct{ host string }
-
-func (rw rewrite) RoundTrip(req *http.Request) (*http.Response, error) {
-	r := req.Clone(req.Context())
-	r.URL = &url.URL{Scheme: "http", Host: rw.host, Path: req.URL.Path, RawQuery: req.URL.RawQuery}
-	r.Host = rw.host
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 // rest returns the official client pointed at the server.
 func (e *env) rest() *twilio.RestClient {
-	c := &client.Client{
-		Credentials: client.NewCredentials(testSID, testToken),
-		HTTPClient:  &http.Client{Transport: rewrite{e.srv.HTTPAddr().String()}},
-	}
-	c.SetAccountSid(testSID)
-	return twilio.NewRestClientWithParams(twilio.ClientParams{Client: c})
+	rc, _ := e.restClient()
+	return rc
 }
 
 // The call a real caller placed, and the problems its app caused, are seen

@@ -35,12 +35,17 @@ type CallRecordingOptions struct {
 	StatusCallbackEvent []string
 	// Trim is trim-silence or do-not-trim (the default for the API).
 	Trim string
+	// Track is what is recorded, mixed in one mono channel: both (the
+	// default: the caller and what the call plays to them), inbound (the
+	// caller) or outbound (what the call plays).
+	Track string
 }
 
-// callRecording is one REST-started recording of a live call. Only the
-// caller's side (inbound track) is recorded.
+// callRecording is one REST-started recording of a live call: the tracks
+// asked for, mixed to mono.
 type callRecording struct {
 	rec  *recording.Recorder
+	tap  *mixTap
 	row  store.Recording
 	opts CallRecordingOptions
 }
@@ -68,6 +73,12 @@ func (in *Interpreter) StartCallRecording(ctx context.Context, accountSID, callS
 	if r.ear == nil || r.ended() {
 		return store.Recording{}, ErrCallNotAnswered
 	}
+	track := o.Track
+	switch track {
+	case "inbound", "outbound":
+	default:
+		track = "both"
+	}
 	rsid := sid.New("RE")
 	rel := filepath.Join("recordings", accountSID, rsid+".wav")
 	rec, err := recording.Start(filepath.Join(in.cfg.DataDir, rel))
@@ -76,7 +87,7 @@ func (in *Interpreter) StartCallRecording(ctx context.Context, accountSID, callS
 	}
 	row, err := in.cfg.Store.CreateRecording(ctx, store.Recording{
 		SID: rsid, AccountSID: accountSID, CallSID: callSID, Source: store.SourceStartCallRecording,
-		Status: store.RecordingInProgress, Channels: 1, Track: "inbound",
+		Status: store.RecordingInProgress, Channels: 1, Track: track,
 		StartTime: in.cfg.Clock.Now().UTC(), File: rel,
 	})
 	if err != nil {
@@ -84,12 +95,12 @@ func (in *Interpreter) StartCallRecording(ctx context.Context, accountSID, callS
 		os.Remove(filepath.Join(in.cfg.DataDir, rel))
 		return store.Recording{}, fmt.Errorf("start call recording: %w", err)
 	}
-	cr := &callRecording{rec: rec, row: row, opts: o}
+	cr := &callRecording{rec: rec, tap: &mixTap{rec: rec, inbound: track != "outbound"}, row: row, opts: o}
 	if r.callRecs == nil {
 		r.callRecs = map[string]*callRecording{}
 	}
 	r.callRecs[rsid] = cr
-	r.ear.addTap(rec)
+	cr.attach(r.ear)
 	r.callRecordingCallback(cr, "in-progress")
 	return row, nil
 }
@@ -111,9 +122,9 @@ func (in *Interpreter) UpdateCallRecording(ctx context.Context, accountSID, call
 	case status == store.RecordingStopped:
 		return r.stopCallRecording(ctx, cr), nil
 	case status == store.RecordingPaused && cr.row.Status == store.RecordingInProgress:
-		r.ear.removeTap(cr.rec)
+		cr.detach(r.ear)
 	case status == store.RecordingInProgress && cr.row.Status == store.RecordingPaused:
-		r.ear.addTap(cr.rec)
+		cr.attach(r.ear)
 	case status == cr.row.Status:
 		return cr.row, nil
 	default:
@@ -132,7 +143,7 @@ func (in *Interpreter) UpdateCallRecording(ctx context.Context, accountSID, call
 
 // stopCallRecording finishes a call recording; r.mu is held.
 func (r *run) stopCallRecording(ctx context.Context, cr *callRecording) store.Recording {
-	r.ear.removeTap(cr.rec)
+	cr.detach(r.ear)
 	delete(r.callRecs, cr.row.SID)
 	res, werr := cr.rec.Stop(cr.opts.Trim == "trim-silence")
 	status, code := store.RecordingCompleted, 0
@@ -174,4 +185,17 @@ func (r *run) stopCallRecordings(ctx context.Context) {
 func (r *run) callRecordingCallback(cr *callRecording, event string) {
 	o := cr.opts
 	r.sendRecordingCallback(o.StatusCallback, o.StatusCallbackMethod, o.StatusCallbackEvent, cr.row, event)
+}
+
+// attach starts feeding the recording; detach stops (pause skips the time).
+func (cr *callRecording) attach(e *ear) {
+	e.addTap(cr.tap)
+	if cr.row.Track != "inbound" {
+		e.addOutTap(cr.tap)
+	}
+}
+
+func (cr *callRecording) detach(e *ear) {
+	e.removeTap(cr.tap)
+	e.removeOutTap(cr.tap)
 }

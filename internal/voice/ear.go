@@ -43,6 +43,7 @@ type ear struct {
 	resetDet   atomic.Bool                  // the detector starts afresh at the next frame
 	taps       atomic.Pointer[[]media.Sink] // copy-on-write: set under tapMu
 	tapMu      sync.Mutex
+	outTaps    atomic.Pointer[[]*mixTap] // copy-on-write: set under tapMu
 	dropped    atomic.Int64
 
 	stop chan struct{}
@@ -171,4 +172,42 @@ func (e *ear) flush() {
 func (e *ear) close() {
 	close(e.stop)
 	e.wg.Wait()
+}
+
+// addOutTap sends what the call plays out to m as well.
+func (e *ear) addOutTap(m *mixTap) {
+	e.tapMu.Lock()
+	defer e.tapMu.Unlock()
+	var ts []*mixTap
+	if old := e.outTaps.Load(); old != nil {
+		ts = append(ts, *old...)
+	}
+	ts = append(ts, m)
+	e.outTaps.Store(&ts)
+}
+
+// removeOutTap stops sending what the call plays out to m.
+func (e *ear) removeOutTap(m *mixTap) {
+	e.tapMu.Lock()
+	defer e.tapMu.Unlock()
+	old := e.outTaps.Load()
+	if old == nil {
+		return
+	}
+	var ts []*mixTap
+	for _, t := range *old {
+		if t != m {
+			ts = append(ts, t)
+		}
+	}
+	e.outTaps.Store(&ts)
+}
+
+// playedFrame passes one frame the call played out to the outbound taps.
+func (e *ear) playedFrame(frame []int16) {
+	if ts := e.outTaps.Load(); ts != nil {
+		for _, t := range *ts {
+			t.played(frame)
+		}
+	}
 }

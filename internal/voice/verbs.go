@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/store"
 	"github.com/switchboard-voice/switchboard/internal/tts"
 	"github.com/switchboard-voice/switchboard/internal/twiml"
@@ -181,7 +182,10 @@ func (r *run) reject(ctx context.Context, v *twiml.Reject) error {
 func (r *run) playPCM(ctx context.Context, pcm []int16, n int) error {
 	lctx, cancel := r.legContext(ctx)
 	defer cancel()
-	src := &pcmSource{pcm: pcm, loops: n}
+	var src media.Source = &pcmSource{pcm: pcm, loops: n}
+	if r.ear != nil {
+		src = teeSource{src: src, ear: r.ear}
+	}
 	if err := r.leg.Media().Play(lctx, src); err != nil {
 		if lctx.Err() != nil {
 			return errHangup
