@@ -10,6 +10,14 @@ import (
 	"syscall"
 )
 
+// TransportCode returns Twilio's error code for a failed HTTP request's
+// transport error (DNS, TCP, TLS, a broken answer): the classification every
+// fetch from a user's server shares (TwiML, callbacks, <Play> files).
+func TransportCode(err error) int {
+	code, _ := classify(err)
+	return code
+}
+
 // classify maps a transport error to Twilio's error code and to the retry
 // class it belongs to (0: never retried).
 func classify(err error) (code int, class RetryOn) {
