@@ -18,8 +18,7 @@ import (
 const (
 	// maxPCM caps the audio held for one file: one hour at 8 kHz.
 	maxPCM = 3600 * media.SampleRate
-	// maxLoops caps loop="0" ("until the call ends") for a source that is
-	// not endless by nature; a call of that length is ended anyway.
+	// hangupTimeout bounds sending BYE when the interpreter ends a call.
 	hangupTimeout = 5 * time.Second
 )
 

@@ -2,10 +2,8 @@ package voice
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/switchboard-voice/switchboard/internal/media"
@@ -252,13 +250,3 @@ func innerXML(cs []twiml.Content) string {
 var xmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;")
 
 func xmlEscape(b *strings.Builder, s string) { xmlEscaper.WriteString(b, s) }
-
-// gatherParams adds verb results to the standard parameters.
-func addParams(base url.Values, extra url.Values) url.Values {
-	for k, vs := range extra {
-		base[k] = vs
-	}
-	return base
-}
-
-var _ = errors.New
