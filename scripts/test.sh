@@ -26,4 +26,4 @@ fi
 trap pg_cleanup EXIT
 
 [ $# -gt 0 ] || set -- ./...
-go test -count=1 -timeout 20m "$@"
+go test -race -count=1 -timeout 30m "$@"

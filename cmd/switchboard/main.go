@@ -18,6 +18,7 @@ commands:
   serve     run the server (flags: switchboard serve -h)
   lint      check TwiML documents: switchboard lint FILE...|-
   call      place a call: switchboard call SIP-URI [--play F.wav] [--digits 12#] [--record HEARD.wav] [--duration 10s]
+            or take calls: switchboard call --listen ADDR [--ring 1s | --reject 486 | --no-answer] [--calls N] [...]
   version   print the version
 `
 

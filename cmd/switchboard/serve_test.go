@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -57,11 +58,30 @@ func freePort(t *testing.T, network string) string {
 	}
 }
 
+// syncBuffer is a bytes.Buffer the child process writes to while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 type served struct {
 	cmd    *exec.Cmd
 	http   string
-	stdout *bytes.Buffer
-	stderr *bytes.Buffer
+	stdout *syncBuffer
+	stderr *syncBuffer
 }
 
 // startServe runs `switchboard serve` with the given data dir and environment and
@@ -72,7 +92,7 @@ func startServe(t *testing.T, data string, env ...string) *served {
 	sipAddr := freePort(t, "udp")
 	cmd := exec.Command(binary, "serve", "--http", httpAddr, "--sip", sipAddr, "--data", data, "--rtp-ports", "41000-41100")
 	cmd.Env = append(os.Environ(), env...)
-	s := &served{cmd: cmd, http: httpAddr, stdout: new(bytes.Buffer), stderr: new(bytes.Buffer)}
+	s := &served{cmd: cmd, http: httpAddr, stdout: new(syncBuffer), stderr: new(syncBuffer)}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -48,6 +48,9 @@ type Config struct {
 	// their recordings (the Call Recording resource). nil: no call is ever
 	// in progress, and those requests get 21220.
 	Live LiveCalls
+	// Trunk is where calls to phone numbers go (--trunk); without one, a
+	// call to a phone number is refused (21214).
+	Trunk string
 }
 
 // server is the handler New returns.
@@ -57,6 +60,7 @@ type server struct {
 	dataDir       string
 	publicMediaOn bool
 	live          LiveCalls
+	trunk         string
 	log           *slog.Logger
 	now           func() time.Time
 	newSID        func(prefix string) string
@@ -79,6 +83,7 @@ func newServer(cfg Config, newSID func(string) string, newToken func() string) *
 		dataDir:       cfg.DataDir,
 		publicMediaOn: cfg.PublicMedia,
 		live:          cfg.Live,
+		trunk:         cfg.Trunk,
 		log:           cfg.Logger,
 		now:           cfg.Now,
 		newSID:        newSID,
@@ -119,15 +124,16 @@ func (s *server) routes() {
 	calls := prefix + "/Accounts/{AccountSid}/Calls"
 	s.mux.Handle(calls+".json", s.endpoint(true, methods{
 		http.MethodGet:  s.listCalls,
-		http.MethodPost: s.callsNotYet("placing calls through the REST API"),
+		http.MethodPost: s.createCall,
 	}))
 	s.mux.Handle(calls+"/{file}", s.endpoint(true, methods{
 		http.MethodGet:    s.fetchCall,
-		http.MethodPost:   s.callsNotYet("modifying a call (Status, Url, Twiml)"),
-		http.MethodDelete: s.callsNotYet("deleting call records"),
+		http.MethodPost:   s.updateCall,
+		http.MethodDelete: s.deleteCall,
 	}))
 	s.mux.Handle(calls+"/{CallSid}/Notifications.json", s.endpoint(true, methods{http.MethodGet: s.listNotifications}))
 	s.mux.Handle(calls+"/{CallSid}/Notifications/{file}", s.endpoint(true, methods{http.MethodGet: s.fetchNotification}))
+	s.mux.Handle(calls+"/{CallSid}/Events.json", s.endpoint(true, methods{http.MethodGet: s.listCallEvents}))
 	s.mux.Handle(calls+"/{CallSid}/Recordings.json", s.endpoint(true, methods{
 		http.MethodGet:  s.listRecordings,
 		http.MethodPost: s.createCallRecording,

@@ -22,12 +22,18 @@ import (
 //	POST   .../Calls/{CallSid}/Recordings/{Sid}.json   Status=paused|in-progress|stopped
 //	DELETE .../Calls/{CallSid}/Recordings/{Sid}.json   as DELETE .../Recordings/{Sid}.json
 
-// LiveCalls is what the Call Recording resource needs of the calls in
-// progress: start a recording of one, and pause, resume or stop it.
+// LiveCalls is what the API needs of the calls in progress: place one, steer
+// one (Calls/{Sid}.json), start a recording of one, and pause, resume or stop
+// it.
 // *voice.Interpreter implements it. Its errors are voice's sentinels
 // (ErrCallNotFound, ErrCallNotAnswered, ErrRecordingNotFound,
 // ErrRecordingState); anything else is a failure of switchboard.
 type LiveCalls interface {
+	// Place records an outbound call as queued and places it.
+	Place(ctx context.Context, c voice.Call) (store.Call, error)
+	// Update steers a live call (voice.ErrCallNotFound when it is not live
+	// here, voice.ErrBusy when too many commands wait).
+	Update(ctx context.Context, accountSID, callSID string, u voice.Update) error
 	StartCallRecording(ctx context.Context, accountSID, callSID string, o voice.CallRecordingOptions) (store.Recording, error)
 	UpdateCallRecording(ctx context.Context, accountSID, callSID, recordingSID string, status store.RecordingStatus) (store.Recording, error)
 }

@@ -32,11 +32,18 @@ type fakeLive struct {
 	newSID  func() string
 	now     func() time.Time
 
+	// newCallSID makes the SIDs of placed calls (nil: random).
+	newCallSID func() string
+
 	mu      sync.Mutex
 	live    map[string]bool // call SID -> answered (false: ringing)
 	secs    map[string]int  // recording SID -> seconds recorded so far
 	opts    []voice.CallRecordingOptions
 	updates []string // "RE... status" as asked
+	placed  []voice.Call
+	steers  []voice.Update // call updates as asked
+	// steerErr, when set, is what Update answers (voice.ErrBusy).
+	steerErr error
 }
 
 var _ api.LiveCalls = (*fakeLive)(nil)
@@ -50,6 +57,61 @@ func (f *fakeLive) setLive(callSID string, answered bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.live[callSID] = answered
+}
+
+// Place records the call as the interpreter does, queued, and leaves it
+// ringing here.
+func (f *fakeLive) Place(ctx context.Context, c voice.Call) (store.Call, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.placed = append(f.placed, c)
+	callSID := sid.New(sid.Call)
+	if f.newCallSID != nil {
+		callSID = f.newCallSID()
+	}
+	now := f.now().UTC()
+	row, err := f.st.CreateCall(ctx, store.Call{
+		SID: callSID, AccountSID: c.Account.SID, ParentCallSID: c.ParentCallSID, From: c.From, To: c.To,
+		Status: store.CallQueued, Direction: c.Direction, APIVersion: "2010-04-01", DateCreated: now, DateUpdated: now,
+	})
+	if err != nil {
+		return store.Call{}, err
+	}
+	f.live[callSID] = false
+	return row, nil
+}
+
+// Update records u; Status completed ends the call (canceled when it was not
+// answered), canceled cancels one not answered and leaves an answered one
+// alone, as the interpreter does.
+func (f *fakeLive) Update(ctx context.Context, accountSID, callSID string, u voice.Update) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.steers = append(f.steers, u)
+	if f.steerErr != nil {
+		return f.steerErr
+	}
+	answered, ok := f.live[callSID]
+	if !ok {
+		return voice.ErrCallNotFound
+	}
+	end := u.Status
+	if end == store.CallCompleted && !answered {
+		end = store.CallCanceled
+	}
+	if end == "" || end == store.CallCanceled && answered {
+		return nil
+	}
+	delete(f.live, callSID)
+	now := f.now().UTC()
+	_, err := f.st.UpdateCall(ctx, accountSID, callSID, func(c *store.Call) error {
+		c.Status, c.EndTime, c.DateUpdated = end, now, now
+		if answered && !c.AnsweredAt.IsZero() {
+			c.Duration = int(now.Sub(c.AnsweredAt) / time.Second)
+		}
+		return nil
+	})
+	return err
 }
 
 func (f *fakeLive) StartCallRecording(ctx context.Context, accountSID, callSID string, o voice.CallRecordingOptions) (store.Recording, error) {

@@ -46,7 +46,8 @@ type callJSON struct {
 }
 
 // callSubresources are a call's subresource_uris, as the spec lists them;
-// only notifications is served so far.
+// notifications, recordings and events are served (notifications.go,
+// callrecordings.go, callevents.go), the others answer 404.
 var callSubresources = [...][2]string{
 	{"notifications", "Notifications.json"},
 	{"recordings", "Recordings.json"},
@@ -238,22 +239,4 @@ func (s *server) fetchCall(r *request) error {
 	}
 	s.writeJSON(r, http.StatusOK, toCallJSON(c))
 	return nil
-}
-
-// callsNotYet answers the Calls requests Twilio serves and switchboard does
-// not yet: placing a call (POST .../Calls.json), modifying one (POST
-// .../Calls/{Sid}.json: Status=completed|canceled, Url, Twiml) and deleting a
-// call record (DELETE .../Calls/{Sid}.json). They get 405 with Twilio's 20004
-// ("Method not allowed") and a message that names what is missing, rather
-// than a 404 (the resource exists) or a silent success, so a client fails
-// fast and clearly; the Allow header lists what is served: GET.
-func (s *server) callsNotYet(what string) func(*request) error {
-	return func(r *request) error {
-		r.w.Header().Set("Allow", http.MethodGet)
-		return &Error{
-			Status:  http.StatusMethodNotAllowed,
-			Code:    CodeMethodNotAllowed,
-			Message: "Method not allowed: " + r.Method + " (" + what + " is not supported by switchboard yet)",
-		}
-	}
 }

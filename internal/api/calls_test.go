@@ -369,23 +369,6 @@ func TestTwilioFetchCall(t *testing.T) {
 	}
 }
 
-func TestTwilioCallsNotYet(t *testing.T) {
-	e := newEnv(t)
-	c := e.as(e.main)
-	call := putCall(t, e.st, store.Call{AccountSID: e.main.SID, From: "a", To: "b", Status: store.CallInProgress, StartTime: at(1, 0, 0, 0)})
-
-	_, err := c.Api.CreateCall(&openapi.CreateCallParams{To: ptr("+14155550100"), From: ptr("+14155550101"), Url: ptr("https://app.example.com/voice")})
-	wantTwilioError(t, err, 405, 20004)
-	_, err = c.Api.UpdateCall(call.SID, &openapi.UpdateCallParams{Status: ptr("completed")})
-	wantTwilioError(t, err, 405, 20004)
-	wantTwilioError(t, c.Api.DeleteCall(call.SID, nil), 405, 20004)
-	// Nothing changed.
-	got, err := c.Api.FetchCall(call.SID, nil)
-	if err != nil || *got.Status != "in-progress" {
-		t.Errorf("call after refused update: %v", err)
-	}
-}
-
 func TestTwilioCallsBadFilters(t *testing.T) {
 	e := newEnv(t)
 	base := e.baseClient(e.main.SID, e.main.AuthToken, e.main.SID)
@@ -488,9 +471,53 @@ func TestGoldenCalls(t *testing.T) {
 		}
 		checkGolden(t, st.name, rec.Body.Bytes())
 	}
-	rec := g.do("POST", acct+"/Calls.json", url.Values{"To": {"+14155550100"}, "From": {"+14155550199"}, "Url": {"https://app.example.com/voice"}}, m, g.main.AuthToken)
-	if rec.Code != 405 || rec.Header().Get("Allow") != "GET" {
-		t.Fatalf("create call: %d, Allow %q", rec.Code, rec.Header().Get("Allow"))
+	// Writing: place a call, cancel it, delete a finished one; its events.
+	appendWebhookEvents(t, g.st, m, sids[3], 3)
+	var placed string
+	writes := []struct {
+		name, method string
+		path         func() string
+		form         url.Values
+		status       int
+	}{
+		{"call_create", "POST", func() string { return acct + "/Calls.json" }, url.Values{
+			"To": {"sip:alice@example.com"}, "From": {"+14155550199"}, "Url": {"https://app.example.com/voice"},
+			"StatusCallback": {"https://app.example.com/status"}, "StatusCallbackEvent": {"initiated answered completed"}}, 201},
+		{"call_update_canceled", "POST", func() string { return acct + "/Calls/" + placed + ".json" }, url.Values{"Status": {"canceled"}}, 200},
+		{"call_events_page0", "GET", func() string { return acct + "/Calls/" + sids[3] + "/Events.json?PageSize=2" }, nil, 200},
+		{"call_events_page1", "GET", nextPage, nil, 200},
+		{"call_events_empty", "GET", func() string { return acct + "/Calls/" + sids[0] + "/Events.json" }, nil, 200},
+		{"error_20404_call_events", "GET", func() string { return acct + "/Calls/CA" + strings.Repeat("9", 32) + "/Events.json" }, nil, 404},
+		{"error_21201_create_call", "POST", func() string { return acct + "/Calls.json" }, url.Values{"From": {"+14155550199"}, "Url": {"https://app.example.com/voice"}}, 400},
+		{"error_21205_create_call", "POST", func() string { return acct + "/Calls.json" }, url.Values{"To": {"sip:alice@example.com"}, "From": {"alice"}}, 400},
+		{"error_21214_create_call", "POST", func() string { return acct + "/Calls.json" }, url.Values{
+			"To": {"+14155550100"}, "From": {"+14155550199"}, "Url": {"https://app.example.com/voice"}}, 400},
+		{"error_32018_create_call", "POST", func() string { return acct + "/Calls.json" }, url.Values{
+			"To": {"sip:alice@example.com"}, "From": {"alice"}, "Twiml": {strings.Repeat("x", 4001)}}, 400},
+		{"error_21220_update_call", "POST", func() string { return acct + "/Calls/" + sids[3] + ".json" }, url.Values{"Status": {"completed"}}, 400},
+		{"error_21220_delete_call", "DELETE", func() string { return acct + "/Calls/" + sids[2] + ".json" }, nil, 400},
 	}
-	checkGolden(t, "error_20004_create_call", rec.Body.Bytes())
+	for _, st := range writes {
+		rec := g.do(st.method, st.path(), st.form, m, g.main.AuthToken)
+		if rec.Code != st.status {
+			t.Fatalf("%s: status %d, want %d\n%s", st.name, rec.Code, st.status, rec.Body)
+		}
+		checkGolden(t, st.name, rec.Body.Bytes())
+		if st.name == "call_create" {
+			var v struct {
+				SID string `json:"sid"`
+			}
+			if err := decodeJSON(rec.Body, &v); err != nil {
+				t.Fatal(err)
+			}
+			placed = v.SID
+		}
+	}
+	rec := g.do("DELETE", acct+"/Calls/"+sids[3]+".json", nil, m, g.main.AuthToken)
+	if rec.Code != 204 || rec.Body.Len() != 0 {
+		t.Errorf("DELETE: %d %q, want 204 and no body", rec.Code, rec.Body)
+	}
+	if rec := g.do("GET", acct+"/Calls/"+sids[3]+".json", nil, m, g.main.AuthToken); rec.Code != 404 {
+		t.Errorf("GET after DELETE: %d", rec.Code)
+	}
 }

@@ -46,7 +46,8 @@
 // Resources served so far: Accounts (the main account and its subaccounts:
 // create, list, fetch, update FriendlyName and Status),
 // IncomingPhoneNumbers (create, list with PhoneNumber and FriendlyName
-// filters, fetch, update, delete), Calls (list and fetch; calls.go),
+// filters, fetch, update, delete), Calls (list and fetch, calls.go;
+// create, update and delete, callswrite.go; a call's Events, callevents.go),
 // Notifications (list and fetch, for the account and per call;
 // notifications.go), Recordings (recordings.go) and the Call Recording
 // resource (callrecordings.go). A phone number is an E.164 number or a plain SIP user
@@ -56,15 +57,30 @@
 // Calls and notifications are records the call-flow interpreter writes as
 // calls progress (queued -> ringing -> in-progress -> completed, busy,
 // failed, no-answer or canceled) and whenever the user's app fails (Twilio's
-// 11200, 11205, 12100 ...); this package only reads them. A call's
+// 11200, 11205, 12100 ...); this package reads them, and deletes a finished
+// call's record with its events and notifications (DELETE, 204; a call not
+// over yet gets 21220). A call's
 // start_time is null until it starts (a queued call), then the time it began
 // ringing, replaced by the answer time once answered; end_time and duration
 // are null while it lasts, and a call that ended unanswered has duration
 // "0". The date filters (StartTime, EndTime, MessageDate, each also with "<"
 // and ">" for Twilio's "<=" and ">=" forms) take a date or an RFC 3339
 // date-time; a date's inequalities bound at its midnight, as Twilio's do
-// (datefilter.go). Placing, modifying and deleting calls are not served yet:
-// they answer 405 with 20004 and say so.
+// (datefilter.go).
+//
+// POST .../Calls.json places a call through Config.Live (Twilio's Create
+// Call, 201 with the queued record): To is a sip: URI (udp or tcp), or an
+// E.164 number when Config.Trunk is set (21214 without one); From is any
+// caller ID for a SIP call and one of the account's numbers for a phone call
+// (21210); Url or Twiml (4,000 characters at most, 32018) gives the TwiML,
+// with Method, FallbackUrl, StatusCallback and its Event list, Timeout,
+// SendDigits, TimeLimit, Record with its Recording* options,
+// SipAuthUsername/Password and MachineDetection. POST .../Calls/{Sid}.json
+// steers a live call (Status=completed|canceled, Url or Twiml, FallbackUrl,
+// StatusCallback, TimeLimit); a call that is over, or not running on this
+// server, gets 21220, and one with too many changes pending 429 (20429).
+// GET .../Calls/{CallSid}/Events.json lists the call's exchanges with the
+// user's app, oldest first, as Twilio's Call Events.
 //
 // Recordings are written by the interpreter (<Record>, and recordings
 // started through this API) as a store row and an 8 kHz 16-bit mono WAV file

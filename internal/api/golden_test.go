@@ -55,6 +55,7 @@ func newGoldenFixture(t testing.TB) *goldenFixture {
 	ticks := 0
 	now := func() time.Time { ticks++; return t0.Add(time.Duration(ticks) * time.Minute) }
 	live := newFakeLive(st, dir, func() string { return newSID("RE") }, now)
+	live.newCallSID = func() string { return newSID("CA") }
 	return &goldenFixture{
 		h: api.NewWithIDs(api.Config{Store: st, Now: now, DataDir: dir, PublicURL: "https://switchboard.example.com", Live: live},
 			newSID, newToken),

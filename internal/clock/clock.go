@@ -14,6 +14,9 @@ type Clock interface {
 	NewTimer(d time.Duration) Timer
 	// NewTicker returns a ticker that fires every d (d > 0).
 	NewTicker(d time.Duration) Ticker
+	// AfterFunc calls f on its own goroutine once d has passed, unless the
+	// returned Timer is stopped first (its C is nil).
+	AfterFunc(d time.Duration, f func()) Timer
 }
 
 // A Timer fires once on C.
@@ -42,6 +45,8 @@ func (realClock) Now() time.Time { return time.Now() }
 func (realClock) NewTimer(d time.Duration) Timer { return realTimer{time.NewTimer(d)} }
 
 func (realClock) NewTicker(d time.Duration) Ticker { return realTicker{time.NewTicker(d)} }
+
+func (realClock) AfterFunc(d time.Duration, f func()) Timer { return realTimer{time.AfterFunc(d, f)} }
 
 type realTimer struct{ t *time.Timer }
 
@@ -74,6 +79,7 @@ type fakeWaiter struct {
 	when   time.Time
 	period time.Duration // 0 for a timer
 	active bool
+	fn     func() // AfterFunc: called on its own goroutine instead of sending on c
 }
 
 // Now returns the fake time.
@@ -86,6 +92,13 @@ func (f *Fake) Now() time.Time {
 // NewTimer returns a timer that fires when the fake time reaches now+d.
 func (f *Fake) NewTimer(d time.Duration) Timer {
 	w := &fakeWaiter{c: make(chan time.Time, 1)}
+	f.arm(w, d, 0)
+	return &fakeTimer{f: f, w: w}
+}
+
+// AfterFunc calls f on its own goroutine when the fake time reaches now+d.
+func (f *Fake) AfterFunc(d time.Duration, fn func()) Timer {
+	w := &fakeWaiter{fn: fn}
 	f.arm(w, d, 0)
 	return &fakeTimer{f: f, w: w}
 }
@@ -137,9 +150,13 @@ func (f *Fake) Advance(d time.Duration) {
 		}
 		w := f.waiters[0]
 		f.now = w.when
-		select {
-		case w.c <- w.when:
-		default: // a slow receiver misses the tick, as with time.Ticker
+		if w.fn != nil {
+			go w.fn()
+		} else {
+			select {
+			case w.c <- w.when:
+			default: // a slow receiver misses the tick, as with time.Ticker
+			}
 		}
 		if w.period > 0 {
 			w.when = w.when.Add(w.period)

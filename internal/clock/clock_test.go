@@ -90,3 +90,30 @@ func TestRealClockTimer(t *testing.T) {
 		t.Fatal("real timer did not fire")
 	}
 }
+
+func TestFakeAfterFunc(t *testing.T) {
+	f := NewFake(time.Unix(0, 0))
+	fired := make(chan struct{})
+	f.AfterFunc(time.Second, func() { close(fired) })
+	stopped := f.AfterFunc(time.Second, func() { t.Error("a stopped AfterFunc ran") })
+	if !stopped.Stop() {
+		t.Fatal("Stop of a pending AfterFunc reported false")
+	}
+	f.Advance(999 * time.Millisecond)
+	select {
+	case <-fired:
+		t.Fatal("AfterFunc ran early")
+	default:
+	}
+	f.Advance(time.Millisecond)
+	<-fired
+	if f.Waiters() != 0 {
+		t.Fatalf("%d waiters left", f.Waiters())
+	}
+}
+
+func TestRealAfterFunc(t *testing.T) {
+	fired := make(chan struct{})
+	Real.AfterFunc(time.Millisecond, func() { close(fired) })
+	<-fired
+}

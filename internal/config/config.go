@@ -49,7 +49,14 @@ type Serve struct {
 	DB        string    // --db: "" for SQLite in Data, postgres://... for PostgreSQL
 	PublicURL string    // --public-url: base of absolute URLs handed out
 	Trunk     string    // --trunk: where <Number> and REST calls to E.164 numbers go
-	LogLevel  string    // --log-level: debug, info, warn, error
+	// TrunkUser and TrunkPassword (--trunk-user, --trunk-password) answer
+	// the trunk's digest challenges; they win over credentials in the
+	// --trunk URI (sip:user:password@host).
+	TrunkUser, TrunkPassword string
+	// CPS (--cps) is how many calls per second each account may place
+	// through the REST API; calls beyond it wait, queued.
+	CPS      float64
+	LogLevel string // --log-level: debug, info, warn, error
 	// PublicMedia (--public-media) serves recording media files without
 	// authentication. Off by default: recordings are people's voices, so
 	// their URLs need the account's credentials unless the operator decides
@@ -72,7 +79,7 @@ type Serve struct {
 // ParseServe parses the arguments after `serve`, with getenv supplying the
 // SWITCHBOARD_* variables. Errors wrap ErrUsage; flag.ErrHelp is returned as is.
 func ParseServe(args []string, getenv func(string) string, out io.Writer) (Serve, error) {
-	c := Serve{RTPPorts: PortRange{10000, 20000}, MediaTimeout: 60 * time.Second}
+	c := Serve{RTPPorts: PortRange{10000, 20000}, MediaTimeout: 60 * time.Second, CPS: 10}
 	fs := flag.NewFlagSet("switchboard serve", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.HTTP, "http", "127.0.0.1:8080", "`ADDR` for the REST API, recordings, health and console")
@@ -82,6 +89,9 @@ func ParseServe(args []string, getenv func(string) string, out io.Writer) (Serve
 	fs.StringVar(&c.DB, "db", "", "database `DSN`: empty for SQLite in --data, postgres://... for PostgreSQL")
 	fs.StringVar(&c.PublicURL, "public-url", "", "base `URL` of absolute URLs handed out (default http:// + --http)")
 	fs.StringVar(&c.Trunk, "trunk", "", "`SIP-URI` where calls to E.164 numbers go")
+	fs.StringVar(&c.TrunkUser, "trunk-user", "", "digest `USER` for the trunk's challenges")
+	fs.StringVar(&c.TrunkPassword, "trunk-password", "", "digest `PASSWORD` for the trunk's challenges")
+	fs.Float64Var(&c.CPS, "cps", 10, "calls per second each account may place through the REST API (more wait, queued)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log `LEVEL`: debug, info, warn or error")
 	fs.DurationVar(&c.MediaTimeout, "media-timeout", 60*time.Second, "end a call when no RTP arrives for `DURATION` (0: never)")
 	fs.StringVar(&c.InbandDTMF, "inband-dtmf", "auto", "detect DTMF tones in the caller's audio: `auto` (when no telephone-event is offered), always or never")
@@ -132,6 +142,9 @@ func (c *Serve) validate() error {
 	}
 	if c.Data == "" {
 		return errors.New("--data must not be empty")
+	}
+	if c.CPS <= 0 || c.CPS > 10000 {
+		return fmt.Errorf("--cps %v: want a rate above 0 and at most 10000", c.CPS)
 	}
 	c.Data = filepath.Clean(c.Data)
 	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {

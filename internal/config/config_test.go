@@ -19,7 +19,7 @@ func TestParseServeDefaults(t *testing.T) {
 	want := Serve{
 		HTTP: "127.0.0.1:8080", SIP: "127.0.0.1:5060", RTPPorts: PortRange{10000, 20000},
 		Data: "switchboard-data", PublicURL: "http://127.0.0.1:8080", LogLevel: "info",
-		MediaTimeout: time.Minute, InbandDTMF: "auto",
+		MediaTimeout: time.Minute, InbandDTMF: "auto", CPS: 10,
 	}
 	if c != want {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", c, want)
@@ -49,7 +49,7 @@ func TestParseServeEnvironmentAndFlags(t *testing.T) {
 		HTTP: "127.0.0.3:9001", SIP: "127.0.0.2:5070", RTPPorts: PortRange{40000, 40010},
 		Data: "/tmp/sb", DB: "postgres://u@localhost/sb", PublicURL: "https://voice.example.com",
 		Trunk: "sip:trunk.example.com;transport=tcp", LogLevel: "info", PublicMedia: true,
-		MediaTimeout: 90 * time.Second, InbandDTMF: "never",
+		MediaTimeout: 90 * time.Second, InbandDTMF: "never", CPS: 10,
 		AccountSID: "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef",
 	}
 	if c != want {

@@ -2,6 +2,7 @@ package media
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"net/netip"
 	"testing"
@@ -123,16 +124,16 @@ func BenchmarkJitterBuffer(b *testing.B) {
 	}
 }
 
-// BenchmarkEngineTick1000 is one pacer tick over 1,000 sessions that send to
-// each other in pairs: on Linux the tick also reads what each received.
-func BenchmarkEngineTick1000(b *testing.B) {
-	const n = 1000
-	e := idleEngine(b, n/2)
+// pairedEngine is an idle engine with n sessions that send each other a tone
+// in pairs.
+func pairedEngine(tb testing.TB, n int) (*Engine, []*Session) {
+	tb.Helper()
+	e := idleEngine(tb, n/2)
 	var ss []*Session
 	for range n {
 		s, err := e.NewSession()
 		if err != nil {
-			b.Fatal(err)
+			tb.Fatal(err)
 		}
 		ss = append(ss, s)
 	}
@@ -142,12 +143,99 @@ func BenchmarkEngineTick1000(b *testing.B) {
 			pair[0].play = &playback{src: newLoopSource(), done: make(chan struct{})}
 		}
 	}
+	return e, ss
+}
+
+// BenchmarkEngineTick1000 is one pacer tick over 1,000 sessions that send to
+// each other in pairs: on Linux the tick also reads what each received.
+func BenchmarkEngineTick1000(b *testing.B) {
+	const n = 1000
+	e, _ := pairedEngine(b, n)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
 		e.service(uint64(i) + 1)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/session")
+}
+
+// energyTap is a Tap that does a little work with what it gets, as a level
+// meter would.
+type energyTap struct{ in, out uint64 }
+
+func (t *energyTap) TapIn(f []int16)  { t.in += energy(f) }
+func (t *energyTap) TapOut(f []int16) { t.out += energy(f) }
+
+func energy(f []int16) uint64 {
+	var e uint64
+	for _, v := range f {
+		e += uint64(int64(v) * int64(v))
+	}
+	return e
+}
+
+// tappedEngine is pairedEngine with a tap on every session and a tick hook.
+func tappedEngine(tb testing.TB, n int) *Engine {
+	e, ss := pairedEngine(tb, n)
+	for _, s := range ss {
+		s.AddTap(&energyTap{})
+	}
+	var ticks uint64
+	e.AddTickHook(func(uint64) { ticks++ })
+	return e
+}
+
+// BenchmarkEngineTickTaps is BenchmarkEngineTick1000 and smaller ticks with
+// a Tap on every session and one tick hook.
+func BenchmarkEngineTickTaps(b *testing.B) {
+	for _, n := range []int{2, 100, 1000} {
+		b.Run(fmt.Sprintf("sessions=%d", n), func(b *testing.B) {
+			e := tappedEngine(b, n)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				e.service(uint64(i) + 1)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/session")
+		})
+	}
+}
+
+// nopTap does nothing (not zero-sized: each one has its own address, so that
+// AddTap does not take two for the same).
+type nopTap struct{ _ byte }
+
+func (*nopTap) TapIn([]int16)  {}
+func (*nopTap) TapOut([]int16) {}
+
+// BenchmarkTapOverhead is what taps add to a tick of a session without
+// sockets (no system calls): with none, an atomic load.
+func BenchmarkTapOverhead(b *testing.B) {
+	for _, n := range []int{0, 1, 4} {
+		b.Run(fmt.Sprintf("taps=%d", n), func(b *testing.B) {
+			s := socketlessSession()
+			for range n {
+				s.AddTap(&nopTap{})
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				s.receiveTick(uint64(i) + 1)
+				s.sendTick()
+			}
+		})
+	}
+}
+
+func TestTapsAndHooksDoNotAllocate(t *testing.T) {
+	e := tappedEngine(t, 4)
+	k := uint64(0)
+	if n := testing.AllocsPerRun(200, func() {
+		k++
+		e.service(k)
+	}); n != 0 {
+		t.Errorf("a tick with taps and a hook allocates %v times", n)
+	}
 }
 
 func TestHotPathsDoNotAllocate(t *testing.T) {

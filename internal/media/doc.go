@@ -26,7 +26,10 @@
 // its Source, or silence, to one RTP packet). Sources and Sinks are therefore
 // called on the pacer goroutine and must return promptly; a consumer that
 // connects sessions (a bridge, a mixer) sees all of a tick's received audio before
-// any of that tick's audio is sent.
+// any of that tick's audio is sent. Engine.AddTickHook runs a function between
+// the two phases of every tick, on the pacer: where a mixer computes its mix from
+// what it got in the receive phase, for the send phase to take. A hook removed
+// (by the function AddTickHook returns) is not called again once that returns.
 //
 // On Linux the pacer also does the socket I/O: in a tick's receive phase it reads
 // each RTP socket without blocking, every datagram queued since the last tick
@@ -81,6 +84,19 @@
 // detector) share what one leg hears. A conference mixer fits the same way: it
 // takes every participant's frame in the receive phase and hands each its mix in
 // the send phase.
+//
+// # Taps
+//
+// A Tap listens to a leg without being its consumer (a recorder, a media
+// stream, a listen-in): Session.AddTap attaches it to the session itself, so
+// it hears the leg whoever the Sink and Source are, and a change of consumer
+// does not lose it. In every tick while the session is live, TapIn gets the
+// frame played out to the Sink (what the remote said) in the receive phase, and
+// TapOut the frame sent (what the remote heard: the source, an in-band DTMF
+// tone, or silence when nothing is sent or an RFC 4733 event replaces the
+// audio) in the same tick's send phase. Once RemoveTap returns, the tap is not
+// called again. Taps are kept in a copy-on-write slice: a tick without taps
+// costs one atomic load, a tick with taps allocates nothing.
 //
 // # Inactivity and hold
 //

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -66,6 +67,13 @@ type Engine struct {
 	skipped   atomic.Uint64 // ticks given up after stalls
 	onTick    func(tick uint64)
 	poke      chan struct{} // makes the pacer read every socket between ticks (tests)
+
+	// hooks is the tick hooks, copied on write (nil for none); hooksMu
+	// serializes AddTickHook and the removals and is held by the pacer while
+	// it calls the hooks, so that once a removal returns the hook is not
+	// called again.
+	hooksMu sync.Mutex
+	hooks   atomic.Pointer[[]*tickHook]
 
 	// mu guards the fields below.
 	mu       sync.Mutex
@@ -176,9 +184,10 @@ func (e *Engine) snapshot() []*Session {
 }
 
 // service runs tick k for every session: first every session's receive side
-// (jitter buffer playout to its sink), then every session's send side (its
-// source to RTP). Consumers that connect sessions (a bridge, a mixer) therefore
-// see all of this tick's received audio before any of this tick's audio is sent.
+// (jitter buffer playout to its sink and taps), then the tick hooks, then every
+// session's send side (its source to RTP, and to its taps). Consumers that
+// connect sessions (a bridge, a mixer) therefore see all of this tick's
+// received audio before any of this tick's audio is sent.
 func (e *Engine) service(k uint64) {
 	e.tickNow.Store(k)
 	e.rxNow, e.rxWall = e.clock.Now(), time.Now()
@@ -187,6 +196,9 @@ func (e *Engine) service(k uint64) {
 		if s.receiveTick(k) {
 			e.ending = append(e.ending, s)
 		}
+	}
+	if e.hooks.Load() != nil {
+		e.runHooks(k)
 	}
 	for _, s := range list {
 		s.sendTick()
@@ -197,6 +209,67 @@ func (e *Engine) service(k uint64) {
 	clear(e.ending)
 	e.ending = e.ending[:0]
 	clear(list)
+}
+
+// A tickHook is one AddTickHook registration (a func is not comparable, its
+// pointer is).
+type tickHook struct{ f func(tick uint64) }
+
+// AddTickHook registers f to run on the pacer goroutine in every tick, after
+// every session's receive phase and before any session's send phase: where a
+// mixer computes its mix, from what its participants' taps or sinks got in the
+// receive phase, for its Sources to hand out in the send phase. tick is the
+// number of the tick (they count 20 ms frames since the engine started; ticks
+// given up after a stall are skipped).
+//
+// The returned function removes the hook; once it returns, f is not called
+// again. Calling it again does nothing. f must return promptly and must not
+// call AddTickHook or a remove function of this engine (the engine's hook lock
+// is held while hooks run; from f, remove with `go remove()`). No session lock
+// is held: f may call SetSink, AddTap, RemoveTap, Close and Play(ctx, nil) of
+// any session (not a Play that waits for its source: that needs the pacer).
+func (e *Engine) AddTickHook(f func(tick uint64)) (remove func()) {
+	h := &tickHook{f: f}
+	e.hooksMu.Lock()
+	var cur []*tickHook
+	if p := e.hooks.Load(); p != nil {
+		cur = *p
+	}
+	// Copy on write: the pacer may be reading the old slice.
+	next := make([]*tickHook, len(cur), len(cur)+1)
+	copy(next, cur)
+	next = append(next, h)
+	e.hooks.Store(&next)
+	e.hooksMu.Unlock()
+	return func() {
+		e.hooksMu.Lock()
+		defer e.hooksMu.Unlock()
+		p := e.hooks.Load()
+		if p == nil {
+			return
+		}
+		i := slices.Index(*p, h)
+		if i < 0 {
+			return
+		}
+		if len(*p) == 1 {
+			e.hooks.Store(nil)
+			return
+		}
+		next := slices.Delete(slices.Clone(*p), i, i+1)
+		e.hooks.Store(&next)
+	}
+}
+
+// runHooks calls the tick hooks (the pacer, between the phases of tick k).
+func (e *Engine) runHooks(k uint64) {
+	e.hooksMu.Lock()
+	if p := e.hooks.Load(); p != nil {
+		for _, h := range *p {
+			h.f(k)
+		}
+	}
+	e.hooksMu.Unlock()
 }
 
 // pollNow asks the pacer to read every session's socket before the next tick,

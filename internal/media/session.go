@@ -87,6 +87,13 @@ type Session struct {
 	sinkMu sync.Mutex
 	sink   Sink
 
+	// taps is the session's taps, copied on write (nil for none); tapMu
+	// serializes AddTap and RemoveTap and is held by the pacer while it calls
+	// the taps, so that once RemoveTap returns the tap is not called again
+	// (see taps.go).
+	tapMu sync.Mutex
+	taps  atomic.Pointer[[]Tap]
+
 	sentPackets, sentBytes atomic.Uint64
 
 	// The RTP socket: the pacer reads it holding mu while the session is live
@@ -140,6 +147,7 @@ type txState struct {
 	codec   Codec
 	eventPT uint8
 	job     *dtmfJob
+	taps    *[]Tap // the taps whose TapIn was called this tick, for TapOut
 
 	rxSeen uint64 // rxPackets at the last tick
 }
@@ -311,7 +319,8 @@ func (s *Session) detach(pb *playback) {
 // again. A WriteFrame error detaches the sink.
 //
 // The sink is called on the engine's pacer goroutine: WriteFrame must return
-// promptly and must not call Play or SetSink of this session.
+// promptly and must not call Play or SetSink of this session. A listener that
+// is not the consumer (and must survive a change of it) is a Tap (AddTap).
 func (s *Session) SetSink(sink Sink) {
 	s.sinkMu.Lock()
 	s.sink = sink
@@ -458,12 +467,13 @@ func (s *Session) Stats() Stats {
 
 // receiveTick is the first half of tick k: the datagrams queued on the socket
 // (on Linux, where the pacer reads the sockets), playout of one frame from the
-// jitter buffer to the sink, the inactivity timer, the DTMF end timeout and a snapshot
-// of what the send half needs. It reports whether the session has timed out.
+// jitter buffer to the sink and the taps, the inactivity timer, the DTMF end
+// timeout and a snapshot of what the send half needs. It reports whether the
+// session has timed out.
 func (s *Session) receiveTick(k uint64) (expired bool) {
 	s.mu.Lock()
 	if s.err != nil {
-		s.tx.send, s.tx.job = false, nil
+		s.tx.send, s.tx.job, s.tx.taps = false, nil, nil
 		s.mu.Unlock()
 		return false
 	}
@@ -488,7 +498,7 @@ func (s *Session) receiveTick(k uint64) (expired bool) {
 	s.tx.job = s.dtmfJob
 	s.mu.Unlock()
 	if expired {
-		s.tx.send, s.tx.job = false, nil
+		s.tx.send, s.tx.job, s.tx.taps = false, nil, nil
 		return true
 	}
 	s.sinkMu.Lock()
@@ -499,12 +509,18 @@ func (s *Session) receiveTick(k uint64) (expired bool) {
 		}
 	}
 	s.sinkMu.Unlock()
+	if s.taps.Load() != nil {
+		s.tapIn(rxFrame)
+	} else {
+		s.tx.taps = nil
+	}
 	return false
 }
 
 // sendTick is the second half of a tick: one frame from the source (or silence,
-// or a DTMF tone), one RTP packet if the direction and the remote allow it. The
-// RTP timestamp advances by one frame every tick, sent or not (RFC 3550 §5.1).
+// or a DTMF tone), one RTP packet if the direction and the remote allow it, and
+// the frame sent to the taps. The RTP timestamp advances by one frame every
+// tick, sent or not (RFC 3550 §5.1).
 func (s *Session) sendTick() {
 	tx := &s.tx
 	frame := s.e.scratch.txFrame[:]
@@ -549,6 +565,9 @@ func (s *Session) sendTick() {
 
 	if !tx.send {
 		tx.sending = false
+		if tx.taps != nil {
+			s.tapOut(frame, true)
+		}
 		return
 	}
 	if !tx.sending {
@@ -576,4 +595,7 @@ func (s *Session) sendTick() {
 	tx.sending = true
 	s.sentPackets.Add(1)
 	s.sentBytes.Add(uint64(payload))
+	if tx.taps != nil {
+		s.tapOut(frame, step == stepEvent)
+	}
 }

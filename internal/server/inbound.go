@@ -24,6 +24,7 @@ var _ sip.Handler = (*router)(nil)
 func (rt *router) HandleInbound(ctx context.Context, call *sip.InboundCall) {
 	num, err := rt.findNumber(ctx, call.RequestUser)
 	if errors.Is(err, store.ErrNotFound) {
+		rt.log.Info("no number for an incoming call: 404", "to", call.RequestUser, "from", call.From.ID(), "sip_call_id", call.CallID)
 		call.Reject(404, "Not Found")
 		return
 	}
@@ -40,15 +41,22 @@ func (rt *router) HandleInbound(ctx context.Context, call *sip.InboundCall) {
 	}
 	if acct.Status != store.StatusActive {
 		// A suspended or closed account takes no calls.
+		rt.log.Info("incoming call to an inactive account: 403", "to", call.RequestUser, "account", acct.SID)
 		call.Reject(403, "Forbidden")
 		return
 	}
 	rt.interp.HandleInbound(ctx, voice.Call{
-		Account: acct,
-		Number:  num,
-		From:    call.From.ID(),
-		To:      call.To.ID(),
-		Params:  call.WebhookParams(),
+		Account:              acct,
+		PhoneNumberSID:       num.SID,
+		From:                 call.From.ID(),
+		To:                   call.To.ID(),
+		URL:                  num.VoiceURL,
+		Method:               num.VoiceMethod,
+		FallbackURL:          num.VoiceFallbackURL,
+		FallbackMethod:       num.VoiceFallbackMethod,
+		StatusCallback:       num.StatusCallback,
+		StatusCallbackMethod: num.StatusCallbackMethod,
+		Params:               call.WebhookParams(),
 	}, inboundCall{call})
 }
 
@@ -75,5 +83,11 @@ func (i inboundCall) Answer(ctx context.Context) (voice.Leg, error) {
 	if err != nil {
 		return nil, err
 	}
-	return leg, nil
+	return legOf{leg}, nil
 }
+
+// legOf adapts a SIP leg to the interpreter's Leg: its media session is the
+// Media.
+type legOf struct{ *sip.Leg }
+
+func (l legOf) Media() voice.Media { return l.Leg.Media() }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"time"
@@ -17,6 +20,7 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/audiocache"
 	"github.com/switchboard-voice/switchboard/internal/config"
 	"github.com/switchboard-voice/switchboard/internal/media"
+	"github.com/switchboard-voice/switchboard/internal/outbox"
 	"github.com/switchboard-voice/switchboard/internal/sip"
 	"github.com/switchboard-voice/switchboard/internal/store"
 	"github.com/switchboard-voice/switchboard/internal/tts"
@@ -37,6 +41,9 @@ type Options struct {
 	InactivityTimeout time.Duration
 	// InbandDTMF, when not InbandAuto, replaces --inband-dtmf.
 	InbandDTMF voice.InbandDTMF
+	// Node names this process as the owner of the callbacks it delivers
+	// (default: hostname-pid-random).
+	Node string
 }
 
 // Server is a running switchboard.
@@ -47,13 +54,13 @@ type Server struct {
 	httpLn net.Listener
 	http   *http.Server
 
-	media     *media.Engine
-	sip       *sip.Server
-	webhooks  *webhook.Client
-	callbacks *webhook.Dispatcher
-	speech    *tts.Cache
-	audio     *audiocache.Cache
-	interp    *voice.Interpreter
+	media    *media.Engine
+	sip      *sip.Server
+	webhooks *webhook.Client
+	outbox   *outbox.Deliverer
+	speech   *tts.Cache
+	audio    *audiocache.Cache
+	interp   *voice.Interpreter
 
 	ready atomic.Bool
 }
@@ -112,9 +119,24 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	}); err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}
-	s.webhooks = webhook.New(opts.Webhook)
-	s.callbacks = webhook.NewDispatcher(webhook.DispatcherConfig{
-		Client: s.webhooks,
+	trunk, err := parseTrunk(cfg.Trunk, cfg.TrunkUser, cfg.TrunkPassword)
+	if err != nil {
+		return nil, err
+	}
+	node := opts.Node
+	if node == "" {
+		node = defaultNode(cfg.Data)
+	}
+	// Callbacks this node was delivering when it last stopped are due again
+	// at once (at least once): it released nothing when it was killed.
+	if err := s.store.ExtendLeases(ctx, node, time.Unix(0, 0)); err != nil {
+		return nil, fmt.Errorf("release the outbox leases of the previous run: %w", err)
+	}
+	wcfg := opts.Webhook
+	wcfg.OnExchange = s.logExchange
+	s.webhooks = webhook.New(wcfg)
+	s.outbox = outbox.New(outbox.Config{
+		Store: s.store, Client: s.webhooks, Logger: log.With("part", "outbox"), Node: node,
 		OnError: func(e *webhook.Error) {
 			log.Warn("callback failed", "call", e.CallSID, "url", e.URL, "code", e.Code, "err", e.Err)
 		},
@@ -125,15 +147,17 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	if s.audio, err = audiocache.New(audiocache.Options{Dir: filepath.Join(cfg.Data, "play")}); err != nil {
 		return nil, fmt.Errorf("play cache: %w", err)
 	}
+	d := &dialer{trunk: trunk}
 	s.interp = voice.New(voice.Config{
-		Store: s.store, Webhooks: s.webhooks, Callbacks: s.callbacks,
+		Store: s.store, Webhooks: s.webhooks, Kick: s.outbox.Kick, Dialer: d, CPS: cfg.CPS,
 		Speech: s.speech, Audio: s.audio, Logger: log.With("part", "voice"),
 		InbandDTMF: inband, DataDir: cfg.Data, PublicURL: cfg.PublicURL,
 	})
 	if s.sip, err = sip.NewServer(sip.Config{Addr: cfg.SIP, Media: s.media, Logger: log.With("part", "sip")},
-		&router{store: s.store, interp: s.interp, log: log}); err != nil {
+		&router{store: s.store, interp: s.interp, log: log.With("part", "voice")}); err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
+	d.sip = s.sip
 
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP); err != nil {
 		return nil, fmt.Errorf("listen http: %w", err)
@@ -142,7 +166,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("/", api.New(api.Config{
 		Store: s.store, PublicURL: cfg.PublicURL, Logger: log, Now: time.Now,
-		DataDir: cfg.Data, PublicMedia: cfg.PublicMedia, Live: s.interp,
+		DataDir: cfg.Data, PublicMedia: cfg.PublicMedia, Live: s.interp, Trunk: cfg.Trunk,
 	}))
 	s.http = &http.Server{
 		Handler:           mux,
@@ -150,6 +174,22 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// defaultNode names this process in the outbox's leases: the host and the
+// data directory, so that a restart of the same server takes its callbacks
+// back at once, and servers sharing a database differ.
+func defaultNode(dataDir string) string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "node"
+	}
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		abs = dataDir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return host + "-" + hex.EncodeToString(sum[:4])
 }
 
 // mediaAddr is the address RTP binds to and advertises: the SIP address's IP,
@@ -197,6 +237,10 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopSIP()
 	sipErr := make(chan error, 1)
 	go func() { sipErr <- s.sip.ListenAndServe(sipCtx) }()
+	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopOutbox()
+	outboxDone := make(chan error, 1)
+	go func() { outboxDone <- s.outbox.Run(outboxCtx) }()
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- s.http.Serve(s.httpLn) }()
 
@@ -219,17 +263,24 @@ func (s *Server) Run(ctx context.Context) error {
 
 	s.ready.Store(false)
 	s.log.Info("switchboard shutting down")
-	stopSIP()
-	if err := <-sipErr; err != nil && runErr == nil && !errors.Is(err, context.Canceled) {
-		runErr = fmt.Errorf("sip: %w", err)
-	}
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()
 	if err := s.http.Shutdown(sctx); err != nil && runErr == nil {
 		runErr = fmt.Errorf("http shutdown: %w", err)
 	}
-	if err := s.callbacks.Close(sctx); err != nil {
-		s.log.Warn("callbacks left undelivered at shutdown", "err", err)
+	// Calls placed through the API and not answered yet end; then SIP hangs
+	// up the calls in progress, whose records are finalised.
+	s.interp.Close()
+	stopSIP()
+	if err := <-sipErr; err != nil && runErr == nil && !errors.Is(err, context.Canceled) {
+		runErr = fmt.Errorf("sip: %w", err)
+	}
+	// The callbacks due now get the grace to leave; the rest stay in the
+	// outbox for the next start (or another node).
+	stopOutbox()
+	<-outboxDone
+	if err := s.outbox.Drain(sctx); err != nil {
+		s.log.Warn("callbacks left in the outbox at shutdown", "err", err)
 	}
 	if err := s.close(); err != nil && runErr == nil {
 		runErr = err

@@ -200,6 +200,8 @@ func (d *dialog) buildRequest(s *Server, method sip.RequestMethod, target sip.Ur
 			}
 			req.SetDestination(fmt.Sprintf("%s:%d", ru.Host, port))
 		}
+		// On UDP, still leave from the listening socket.
+		s.route(req, "")
 	} else {
 		s.route(req, d.source)
 	}

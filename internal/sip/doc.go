@@ -22,7 +22,10 @@
 // Twilio passes the webhook about a SIP call: From and To (E.164 when the user
 // part is a phone number), SipCallId, SipSourceIp, SipDomain and SipHeader_X-...
 // for each X- header. An outbound call is placed with Server.Dial, which
-// returns the Leg once answered or a *DialError with the SIP status.
+// returns the Leg once answered or a *DialError with the SIP status. When a
+// proxy forks the INVITE and more than one phone answers, the first 2xx makes
+// the Leg; each other one is acknowledged in its own dialog and hung up with
+// BYE (RFC 3261 §13.2.2.4).
 //
 // Bad input never stops the server: a request whose Request-URI or core
 // headers do not parse, or whose Content-Length overruns the datagram, is

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -81,6 +82,10 @@ var identityHeaders = map[string]bool{
 // answer. Dialing ends with a *DialError when the far end rejects the call,
 // when Timeout or ctx ends it first (CANCEL is sent, RFC 3261 §9.1), or when
 // the answer shares no codec (the call is then hung up).
+//
+// When a proxy forks the INVITE, several phones may answer, each with a 2xx of
+// its own dialog (RFC 3261 §13.2.2.4): the first one becomes the Leg; every
+// other one is acknowledged within its own dialog and hung up with BYE.
 func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 	select {
 	case <-s.ready:
@@ -146,6 +151,7 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 		// RFC 3261 §8.1.3.1: a transport failure counts as a 503.
 		return fail(&DialError{Code: 503, Reason: "Service Unavailable", Err: err})
 	}
+	f := s.watchForks(tx, req)
 	var ring <-chan time.Time
 	if r.Timeout > 0 {
 		t := s.clock.NewTimer(r.Timeout)
@@ -161,9 +167,9 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 			// Timer B (RFC 3261 §17.1.1.2) or a transport error: a local 408.
 			return fail(&DialError{Code: 408, Reason: "Request Timeout", Err: tx.Err()})
 		case <-ring:
-			return fail(s.giveUp(tx, req, provisional, ErrNoAnswer))
+			return fail(s.giveUp(tx, req, f, provisional, ErrNoAnswer))
 		case <-ctx.Done():
-			return fail(s.giveUp(tx, req, provisional, ctx.Err()))
+			return fail(s.giveUp(tx, req, f, provisional, ctx.Err()))
 		}
 		switch {
 		case res.IsProvisional():
@@ -180,7 +186,7 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 				}
 			}
 		case res.IsSuccess():
-			return s.establish(tx, req, res, sess, local)
+			return s.establish(f, res, sess, local)
 		case (res.StatusCode == 401 || res.StatusCode == 407) && r.Password != "" && authTries < 2:
 			authTries++
 			tx.Terminate()
@@ -188,6 +194,7 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 			if err != nil {
 				return fail(&DialError{Code: res.StatusCode, Reason: res.Reason, Err: err})
 			}
+			f = s.watchForks(tx, req)
 			provisional = false
 		default:
 			return fail(&DialError{Code: res.StatusCode, Reason: res.Reason, Headers: customHeaders(res)})
@@ -197,27 +204,16 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 
 // establish completes an answered outbound call: the dialog is registered
 // (so that a BYE right behind the ACK finds it), the SDP answer applied, then
-// the ACK sent, and sent again on each 2xx retransmission (RFC 3261 §13.2.2.4).
-func (s *Server) establish(tx sip.ClientTransaction, req *sip.Request, res *sip.Response, sess *media.Session, local localSDP) (*Leg, error) {
-	d := uacDialog(req, res)
-	ack := d.ack(s, req.CSeq().SeqNo)
-	sendAck := func() {
-		if err := s.client.WriteRequest(ack, sipgo.ClientRequestAddVia); err != nil {
-			s.log.Debug("sip ack failed", "call_id", d.callID, "err", err)
-		}
-		tmpl := ack.Clone()
-		tx.OnRetransmission(func(r *sip.Response) {
-			if r.IsSuccess() {
-				_ = s.client.WriteRequest(tmpl.Clone(), func(*sipgo.Client, *sip.Request) error { return nil })
-			}
-		})
-	}
+// the ACK sent; f sends it again on each retransmission of the 2xx, and ends
+// the dialogs of other forks' 2xx (RFC 3261 §13.2.2.4).
+func (s *Server) establish(f *forks, res *sip.Response, sess *media.Session, local localSDP) (*Leg, error) {
+	d := f.dialog(res)
 	headers := customHeaders(res)
 	neg, err := answerToOffer(res.Body())
 	if err != nil {
 		// RFC 3264 §6: an answer switchboard cannot use ends the call.
 		_ = sess.Close()
-		sendAck()
+		f.accept(d)
 		s.byeOnce(d)
 		return nil, &DialError{Code: res.StatusCode, Reason: res.Reason, CallID: d.callID, Headers: headers, Err: err}
 	}
@@ -226,11 +222,11 @@ func (s *Server) establish(tx sip.ClientTransaction, req *sip.Request, res *sip.
 	leg.headers = headers
 	if !s.addLeg(leg) {
 		_ = sess.Close()
-		sendAck()
+		f.accept(d)
 		s.byeOnce(d)
 		return nil, &DialError{CallID: d.callID, Err: ErrServerClosed}
 	}
-	sendAck()
+	f.accept(d)
 	leg.fire(EventAck)
 	return leg, nil
 }
@@ -246,10 +242,127 @@ func (s *Server) byeOnce(d *dialog) {
 
 // ackAndBye acknowledges a 2xx that crossed a CANCEL and hangs it up (RFC 3261
 // §9.1: the CANCEL came too late, the call must still be ended).
-func (s *Server) ackAndBye(tx sip.ClientTransaction, req *sip.Request, res *sip.Response) {
-	d := uacDialog(req, res)
-	_ = s.client.WriteRequest(d.ack(s, req.CSeq().SeqNo), sipgo.ClientRequestAddVia)
+func (s *Server) ackAndBye(f *forks, res *sip.Response) {
+	d := f.dialog(res)
+	f.accept(d)
 	s.byeOnce(d)
+}
+
+// goBackground runs fn on a goroutine that ListenAndServe waits for before it
+// returns. Once the server has stopped taking background work it reports
+// false and fn does not run.
+func (s *Server) goBackground(fn func()) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.bgClosed {
+		return false
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		fn()
+	}()
+	return true
+}
+
+// forks handles the 2xx responses to one outbound INVITE that come after the
+// first. A forking proxy may deliver several 2xx, each establishing a dialog
+// of its own (RFC 3261 §13.2.2.4); the UAC must acknowledge each, and hangs up
+// those it does not want. The transaction passes every 2xx after the first to
+// the retransmission hook, where forks tells them apart by their To tag: a
+// retransmission of the kept dialog's 2xx (or of another dialog's) is
+// acknowledged again with that dialog's ACK; the first 2xx of another dialog
+// gets an ACK built for its own dialog (its To tag, its Contact as
+// Request-URI, its Record-Route as the route set) and then a BYE, once.
+type forks struct {
+	s   *Server
+	inv *sip.Request // a copy of the INVITE as sent
+
+	// mu guards the fields below.
+	mu       sync.Mutex
+	accepted bool                    // accept was called: the kept dialog is known
+	acks     map[string]*sip.Request // the ACK sent for each dialog, by To tag
+	pending  []*sip.Response         // 2xx that came before accept
+}
+
+// watchForks starts watching tx, the transaction of the INVITE inv, for
+// further 2xx responses. It must be called before the first 2xx is read from
+// tx, so that none is missed.
+func (s *Server) watchForks(tx sip.ClientTransaction, inv *sip.Request) *forks {
+	f := &forks{s: s, inv: inv.Clone(), acks: make(map[string]*sip.Request)}
+	tx.OnRetransmission(func(res *sip.Response) {
+		if res.IsSuccess() {
+			f.late(res)
+		}
+	})
+	return f
+}
+
+// dialog is the dialog a 2xx to the INVITE establishes.
+func (f *forks) dialog(res *sip.Response) *dialog { return uacDialog(f.inv, res) }
+
+// accept acknowledges the 2xx of d, the first answer, then deals with any
+// other 2xx that came before.
+func (f *forks) accept(d *dialog) {
+	f.sendAck(d)
+	f.mu.Lock()
+	f.accepted = true
+	pending := f.pending
+	f.pending = nil
+	f.mu.Unlock()
+	for _, res := range pending {
+		f.late(res)
+	}
+}
+
+// late handles a 2xx after the first: see forks.
+func (f *forks) late(res *sip.Response) {
+	tag := toTag(res)
+	f.mu.Lock()
+	if !f.accepted {
+		f.pending = append(f.pending, res)
+		f.mu.Unlock()
+		return
+	}
+	ack, known := f.acks[tag]
+	if !known {
+		f.acks[tag] = nil // claimed: this goroutine acknowledges and hangs up
+	}
+	f.mu.Unlock()
+	if known {
+		if ack != nil {
+			// The template already carries its Via: send it as it is.
+			if err := f.s.client.WriteRequest(ack.Clone(), func(*sipgo.Client, *sip.Request) error { return nil }); err != nil {
+				f.s.log.Debug("sip ack retransmission failed", "call_id", string(*f.inv.CallID()), "err", err)
+			}
+		}
+		return
+	}
+	d := f.dialog(res)
+	f.s.log.Debug("sip 2xx from another fork: acknowledging and hanging up", "call_id", d.callID, "to_tag", tag)
+	f.sendAck(d)
+	f.s.goBackground(func() { f.s.byeOnce(d) })
+}
+
+// sendAck sends the ACK of d's 2xx (RFC 3261 §13.2.2.4: CSeq of the INVITE,
+// outside any transaction) and keeps it for the retransmissions of that 2xx.
+func (f *forks) sendAck(d *dialog) {
+	ack := d.ack(f.s, f.inv.CSeq().SeqNo)
+	if err := f.s.client.WriteRequest(ack, sipgo.ClientRequestAddVia); err != nil {
+		f.s.log.Debug("sip ack failed", "call_id", d.callID, "err", err)
+	}
+	f.mu.Lock()
+	f.acks[d.remoteTag] = ack.Clone()
+	f.mu.Unlock()
+}
+
+// toTag is the To tag of a response: the far end's dialog identifier.
+func toTag(res *sip.Response) string {
+	if to := res.To(); to != nil {
+		tag, _ := to.Params.Get("tag")
+		return tag
+	}
+	return ""
 }
 
 // giveUp ends a pending INVITE because of cause (the ring timeout, the
@@ -257,21 +370,15 @@ func (s *Server) ackAndBye(tx sip.ClientTransaction, req *sip.Request, res *sip.
 // the final response (normally 487). Without one, RFC 3261 §9.1 forbids the
 // CANCEL until a provisional arrives: that wait happens in the background and
 // the attempt is reported at once as a local 408.
-func (s *Server) giveUp(tx sip.ClientTransaction, req *sip.Request, provisional bool, cause error) *DialError {
+func (s *Server) giveUp(tx sip.ClientTransaction, req *sip.Request, f *forks, provisional bool, cause error) *DialError {
 	if !provisional {
-		s.mu.Lock()
-		if s.bgClosed {
-			s.mu.Unlock()
+		cancel := func() {
+			if res, _ := s.cancelInvite(tx, req, false); res != nil && res.IsSuccess() {
+				s.ackAndBye(f, res)
+			}
+		}
+		if !s.goBackground(cancel) {
 			tx.Terminate()
-		} else {
-			s.bg.Add(1)
-			s.mu.Unlock()
-			go func() {
-				defer s.bg.Done()
-				if res, _ := s.cancelInvite(tx, req, false); res != nil && res.IsSuccess() {
-					s.ackAndBye(tx, req, res)
-				}
-			}()
 		}
 		return &DialError{Code: 408, Reason: "Request Timeout", Err: cause}
 	}
@@ -284,7 +391,7 @@ func (s *Server) giveUp(tx sip.ClientTransaction, req *sip.Request, provisional 
 		return &DialError{Err: errors.Join(cause, err)}
 	case res.IsSuccess():
 		// The answer crossed the CANCEL.
-		s.ackAndBye(tx, req, res)
+		s.ackAndBye(f, res)
 		return &DialError{Err: cause}
 	}
 	return &DialError{Code: res.StatusCode, Reason: res.Reason, Headers: customHeaders(res), Err: cause}

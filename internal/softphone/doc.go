@@ -13,7 +13,9 @@
 // up. The Result tells the SIP status, whether and how long the call was up,
 // who ended it, and how much audio was heard. Answer is the other direction:
 // it waits for a call to the phone (for tests of <Dial>), rings, answers or
-// rejects it, and runs the same kind of Script.
+// rejects it (or lets it ring until the caller gives up), and runs the same
+// kind of Script. Listen takes a number of calls that way, one after another;
+// it is `switchboard call --listen`.
 //
 // WAV files are read with package media/wav, at any rate (resampled to 8 kHz
 // with media/dsp) and loaded into memory before the call, since the media

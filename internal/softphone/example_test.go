@@ -33,3 +33,26 @@ func ExamplePhone_Call() {
 	}
 	fmt.Printf("%d after %s, ended by %s, digits back: %q\n", res.StatusCode, res.Talk, res.End, res.Digits)
 }
+
+// Standing in for a phone that switchboard dials: ring two seconds, answer,
+// play a greeting and record the call, for two calls.
+func ExamplePhone_Listen() {
+	phone, err := softphone.Start(softphone.Config{SIPAddr: "127.0.0.1:5070"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer phone.Close()
+	_, err = phone.Listen(context.Background(), softphone.ListenOptions{
+		Calls: 2,
+		AnswerOptions: softphone.AnswerOptions{
+			Ring:   2 * time.Second,
+			Script: softphone.Script{PlayFile: "hello.wav", Record: "heard.wav"}, // heard-1.wav, heard-2.wav
+		},
+		OnCall: func(n int, res softphone.Result, err error) {
+			fmt.Printf("call %d from %s: %s after %s\n", n, res.From.ID(), res.End, res.Talk)
+		},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+}

@@ -193,6 +193,9 @@ type Result struct {
 	// Headers are the far end's custom headers (X-...) of the 200 OK, or of
 	// the INVITE for an answered call.
 	Headers []sip.Header
+	// From and To are the caller and the callee as the INVITE names them; set
+	// for calls the phone received (Answer, Listen).
+	From, To sip.Party
 }
 
 // Call places a call and runs the script; it returns when the call has ended.
@@ -227,38 +230,61 @@ func (p *Phone) Call(ctx context.Context, o Options) (Result, error) {
 
 // AnswerOptions describe how the phone takes the next incoming call.
 type AnswerOptions struct {
-	// Ring is how long to ring (180) before answering.
+	// Ring is how long to ring (180) before answering; 0 answers at once,
+	// without a 180.
 	Ring time.Duration
-	// Reject, when not zero, turns the call down with this status instead.
+	// Reject, when not zero, turns the call down with this status (300-699:
+	// 486 Busy Here, 603 Decline...) instead of answering, after ringing for
+	// Ring.
 	Reject int
+	// NoAnswer rings until the caller gives up (CANCEL) or ctx ends; the
+	// call is then reported with End sip.EndCanceled and status 487.
+	NoAnswer bool
 	Script
 }
 
 // Answer waits for the next incoming call, answers it (or rejects it) and runs
 // the script; it returns when the call has ended, with the caller's headers
-// in the Result.
+// in the Result. A call the caller gave up on before the answer returns
+// sip.ErrCanceled.
 func (p *Phone) Answer(ctx context.Context, o AnswerOptions) (Result, error) {
 	src, err := o.source()
 	if err != nil {
 		return Result{}, err
 	}
-	var call *sip.InboundCall
+	call, err := p.nextCall(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	return p.take(ctx, call, src, o)
+}
+
+// nextCall waits for the next incoming call.
+func (p *Phone) nextCall(ctx context.Context) (*sip.InboundCall, error) {
 	select {
-	case call = <-p.incoming:
+	case call := <-p.incoming:
+		return call, nil
 	case <-ctx.Done():
-		return Result{}, ctx.Err()
+		return nil, ctx.Err()
 	}
-	res := Result{CallID: call.CallID, Headers: call.Headers}
-	if o.Reject != 0 {
-		res.StatusCode = o.Reject
-		return res, call.Reject(o.Reject, "")
-	}
-	if o.Ring > 0 {
+}
+
+// take rings, answers or rejects call as o says, and runs the script (with
+// src as its audio) once it is answered.
+func (p *Phone) take(ctx context.Context, call *sip.InboundCall, src media.Source, o AnswerOptions) (Result, error) {
+	res := Result{CallID: call.CallID, Headers: call.Headers, From: call.From, To: call.To}
+	if o.Ring > 0 || o.NoAnswer {
+		var ring <-chan time.Time
+		if !o.NoAnswer {
+			// Armed before the 180 goes out: once the caller hears it ring,
+			// the ring time is running (tests advance a fake clock then).
+			t := p.cfg.Clock.NewTimer(o.Ring)
+			defer t.Stop()
+			ring = t.C()
+		}
 		_ = call.Ringing()
-		t := p.cfg.Clock.NewTimer(o.Ring)
-		defer t.Stop()
 		select {
-		case <-t.C():
+		case <-ring:
 		case <-call.Canceled():
 			res.StatusCode, res.Reason, res.End = 487, "Request Terminated", sip.EndCanceled
 			return res, sip.ErrCanceled
@@ -267,11 +293,20 @@ func (p *Phone) Answer(ctx context.Context, o AnswerOptions) (Result, error) {
 			return res, ctx.Err()
 		}
 	}
+	if o.Reject != 0 {
+		res.StatusCode = o.Reject
+		if err := call.Reject(o.Reject, ""); err != nil {
+			return res, fmt.Errorf("softphone: %w", err)
+		}
+		return res, nil
+	}
 	leg, err := call.Answer(ctx)
 	if err != nil {
 		return res, err
 	}
-	return p.converse(ctx, leg, src, o.Script)
+	r, err := p.converse(ctx, leg, src, o.Script)
+	r.From, r.To = res.From, res.To
+	return r, err
 }
 
 // handleInbound hands incoming calls to Answer; with nobody answering, the

@@ -131,7 +131,9 @@ type CallStore interface {
 	// failed, ending at their last update. It returns how many it closed.
 	FinalizeOpenCalls(ctx context.Context) (int, error)
 
-	// CreateNotification inserts n and returns it as stored.
+	// CreateNotification inserts n and returns it as stored, and appends
+	// its EventNotification event (named "error" or "warning" after Log)
+	// in the same transaction.
 	CreateNotification(ctx context.Context, n Notification) (Notification, error)
 	// Notification returns the notification with this SID owned by accountSID.
 	Notification(ctx context.Context, accountSID, sid string) (Notification, error)

@@ -1,7 +1,7 @@
 // Package store is switchboard's persistence: accounts, incoming phone
-// numbers, calls and the notifications raised while running them and, in later
-// issues, recordings, conferences and the event log that history is rebuilt
-// from.
+// numbers, calls and the notifications raised while running them, recordings,
+// the event log that history is rebuilt from and the outbox of callbacks to
+// deliver; in later issues, conferences.
 //
 // Everything goes through the Store interface. Open returns the one
 // implementation, which speaks database/sql to either engine:
@@ -17,15 +17,18 @@
 // columns, times as BIGINT microseconds since the Unix epoch in UTC. The only
 // dialect differences are the row locks PostgreSQL needs where several writers
 // meet (FOR UPDATE in read-modify-write transactions, FOR SHARE on the parent
-// account while a number is inserted); SQLite's single writer serialises those
-// transactions already.
+// account while a number is inserted, FOR UPDATE SKIP LOCKED where nodes claim
+// callbacks); SQLite's single writer serialises those transactions already.
+// And the auto-increment keys of the event log and the outbox, which portable
+// SQL cannot declare: those tables' migration is written once per dialect.
 //
 // SQLite runs with synchronous=NORMAL: a commit survives a crash of the
 // process, and only a power failure may lose the last few commits. Every
 // commit paying an fsync would not keep up with the call rates switchboard
 // aims at; use PostgreSQL where power-loss durability matters.
 //
-// The schema is managed by goose migrations embedded from migrations/*.sql and
+// The schema is managed by goose migrations embedded from migrations/*.sql
+// (plus migrations/sqlite or migrations/postgres for the dialect's own) and
 // applied by Open; on PostgreSQL they run under an advisory lock, so nodes may
 // start together. Migrations only ever add: a released binary's schema is never
 // edited, a new file is written instead.

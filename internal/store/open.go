@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -21,7 +22,14 @@ import (
 // FileName is the SQLite database file Open creates in the data directory.
 const FileName = "switchboard.db"
 
-//go:embed migrations/*.sql
+// migrationFiles holds the goose migrations. Most are portable SQL at the top
+// of migrations/; the few that portable SQL cannot express (an auto-increment
+// key is INTEGER PRIMARY KEY AUTOINCREMENT on SQLite and an IDENTITY column on
+// PostgreSQL) are written once per dialect, under the same version number, in
+// migrations/sqlite and migrations/postgres. Open shows goose the shared files
+// plus its dialect's as one directory (migrationsFor).
+//
+//go:embed migrations/*.sql migrations/sqlite/*.sql migrations/postgres/*.sql
 var migrationFiles embed.FS
 
 // dialect says which SQL engine is behind a store; the SQL text is shared,
@@ -92,7 +100,7 @@ func openSQLite(ctx context.Context, dataDir string) (Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", abs, err)
 	}
-	if err := migrate(ctx, w, goose.DialectSQLite3, nil); err != nil {
+	if err := migrate(ctx, w, goose.DialectSQLite3, "sqlite", nil); err != nil {
 		w.Close()
 		return nil, err
 	}
@@ -143,7 +151,7 @@ func openPostgres(ctx context.Context, dsn string) (Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("migration lock: %w", err)
 	}
-	if err := migrate(ctx, db, goose.DialectPostgres, locker); err != nil {
+	if err := migrate(ctx, db, goose.DialectPostgres, "postgres", locker); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -154,9 +162,11 @@ func openPostgres(ctx context.Context, dsn string) (Store, error) {
 	return st, nil
 }
 
-// migrate applies the embedded migrations that db has not seen yet.
-func migrate(ctx context.Context, db *sql.DB, d goose.Dialect, locker lock.SessionLocker) error {
-	fsys, err := fs.Sub(migrationFiles, "migrations")
+// migrate applies the embedded migrations that db has not seen yet: the
+// shared ones and those in the subdirectory dir of migrations/ (the
+// dialect's).
+func migrate(ctx context.Context, db *sql.DB, d goose.Dialect, dir string, locker lock.SessionLocker) error {
+	fsys, err := migrationsFor(dir)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}
@@ -172,4 +182,51 @@ func migrate(ctx context.Context, db *sql.DB, d goose.Dialect, locker lock.Sessi
 		return fmt.Errorf("apply migrations: %w", err)
 	}
 	return nil
+}
+
+// migrationsFor returns migrations/ as goose sees it for one dialect: the
+// shared files at its top and those of its subdirectory dir, side by side.
+// goose rejects two files of the same version, so a version cannot be both
+// shared and dialect-specific (unless the two files have the same name, in
+// which case the dialect's is the one seen).
+func migrationsFor(dir string) (fs.FS, error) {
+	root, err := fs.Sub(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	own, err := fs.Sub(root, dir)
+	if err != nil {
+		return nil, err
+	}
+	return overlayFS{root: root, own: own}, nil
+}
+
+// overlayFS is a flat view of two directories' files: a name is looked up
+// in own first, then in root. It implements fs.GlobFS, which is all goose
+// needs to list the migrations besides Open to read them.
+type overlayFS struct {
+	root, own fs.FS
+}
+
+func (o overlayFS) Open(name string) (fs.File, error) {
+	if name != "." {
+		if f, err := o.own.Open(name); err == nil {
+			return f, nil
+		}
+	}
+	return o.root.Open(name)
+}
+
+func (o overlayFS) Glob(pattern string) ([]string, error) {
+	shared, err := fs.Glob(o.root, pattern)
+	if err != nil {
+		return nil, err
+	}
+	own, err := fs.Glob(o.own, pattern)
+	if err != nil {
+		return nil, err
+	}
+	names := append(shared, own...)
+	slices.Sort(names)
+	return slices.Compact(names), nil
 }

@@ -26,7 +26,24 @@ func TestPostgres(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openPostgres(t, dsn) })
 }
 
+// TestPostgresNodesShareOutbox has two stores on one database, as two nodes
+// are, claim callbacks side by side.
+func TestPostgresNodesShareOutbox(t *testing.T) {
+	dsn := os.Getenv("SWITCHBOARD_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("SWITCHBOARD_TEST_POSTGRES not set")
+	}
+	schema := createSchema(t, dsn)
+	storetest.OutboxRace(t, openPostgresSchema(t, dsn, schema), openPostgresSchema(t, dsn, schema))
+}
+
 func openPostgres(t *testing.T, dsn string) store.Store {
+	t.Helper()
+	return openPostgresSchema(t, dsn, createSchema(t, dsn))
+}
+
+// createSchema creates a schema of a random name, dropped after the test.
+func createSchema(t *testing.T, dsn string) string {
 	t.Helper()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
@@ -51,7 +68,12 @@ func openPostgres(t *testing.T, dsn string) store.Store {
 			t.Errorf("drop schema: %v", err)
 		}
 	})
+	return schema
+}
 
+// openPostgresSchema opens a store on schema, closed after the test.
+func openPostgresSchema(t *testing.T, dsn, schema string) store.Store {
+	t.Helper()
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatal(err)

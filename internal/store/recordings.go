@@ -35,6 +35,7 @@ const (
 	SourceRecordVerb         = "RecordVerb"
 	SourceStartCallRecording = "StartCallRecordingAPI"
 	SourceDialVerb           = "DialVerb"
+	SourceOutboundAPI        = "OutboundAPI"
 	SourceConference         = "Conference"
 )
 
@@ -68,7 +69,9 @@ type RecordingFilter struct {
 
 // RecordingStore is the part of Store that keeps recordings.
 type RecordingStore interface {
-	// CreateRecording inserts r and returns it as stored.
+	// CreateRecording inserts r and returns it as stored. It, and
+	// UpdateRecording, append in the same transaction an EventRecording
+	// event named after the recording's new status.
 	CreateRecording(ctx context.Context, r Recording) (Recording, error)
 	// Recording returns the recording with this SID owned by accountSID.
 	Recording(ctx context.Context, accountSID, sid string) (Recording, error)

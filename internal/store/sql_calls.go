@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -240,7 +241,12 @@ func (s *sqlStore) CreateNotification(ctx context.Context, n Notification) (Noti
 		n.MoreInfo = fmt.Sprintf("https://www.twilio.com/docs/errors/%d", n.ErrorCode)
 	}
 	n.MessageDate, n.DateCreated, n.DateUpdated = truncate(n.MessageDate), truncate(n.DateCreated), truncate(n.DateUpdated)
-	_, err := s.w.ExecContext(ctx,
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return Notification{}, fmt.Errorf("create notification %s: %w", n.SID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	_, err = tx.ExecContext(ctx,
 		"INSERT INTO notifications ("+notificationColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
 		n.SID, n.AccountSID, n.CallSID, n.APIVersion, int64(n.ErrorCode), int64(n.Log), n.MessageText,
 		n.MoreInfo, micros(n.MessageDate), n.RequestURL, n.RequestMethod, n.RequestVariables, n.ResponseHeaders,
@@ -248,7 +254,32 @@ func (s *sqlStore) CreateNotification(ctx context.Context, n Notification) (Noti
 	if err != nil {
 		return Notification{}, fmt.Errorf("create notification %s: %w", n.SID, classify(err))
 	}
+	payload, err := json.Marshal(notificationEvent{SID: n.SID, ErrorCode: n.ErrorCode, Log: n.Log, Message: n.MessageText})
+	if err != nil {
+		return Notification{}, fmt.Errorf("create notification %s: %w", n.SID, err)
+	}
+	name := "error"
+	if n.Log != 0 {
+		name = "warning"
+	}
+	if _, err := insertEvent(ctx, tx, Event{
+		AccountSID: n.AccountSID, CallSID: n.CallSID, ResourceSID: n.SID,
+		Type: EventNotification, Name: name, Time: n.MessageDate, Payload: payload,
+	}); err != nil {
+		return Notification{}, fmt.Errorf("create notification %s: %w", n.SID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Notification{}, fmt.Errorf("create notification %s: %w", n.SID, classify(err))
+	}
 	return n, nil
+}
+
+// notificationEvent is the payload of an EventNotification event.
+type notificationEvent struct {
+	SID       string `json:"sid"`
+	ErrorCode int    `json:"error_code"`
+	Log       int    `json:"log"`
+	Message   string `json:"message"`
 }
 
 func (s *sqlStore) Notification(ctx context.Context, accountSID, sid string) (Notification, error) {

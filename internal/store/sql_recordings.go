@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -45,7 +47,12 @@ func (s *sqlStore) CreateRecording(ctx context.Context, r Recording) (Recording,
 		r.Channels = 1
 	}
 	r.normalise()
-	_, err := s.w.ExecContext(ctx,
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return Recording{}, fmt.Errorf("create recording %s: %w", r.SID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	_, err = tx.ExecContext(ctx,
 		"INSERT INTO recordings ("+recordingColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
 		r.SID, r.AccountSID, r.CallSID, r.ConferenceSID, r.Source, string(r.Status), int64(r.Channels), r.Track,
 		optMicros(r.StartTime), r.Duration.Milliseconds(), int64(r.ErrorCode), r.File,
@@ -53,7 +60,40 @@ func (s *sqlStore) CreateRecording(ctx context.Context, r Recording) (Recording,
 	if err != nil {
 		return Recording{}, fmt.Errorf("create recording %s: %w", r.SID, classify(err))
 	}
+	if err := appendRecordingEvent(ctx, tx, r); err != nil {
+		return Recording{}, fmt.Errorf("create recording %s: %w", r.SID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Recording{}, fmt.Errorf("create recording %s: %w", r.SID, classify(err))
+	}
 	return r, nil
+}
+
+// recordingEvent is the payload of an EventRecording event.
+type recordingEvent struct {
+	SID        string          `json:"sid"`
+	Status     RecordingStatus `json:"status"`
+	DurationMS int64           `json:"duration_ms"`
+	ErrorCode  int             `json:"error_code"`
+	Source     string          `json:"source"`
+	Track      string          `json:"track"`
+}
+
+// appendRecordingEvent appends, within tx, the EventRecording event saying
+// that r is now as given.
+func appendRecordingEvent(ctx context.Context, tx *sql.Tx, r Recording) error {
+	payload, err := json.Marshal(recordingEvent{
+		SID: r.SID, Status: r.Status, DurationMS: r.Duration.Milliseconds(), ErrorCode: r.ErrorCode,
+		Source: r.Source, Track: r.Track,
+	})
+	if err != nil {
+		return err
+	}
+	_, err = insertEvent(ctx, tx, Event{
+		AccountSID: r.AccountSID, CallSID: r.CallSID, ResourceSID: r.SID,
+		Type: EventRecording, Name: string(r.Status), Time: r.DateUpdated, Payload: payload,
+	})
+	return err
 }
 
 func (s *sqlStore) Recording(ctx context.Context, accountSID, sid string) (Recording, error) {
@@ -137,6 +177,9 @@ func (s *sqlStore) UpdateRecording(ctx context.Context, accountSID, sid string, 
 		optMicros(r.StartTime), r.Duration.Milliseconds(), int64(r.ErrorCode), r.File, micros(r.DateUpdated), sid)
 	if err != nil {
 		return Recording{}, fmt.Errorf("update recording %s: %w", sid, classify(err))
+	}
+	if err := appendRecordingEvent(ctx, tx, r); err != nil {
+		return Recording{}, fmt.Errorf("update recording %s: %w", sid, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return Recording{}, fmt.Errorf("update recording %s: %w", sid, classify(err))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -33,6 +34,45 @@ func openSQLite(t testing.TB) store.Store {
 
 func TestSQLite(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return openSQLite(t) })
+}
+
+// TestSQLiteNodesShareOutbox has two stores on one database file, as two
+// processes would, claim callbacks side by side.
+func TestSQLiteNodesShareOutbox(t *testing.T) {
+	dir := t.TempDir()
+	open := func() store.Store {
+		st, err := store.Open(t.Context(), "", dir)
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := st.Close(); err != nil {
+				t.Errorf("Close: %v", err)
+			}
+		})
+		return st
+	}
+	storetest.OutboxRace(t, open(), open())
+}
+
+// TestDialectMigrationsInStep checks that every dialect-specific migration
+// exists for both dialects.
+func TestDialectMigrationsInStep(t *testing.T) {
+	names := func(dir string) []string {
+		entries, err := os.ReadDir(filepath.Join("migrations", dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range entries {
+			out = append(out, e.Name())
+		}
+		return out
+	}
+	sqlite, postgres := names("sqlite"), names("postgres")
+	if !slices.Equal(sqlite, postgres) || len(sqlite) == 0 {
+		t.Errorf("migrations/sqlite has %v, migrations/postgres %v: want the same files", sqlite, postgres)
+	}
 }
 
 func TestOpenSQLiteCreatesDataDir(t *testing.T) {

@@ -172,6 +172,8 @@ type Store interface {
 	CallStore
 	// Recordings (recordings.go).
 	RecordingStore
+	// The event log and the callback outbox (events.go).
+	EventStore
 
 	// Close releases the database.
 	Close() error

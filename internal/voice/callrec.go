@@ -55,7 +55,7 @@ func (in *Interpreter) liveRun(accountSID, callSID string) (*run, error) {
 	in.mu.Lock()
 	r := in.live[callSID]
 	in.mu.Unlock()
-	if r == nil || r.call.AccountSID != accountSID {
+	if r == nil || r.account.SID != accountSID {
 		return nil, ErrCallNotFound
 	}
 	return r, nil
@@ -68,10 +68,22 @@ func (in *Interpreter) StartCallRecording(ctx context.Context, accountSID, callS
 	if err != nil {
 		return store.Recording{}, err
 	}
+	cr, err := r.startCallRecording(ctx, o, store.SourceStartCallRecording)
+	if err != nil {
+		return store.Recording{}, err
+	}
+	return cr.row, nil
+}
+
+// startCallRecording starts recording the call's audio from now on, both
+// ways or one, through a tap on its media (so it holds what the leg really
+// heard, whoever plays to it). Any goroutine may call it.
+func (r *run) startCallRecording(ctx context.Context, o CallRecordingOptions, source string) (*callRecording, error) {
+	in := r.in
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.ear == nil || r.ended() {
-		return store.Recording{}, ErrCallNotAnswered
+	if r.media == nil {
+		return nil, ErrCallNotAnswered
 	}
 	track := o.Track
 	switch track {
@@ -80,29 +92,29 @@ func (in *Interpreter) StartCallRecording(ctx context.Context, accountSID, callS
 		track = "both"
 	}
 	rsid := sid.New("RE")
-	rel := filepath.Join("recordings", accountSID, rsid+".wav")
+	rel := filepath.Join("recordings", r.account.SID, rsid+".wav")
 	rec, err := recording.Start(filepath.Join(in.cfg.DataDir, rel))
 	if err != nil {
-		return store.Recording{}, fmt.Errorf("start call recording: %w", err)
+		return nil, fmt.Errorf("start call recording: %w", err)
 	}
 	row, err := in.cfg.Store.CreateRecording(ctx, store.Recording{
-		SID: rsid, AccountSID: accountSID, CallSID: callSID, Source: store.SourceStartCallRecording,
+		SID: rsid, AccountSID: r.account.SID, CallSID: r.sid, Source: source,
 		Status: store.RecordingInProgress, Channels: 1, Track: track,
 		StartTime: in.cfg.Clock.Now().UTC(), File: rel,
 	})
 	if err != nil {
 		rec.Stop(false)
 		os.Remove(filepath.Join(in.cfg.DataDir, rel))
-		return store.Recording{}, fmt.Errorf("start call recording: %w", err)
+		return nil, fmt.Errorf("start call recording: %w", err)
 	}
-	cr := &callRecording{rec: rec, tap: &mixTap{rec: rec, inbound: track != "outbound"}, row: row, opts: o}
+	cr := &callRecording{rec: rec, tap: &mixTap{rec: rec, in: track != "outbound", out: track != "inbound"}, row: row, opts: o}
 	if r.callRecs == nil {
 		r.callRecs = map[string]*callRecording{}
 	}
 	r.callRecs[rsid] = cr
-	cr.attach(r.ear)
+	r.media.AddTap(cr.tap)
 	r.callRecordingCallback(cr, "in-progress")
-	return row, nil
+	return cr, nil
 }
 
 // UpdateCallRecording pauses (paused), resumes (in-progress) or stops
@@ -115,16 +127,16 @@ func (in *Interpreter) UpdateCallRecording(ctx context.Context, accountSID, call
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	cr := r.callRecs[recordingSID]
-	if cr == nil {
+	if cr == nil || r.media == nil {
 		return store.Recording{}, ErrRecordingNotFound
 	}
 	switch {
 	case status == store.RecordingStopped:
 		return r.stopCallRecording(ctx, cr), nil
 	case status == store.RecordingPaused && cr.row.Status == store.RecordingInProgress:
-		cr.detach(r.ear)
+		r.media.RemoveTap(cr.tap)
 	case status == store.RecordingInProgress && cr.row.Status == store.RecordingPaused:
-		cr.attach(r.ear)
+		r.media.AddTap(cr.tap)
 	case status == cr.row.Status:
 		return cr.row, nil
 	default:
@@ -143,7 +155,9 @@ func (in *Interpreter) UpdateCallRecording(ctx context.Context, accountSID, call
 
 // stopCallRecording finishes a call recording; r.mu is held.
 func (r *run) stopCallRecording(ctx context.Context, cr *callRecording) store.Recording {
-	cr.detach(r.ear)
+	if r.media != nil {
+		r.media.RemoveTap(cr.tap)
+	}
 	delete(r.callRecs, cr.row.SID)
 	res, werr := cr.rec.Stop(cr.opts.Trim == "trim-silence")
 	status, code := store.RecordingCompleted, 0
@@ -172,7 +186,8 @@ func (r *run) stopCallRecording(ctx context.Context, cr *callRecording) store.Re
 	return row
 }
 
-// stopCallRecordings finishes every call recording when the call ends.
+// stopCallRecordings finishes every call recording when the call ends (its
+// taps are gone with its media).
 func (r *run) stopCallRecordings(ctx context.Context) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -185,17 +200,4 @@ func (r *run) stopCallRecordings(ctx context.Context) {
 func (r *run) callRecordingCallback(cr *callRecording, event string) {
 	o := cr.opts
 	r.sendRecordingCallback(o.StatusCallback, o.StatusCallbackMethod, o.StatusCallbackEvent, cr.row, event)
-}
-
-// attach starts feeding the recording; detach stops (pause skips the time).
-func (cr *callRecording) attach(e *ear) {
-	e.addTap(cr.tap)
-	if cr.row.Track != "inbound" {
-		e.addOutTap(cr.tap)
-	}
-}
-
-func (cr *callRecording) detach(e *ear) {
-	e.removeTap(cr.tap)
-	e.removeOutTap(cr.tap)
 }

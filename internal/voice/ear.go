@@ -26,12 +26,12 @@ const (
 // beyond it is dropped, never blocking the media pacer.
 const digitBuffer = 64
 
-// ear is a call's listening side, attached to its media session for the whole
-// call: it turns the caller's key presses, in whichever form they come
-// (RFC 4733 events, SIP INFO, in-band tones), into one stream of digits, and
-// passes the caller's audio to the recorder of the moment.
+// ear is a call's listening side, a tap on its media for the whole call: it
+// turns the far end's key presses, in whichever form they come (RFC 4733
+// events, SIP INFO, in-band tones), into one stream of digits, whoever the
+// leg's consumer is.
 //
-// WriteFrame runs on the media pacer: it never blocks.
+// TapIn runs on the media pacer: it never blocks.
 type ear struct {
 	digits   chan byte
 	detector *dsp.DTMFDetector // nil unless listening in-band
@@ -40,29 +40,26 @@ type ear struct {
 	// are only looked for then (keys pressed at other times are dropped
 	// anyway), which spares the detector's cost on every other frame.
 	collecting atomic.Bool
-	resetDet   atomic.Bool                  // the detector starts afresh at the next frame
-	taps       atomic.Pointer[[]media.Sink] // copy-on-write: set under tapMu
-	tapMu      sync.Mutex
-	outTaps    atomic.Pointer[[]*mixTap] // copy-on-write: set under tapMu
+	resetDet   atomic.Bool // the detector starts afresh at the next frame
 	dropped    atomic.Int64
 
 	stop chan struct{}
 	wg   sync.WaitGroup
 }
 
-var _ media.Sink = (*ear)(nil)
+var _ media.Tap = (*ear)(nil)
 
 // newEar starts listening to leg.
 func newEar(leg Leg, inband InbandDTMF) *ear {
 	e := &ear{digits: make(chan byte, digitBuffer), stop: make(chan struct{})}
-	sess := leg.Media()
-	if inband == InbandAlways || (inband == InbandAuto && sess.Remote().EventPT == 0) {
+	m := leg.Media()
+	if inband == InbandAlways || (inband == InbandAuto && m.Remote().EventPT == 0) {
 		e.detector = dsp.NewDTMFDetector(dsp.DTMFConfig{})
 		e.events = make([]dsp.DTMFEvent, 0, 4)
 	}
-	sess.SetSink(e)
+	m.AddTap(e)
 	e.wg.Add(1)
-	go e.relay(sess.DTMF(), leg.InfoDTMF(), leg.Done())
+	go e.relay(m.DTMF(), leg.InfoDTMF(), leg.Done())
 	return e
 }
 
@@ -99,55 +96,24 @@ func (e *ear) push(d byte) {
 	}
 }
 
-// WriteFrame takes one frame of the caller's audio.
-func (e *ear) WriteFrame(frame []int16) error {
-	if e.detector != nil && e.collecting.Load() {
-		if e.resetDet.Swap(false) {
-			e.detector.Reset()
-		}
-		e.events = e.detector.Process(frame, e.events[:0])
-		for _, ev := range e.events {
-			if !ev.End {
-				e.push(ev.Digit)
-			}
-		}
-	}
-	if ts := e.taps.Load(); ts != nil {
-		for _, t := range *ts {
-			t.WriteFrame(frame)
-		}
-	}
-	return nil
-}
-
-// addTap sends the caller's audio to s as well, until removeTap(s).
-func (e *ear) addTap(s media.Sink) {
-	e.tapMu.Lock()
-	defer e.tapMu.Unlock()
-	var ts []media.Sink
-	if old := e.taps.Load(); old != nil {
-		ts = append(ts, *old...)
-	}
-	ts = append(ts, s)
-	e.taps.Store(&ts)
-}
-
-// removeTap stops sending the caller's audio to s.
-func (e *ear) removeTap(s media.Sink) {
-	e.tapMu.Lock()
-	defer e.tapMu.Unlock()
-	old := e.taps.Load()
-	if old == nil {
+// TapIn takes one frame of the far end's audio and looks for tones in it.
+func (e *ear) TapIn(frame []int16) {
+	if e.detector == nil || !e.collecting.Load() {
 		return
 	}
-	var ts []media.Sink
-	for _, t := range *old {
-		if t != s {
-			ts = append(ts, t)
+	if e.resetDet.Swap(false) {
+		e.detector.Reset()
+	}
+	e.events = e.detector.Process(frame, e.events[:0])
+	for _, ev := range e.events {
+		if !ev.End {
+			e.push(ev.Digit)
 		}
 	}
-	e.taps.Store(&ts)
 }
+
+// TapOut ignores what the far end hears.
+func (e *ear) TapOut([]int16) {}
 
 // collect starts (true) or stops (false) listening for in-band tones.
 func (e *ear) collect(on bool) {
@@ -172,42 +138,4 @@ func (e *ear) flush() {
 func (e *ear) close() {
 	close(e.stop)
 	e.wg.Wait()
-}
-
-// addOutTap sends what the call plays out to m as well.
-func (e *ear) addOutTap(m *mixTap) {
-	e.tapMu.Lock()
-	defer e.tapMu.Unlock()
-	var ts []*mixTap
-	if old := e.outTaps.Load(); old != nil {
-		ts = append(ts, *old...)
-	}
-	ts = append(ts, m)
-	e.outTaps.Store(&ts)
-}
-
-// removeOutTap stops sending what the call plays out to m.
-func (e *ear) removeOutTap(m *mixTap) {
-	e.tapMu.Lock()
-	defer e.tapMu.Unlock()
-	old := e.outTaps.Load()
-	if old == nil {
-		return
-	}
-	var ts []*mixTap
-	for _, t := range *old {
-		if t != m {
-			ts = append(ts, t)
-		}
-	}
-	e.outTaps.Store(&ts)
-}
-
-// playedFrame passes one frame the call played out to the outbound taps.
-func (e *ear) playedFrame(frame []int16) {
-	if ts := e.outTaps.Load(); ts != nil {
-		for _, t := range *ts {
-			t.played(frame)
-		}
-	}
 }

@@ -94,14 +94,12 @@ func (r *run) gather(ctx context.Context, g *twiml.Gather) (*webhook.Response, *
 				t.Reset(secs(g.Timeout))
 			case <-t.C():
 				break collect
-			case <-r.leg.Done():
-				return nil, nil, errHangup
 			case <-ctx.Done():
 				return nil, nil, errHangup
 			}
 		}
 	}
-	if r.ended() {
+	if r.ended() || ctx.Err() != nil {
 		return nil, nil, errHangup // a caller who hangs up gets no action request
 	}
 

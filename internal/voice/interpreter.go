@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -18,26 +17,38 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
 
-// Store is what the interpreter writes: call records, notifications and
-// recordings.
-// store.Store satisfies it.
+// Store is what the interpreter writes: the event log (a call's row is
+// written with the event that changed it, with the callbacks the change
+// triggers), notifications and recordings. store.Store satisfies it.
 type Store interface {
-	CreateCall(ctx context.Context, c store.Call) (store.Call, error)
-	UpdateCall(ctx context.Context, accountSID, sid string, update func(*store.Call) error) (store.Call, error)
+	SaveCall(ctx context.Context, c store.Call, ev store.Event, cbs []store.Callback) (store.Call, error)
+	AppendEvent(ctx context.Context, ev store.Event, cbs []store.Callback) (store.Event, error)
 	CreateNotification(ctx context.Context, n store.Notification) (store.Notification, error)
 	CreateRecording(ctx context.Context, r store.Recording) (store.Recording, error)
 	UpdateRecording(ctx context.Context, accountSID, sid string, update func(*store.Recording) error) (store.Recording, error)
 }
 
+// Speech turns a <Say> into an audio file. *tts.Cache implements it.
+type Speech interface {
+	Get(ctx context.Context, req tts.Request) (string, error)
+}
+
 // Config holds the interpreter's collaborators.
 type Config struct {
-	Store     Store
-	Webhooks  *webhook.Client
-	Callbacks *webhook.Dispatcher
-	Speech    *tts.Cache
-	Audio     *audiocache.Cache
-	Clock     clock.Clock // default clock.Real
-	Logger    *slog.Logger
+	Store    Store
+	Webhooks *webhook.Client
+	// Kick, when set, is called after callbacks were queued in the store's
+	// outbox (it wakes the deliverer).
+	Kick   func()
+	Speech Speech
+	Audio  *audiocache.Cache
+	// Dialer places outbound calls; nil refuses them (ErrNoDialer).
+	Dialer Dialer
+	// CPS is how many calls per second each account may place; calls
+	// beyond it wait, queued (default 10).
+	CPS    float64
+	Clock  clock.Clock // default clock.Real
+	Logger *slog.Logger
 	// DataDir is where recordings are written (under recordings/).
 	DataDir string
 	// PublicURL is the base of the URLs handed out for recordings.
@@ -52,11 +63,18 @@ type Config struct {
 }
 
 // Interpreter runs calls through TwiML. It is safe for concurrent use; each
-// call runs on the goroutine that calls Handle.
+// call runs on one goroutine of its own, and is steered from outside only
+// through its control mailbox (Update).
 type Interpreter struct {
-	cfg Config
-	log *slog.Logger
-	pcm *pcmCache
+	cfg  Config
+	log  *slog.Logger
+	pcm  *pcmCache
+	rate *callRate
+
+	// ctx ends the calls placed through Place when the interpreter closes.
+	ctx  context.Context
+	stop context.CancelFunc
+	wg   sync.WaitGroup
 
 	// mu guards live.
 	mu   sync.Mutex
@@ -74,21 +92,22 @@ func New(cfg Config) *Interpreter {
 	if cfg.MaxRedirects <= 0 {
 		cfg.MaxRedirects = 100
 	}
-	return &Interpreter{cfg: cfg, log: cfg.Logger, pcm: newPCMCache(64 << 20), live: map[string]*run{}}
+	if cfg.CPS <= 0 {
+		cfg.CPS = 10
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	return &Interpreter{
+		cfg: cfg, log: cfg.Logger, pcm: newPCMCache(64 << 20),
+		rate: newCallRate(cfg.CPS), ctx: ctx, stop: stop,
+		live: map[string]*run{},
+	}
 }
 
-// Call describes an incoming call to run.
-type Call struct {
-	// Account owns the number called; its auth token signs the webhooks.
-	Account store.Account
-	// Number is the IncomingPhoneNumber the call was routed to.
-	Number store.IncomingPhoneNumber
-	// From and To are the caller and callee as Twilio reports them (E.164
-	// when they are numbers).
-	From, To string
-	// Params are transport parameters added to every request of the call
-	// (SipCallId, SipSourceIp, SipHeader_X-...).
-	Params url.Values
+// Close ends the calls placed through Place that are still running (queued,
+// ringing or answered) and waits for them to be finalised.
+func (in *Interpreter) Close() {
+	in.stop()
+	in.wg.Wait()
 }
 
 // Live returns how many calls are running.
@@ -100,56 +119,127 @@ func (in *Interpreter) Live() int {
 
 // HandleInbound runs an incoming call to its end: it records the call, fetches
 // and executes its TwiML, and finalises the record. It returns when the call
-// is over.
+// is over. ctx ends when the caller cancels or the call ends.
 func (in *Interpreter) HandleInbound(ctx context.Context, c Call, inb Inbound) {
-	now := in.cfg.Clock.Now().UTC()
-	rec, err := in.cfg.Store.CreateCall(ctx, store.Call{
-		SID:            sid.New("CA"),
-		AccountSID:     c.Account.SID,
-		PhoneNumberSID: c.Number.SID,
-		From:           c.From,
-		To:             c.To,
-		Status:         store.CallRinging,
-		Direction:      store.DirectionInbound,
-		APIVersion:     webhook.APIVersion,
-		StartTime:      now,
-	})
+	c.Direction = store.DirectionInbound
+	r, err := in.start(ctx, c, store.CallRinging, "incoming call")
 	if err != nil {
 		in.log.Error("cannot record an incoming call; refusing it", "err", err)
 		inb.Reject(500, "Server Internal Error")
 		return
 	}
-	r := &run{
-		in:      in,
-		call:    rec,
-		account: c.Account,
-		number:  c.Number,
-		inbound: inb,
-		extra:   c.Params,
-		jar:     webhook.NewJar(),
-		log:     in.log.With("call", rec.SID),
-	}
-	in.mu.Lock()
-	in.live[rec.SID] = r
-	in.mu.Unlock()
-	defer func() {
-		in.mu.Lock()
-		delete(in.live, rec.SID)
-		in.mu.Unlock()
-	}()
+	r.inbound = inb
+	defer in.end(r)
 	r.execute(ctx)
 }
 
+// Place records an outbound call as queued and places it in the background,
+// within the account's calls-per-second limit; it returns the call's record.
+func (in *Interpreter) Place(ctx context.Context, c Call) (store.Call, error) {
+	if in.cfg.Dialer == nil {
+		return store.Call{}, ErrNoDialer
+	}
+	if c.Direction == "" {
+		c.Direction = store.DirectionOutboundAPI
+	}
+	if in.ctx.Err() != nil {
+		return store.Call{}, fmt.Errorf("place call: %w", ErrClosed)
+	}
+	r, err := in.start(ctx, c, store.CallQueued, "api")
+	if err != nil {
+		return store.Call{}, err
+	}
+	rec := r.call // from now on the call's goroutine owns r.call
+	in.wg.Add(1)
+	go func() {
+		defer in.wg.Done()
+		defer in.end(r)
+		r.execute(in.ctx)
+	}()
+	return rec, nil
+}
+
+// ErrClosed: the interpreter is shutting down.
+var ErrClosed = errors.New("voice: shutting down")
+
+// start records a new call with its first status and registers it as live.
+func (in *Interpreter) start(ctx context.Context, c Call, status store.CallStatus, cause string) (*run, error) {
+	if c.Method == "" {
+		c.Method = "POST"
+	}
+	if c.TimeLimit <= 0 {
+		c.TimeLimit = DefaultTimeLimit
+	}
+	now := in.cfg.Clock.Now().UTC()
+	callSID := sid.New("CA")
+	r := &run{
+		in:      in,
+		sid:     callSID,
+		account: c.Account,
+		spec:    c,
+		extra:   c.Params,
+		jar:     webhook.NewJar(),
+		log:     in.log.With("call", callSID),
+		mailbox: make(chan command, mailboxSize),
+		seq:     map[string]int{},
+		settings: settings{
+			fallbackURL: c.FallbackURL, fallbackMethod: c.FallbackMethod,
+			statusCallback: c.StatusCallback, statusCallbackMethod: c.StatusCallbackMethod,
+			timeLimit: c.TimeLimit,
+		},
+	}
+	r.call = store.Call{
+		SID:            callSID,
+		AccountSID:     c.Account.SID,
+		ParentCallSID:  c.ParentCallSID,
+		PhoneNumberSID: c.PhoneNumberSID,
+		From:           c.From,
+		To:             c.To,
+		Status:         status,
+		Direction:      c.Direction,
+		APIVersion:     webhook.APIVersion,
+		DateCreated:    now,
+	}
+	if status == store.CallRinging {
+		r.call.StartTime = now
+	}
+	if err := r.save(ctx, string(status), cause); err != nil {
+		return nil, fmt.Errorf("record call: %w", err)
+	}
+	in.mu.Lock()
+	in.live[callSID] = r
+	in.mu.Unlock()
+	r.log.Info("call started", "direction", c.Direction, "from", c.From, "to", c.To,
+		"sip_call_id", c.Params.Get("SipCallId"))
+	return r, nil
+}
+
+// end forgets a call that is over; commands still in its mailbox are
+// answered.
+func (in *Interpreter) end(r *run) {
+	in.mu.Lock()
+	delete(in.live, r.sid)
+	in.mu.Unlock()
+	for {
+		select {
+		case cmd := <-r.mailbox:
+			cmd.reply(ErrCallNotFound)
+		default:
+			return
+		}
+	}
+}
+
 // errHangup ends the document: the call is over (hung up by either side,
-// rejected, or canceled).
+// rejected, or canceled), or a command interrupted it.
 var errHangup = errors.New("call ended")
 
 // notify stores a notification for the call.
 func (r *run) notify(ctx context.Context, level int, code int, msg string, werr *webhook.Error) {
 	n := store.Notification{
 		SID:         sid.New("NO"),
-		AccountSID:  r.call.AccountSID,
-		CallSID:     r.call.SID,
+		AccountSID:  r.account.SID,
+		CallSID:     r.sid,
 		ErrorCode:   code,
 		Log:         level,
 		MessageText: msg,
@@ -167,13 +257,16 @@ func (r *run) notify(ctx context.Context, level int, code int, msg string, werr 
 		}
 	}
 	// A notification must not be lost to the call's own cancellation.
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	if _, err := r.in.cfg.Store.CreateNotification(sctx, n); err != nil {
 		r.log.Error("cannot store notification", "code", code, "err", err)
 	}
 	r.log.Warn("notification", "code", code, "msg", msg)
 }
+
+// storeTimeout bounds a write the call cannot go on without.
+const storeTimeout = 5 * time.Second
 
 func codeMessage(code int, err error) string {
 	if m := webhook.CodeMessage(code); m != "" {

@@ -2,6 +2,9 @@ package voice
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/media"
 )
@@ -20,16 +23,95 @@ type Inbound interface {
 	Canceled() <-chan struct{}
 }
 
-// Leg is an answered call: a media session that the interpreter plays to and
-// listens to, until one side hangs up.
+// Leg is an answered call, inbound or outbound: its media and its end.
 type Leg interface {
-	Media() *media.Session
+	// Media is the leg's audio.
+	Media() Media
 	// Hangup ends the call from our side.
 	Hangup(ctx context.Context) error
 	// Done is closed when the call has ended, whichever side ended it.
 	Done() <-chan struct{}
-	// InfoDTMF delivers the digits the caller sends in SIP INFO requests
+	// OnEnd registers f to run (on its own goroutine) when the call ends;
+	// at once if it has ended.
+	OnEnd(f func())
+	// InfoDTMF delivers the digits the far end sends in SIP INFO requests
 	// (application/dtmf-relay, application/dtmf); nil when the transport has
 	// no such thing.
 	InfoDTMF() <-chan media.DTMF
 }
+
+// Media is what the interpreter (and, next, a bridge or a room) does with a
+// leg's audio. *media.Session implements it.
+//
+// The leg has one consumer at a time: whoever plays to it (Play) and takes
+// what it hears (SetSink) — the interpreter's playback now, a bridge or a
+// mixer later. Taps listen to both directions whoever the consumer is: the
+// ear for digits, the recorders. Changing the consumer loses no tap.
+type Media interface {
+	// Play sends src to the far end until it ends, ctx ends or the leg ends.
+	Play(ctx context.Context, src media.Source) error
+	// SetSink hands what the far end says to sink (nil: to nobody).
+	SetSink(sink media.Sink)
+	// SendDTMF sends digits ('w' pauses half a second).
+	SendDTMF(ctx context.Context, digits string) error
+	// DTMF delivers the digits received as RFC 4733 events.
+	DTMF() <-chan media.DTMF
+	// Remote is what the far end negotiated.
+	Remote() media.Remote
+	// AddTap and RemoveTap attach and detach a listener of both directions.
+	AddTap(t media.Tap)
+	RemoveTap(t media.Tap)
+}
+
+var _ Media = (*media.Session)(nil)
+
+// DialRequest is an outbound call to place.
+type DialRequest struct {
+	// To is a sip: URI (";transport=tcp" honoured) or an E.164 number (sent
+	// to the trunk).
+	To string
+	// From is the caller ID: a user part ("+14155550100", "alice") or a SIP
+	// URI.
+	From string
+	// Timeout is how long to ring before giving up.
+	Timeout time.Duration
+	// Username and Password answer a digest challenge.
+	Username, Password string
+	// OnRinging, when set, is called (on the dialing goroutine) at the first
+	// provisional response above 100.
+	OnRinging func()
+}
+
+// A Dialer places outbound calls. The SIP server implements it (through the
+// server package); tests use fakes.
+type Dialer interface {
+	// Dial calls r.To and returns the leg once answered, or a *DialError.
+	Dial(ctx context.Context, r DialRequest) (Leg, error)
+}
+
+// A DialError says why an outbound call was not answered.
+type DialError struct {
+	// Code is the final SIP response (486, 404, 503...), 0 when none came.
+	Code   int
+	Reason string
+	// NoAnswer is set when the ring timeout ended the attempt.
+	NoAnswer bool
+	Err      error
+}
+
+func (e *DialError) Error() string {
+	switch {
+	case e.NoAnswer:
+		return "no answer"
+	case e.Code != 0:
+		return fmt.Sprintf("%d %s", e.Code, e.Reason)
+	case e.Err != nil:
+		return e.Err.Error()
+	}
+	return "dial failed"
+}
+
+func (e *DialError) Unwrap() error { return e.Err }
+
+// ErrNoDialer: the interpreter was built without a Dialer.
+var ErrNoDialer = errors.New("voice: no dialer configured")

@@ -1,67 +1,46 @@
 package voice
 
 import (
-	"sync"
-
 	"github.com/switchboard-voice/switchboard/internal/media"
 )
 
-// mixTap records both sides of a call in one mono track, as Twilio's call
-// recordings do by default (RecordingTrack=both): it is an inbound tap whose
-// every frame (one per 20 ms tick, silence when the caller sends nothing) is
-// written together with the last frame the call played out. The media pacer
-// reads a tick's inbound audio before it sends that tick's outbound frame,
-// so the two sides are at most one frame (20 ms) apart.
+// mixTap records a call through a tap on its media, in one mono track: what
+// the far end said (in), what it heard (out), or both mixed, as Twilio's
+// call recordings do (RecordingTrack inbound, outbound, both). The pacer
+// calls TapIn then TapOut in every tick, so the two sides of a frame are the
+// same 20 ms; both run on the pacer goroutine, so the buffer needs no lock.
 type mixTap struct {
 	rec     media.Sink
-	inbound bool // record what the caller says
-	// mu guards out and has: outbound frames come from the play source,
-	// inbound ones from the session's sink.
-	mu  sync.Mutex
-	out [media.FrameSamples]int16
-	has bool
-	buf [media.FrameSamples]int16
+	in, out bool
+	buf     [media.FrameSamples]int16
 }
 
-// WriteFrame takes one inbound frame and writes the mix.
-func (m *mixTap) WriteFrame(in []int16) error {
-	m.mu.Lock()
-	n := copy(m.buf[:], in)
-	if !m.inbound {
+var _ media.Tap = (*mixTap)(nil)
+
+// TapIn takes what the far end said this tick.
+func (m *mixTap) TapIn(frame []int16) {
+	n := copy(m.buf[:], frame)
+	if !m.in {
 		clear(m.buf[:n])
 	}
-	if m.has {
-		for i := range n {
-			m.buf[i] = sat16(int32(m.buf[i]) + int32(m.out[i]))
-		}
-		m.has = false
-	}
-	m.mu.Unlock()
-	return m.rec.WriteFrame(m.buf[:n])
 }
 
-// played takes one frame the call played out.
-func (m *mixTap) played(frame []int16) {
-	m.mu.Lock()
-	copy(m.out[:], frame)
-	m.has = true
-	m.mu.Unlock()
+// TapOut takes what the far end heard this tick and writes the mix.
+func (m *mixTap) TapOut(frame []int16) {
+	if m.out {
+		for i := range min(len(frame), len(m.buf)) {
+			m.buf[i] = sat16(int32(m.buf[i]) + int32(frame[i]))
+		}
+	}
+	_ = m.rec.WriteFrame(m.buf[:])
 }
 
 func sat16(v int32) int16 {
 	return int16(min(max(v, -32768), 32767))
 }
 
-// teeSource passes what a Source plays to the call's outbound taps.
-type teeSource struct {
-	src media.Source
-	ear *ear
-}
+// inTap records what the far end says (<Record>).
+type inTap struct{ rec media.Sink }
 
-func (t teeSource) ReadFrame(frame []int16) error {
-	err := t.src.ReadFrame(frame)
-	if err == nil {
-		t.ear.playedFrame(frame)
-	}
-	return err
-}
+func (t inTap) TapIn(frame []int16) { _ = t.rec.WriteFrame(frame) }
+func (inTap) TapOut([]int16)        {}

@@ -26,9 +26,9 @@ var beep = dsp.ToneSamples([]float64{1000}, -12, 500*time.Millisecond)
 // silencePoll is how often <Record> checks for its silence timeout.
 const silencePoll = 100 * time.Millisecond
 
-// recordingRetry is how recording status callbacks are retried: they must
-// not be lost, and must never hold up the call.
-var recordingRetry = webhook.RetryPolicy{Attempts: 4, Backoff: time.Second, MaxBackoff: 30 * time.Second}
+// recordingAttempts is how often a recording status callback is tried: it
+// must not be lost, and never holds up the call (the outbox retries it).
+const recordingAttempts = 4
 
 // record runs a <Record> (https://www.twilio.com/docs/voice/twiml/record):
 // a beep, then the caller's audio is written to disk until a key in
@@ -55,7 +55,7 @@ func (r *run) record(ctx context.Context, v *twiml.Record) (*webhook.Response, *
 	defer r.ear.collect(false)
 
 	rsid := sid.New("RE")
-	rel := filepath.Join("recordings", r.call.AccountSID, rsid+".wav")
+	rel := filepath.Join("recordings", r.account.SID, rsid+".wav")
 	start := r.in.cfg.Clock.Now().UTC()
 	rec, err := recording.Start(filepath.Join(r.in.cfg.DataDir, rel))
 	if err != nil {
@@ -63,7 +63,7 @@ func (r *run) record(ctx context.Context, v *twiml.Record) (*webhook.Response, *
 		return nil, nil, nil
 	}
 	row, err := r.in.cfg.Store.CreateRecording(context.WithoutCancel(ctx), store.Recording{
-		SID: rsid, AccountSID: r.call.AccountSID, CallSID: r.call.SID, Source: store.SourceRecordVerb,
+		SID: rsid, AccountSID: r.account.SID, CallSID: r.sid, Source: store.SourceRecordVerb,
 		Status: store.RecordingInProgress, Channels: 1, Track: "inbound", StartTime: start, File: rel,
 	})
 	if err != nil {
@@ -72,11 +72,12 @@ func (r *run) record(ctx context.Context, v *twiml.Record) (*webhook.Response, *
 		r.notify(ctx, logError, 13617, "Record: cannot store the recording: "+err.Error(), nil)
 		return nil, nil, nil
 	}
-	r.ear.addTap(rec)
+	tap := &inTap{rec}
+	r.leg.Media().AddTap(tap)
 	r.recordingCallback(v, row, "in-progress")
 
 	digits := r.waitRecording(ctx, v, rec)
-	r.ear.removeTap(rec)
+	r.leg.Media().RemoveTap(tap)
 	res, werr := rec.Stop(v.Trim != "do-not-trim")
 
 	status, code := store.RecordingCompleted, 0
@@ -101,10 +102,15 @@ func (r *run) record(ctx context.Context, v *twiml.Record) (*webhook.Response, *
 	r.recordingCallback(v, row, event)
 
 	if status != store.RecordingCompleted {
-		if r.ended() {
+		if r.ended() || ctx.Err() != nil {
 			return nil, nil, errHangup
 		}
 		return nil, nil, nil // nothing recorded: the next verb runs
+	}
+	if ctx.Err() != nil && !r.ended() {
+		// A command interrupted the recording: it is kept, its status
+		// callback sent, and no action is requested, as on Twilio.
+		return nil, nil, errHangup
 	}
 	params := r.params()
 	params.Set("RecordingUrl", r.recordingURL(row))
@@ -151,9 +157,7 @@ func (r *run) waitRecording(ctx context.Context, v *twiml.Record, rec *recording
 			if timeout > 0 && rec.SilentFor() >= timeout {
 				return ""
 			}
-		case <-r.leg.Done():
-			return "hangup"
-		case <-ctx.Done():
+		case <-ctx.Done(): // the call ended, or a command interrupted it
 			return "hangup"
 		}
 	}
@@ -199,7 +203,7 @@ func (r *run) recordingCallback(v *twiml.Record, rec store.Recording, event stri
 // events (default: completed) includes it, retried on failure, never
 // blocking the call.
 func (r *run) sendRecordingCallback(target, method string, events []string, rec store.Recording, event string) {
-	if target == "" || r.in.cfg.Callbacks == nil {
+	if target == "" {
 		return
 	}
 	if len(events) == 0 {
@@ -222,12 +226,12 @@ func (r *run) sendRecordingCallback(target, method string, events []string, rec 
 	if rec.ErrorCode != 0 {
 		p.Set("ErrorCode", strconv.Itoa(rec.ErrorCode))
 	}
-	if err := r.in.cfg.Callbacks.Enqueue(webhook.Callback{
-		CallSID: r.call.SID, URL: target, Method: method,
-		AuthToken: r.account.AuthToken, Params: p, Retry: recordingRetry,
-	}); err != nil {
-		r.log.Warn("recording status callback not sent", "err", err)
+	if method == "" {
+		method = http.MethodPost
 	}
+	r.queueCallback(context.Background(), rec.SID, "recording-"+event, store.Callback{
+		URL: target, Method: method, Params: p.Encode(), MaxAttempts: recordingAttempts,
+	})
 }
 
 // durationSeconds rounds a recording's length to whole seconds, as Twilio's

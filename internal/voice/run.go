@@ -10,51 +10,89 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard-voice/switchboard/internal/clock"
 	"github.com/switchboard-voice/switchboard/internal/media/audiofile"
 	"github.com/switchboard-voice/switchboard/internal/store"
 	"github.com/switchboard-voice/switchboard/internal/twiml"
 	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
 
-// run is one call being interpreted. Only the call's goroutine touches it.
+// run is one call being interpreted.
+//
+// Ownership: the call's goroutine (the one running execute) owns every field
+// but those under mu, and is the only writer of the call's record. Other
+// goroutines (the REST API) reach a run only through its mailbox (post) and
+// the mu-guarded fields; sid and account never change.
 type run struct {
 	in      *Interpreter
-	call    store.Call
+	sid     string
 	account store.Account
-	number  store.IncomingPhoneNumber
-	inbound Inbound
-	leg     Leg // nil until answered
 
-	// mu guards ear and callRecs, which the REST API reaches from other
-	// goroutines (StartCallRecording...).
-	mu       sync.Mutex
-	ear      *ear // listens to the leg once answered
-	callRecs map[string]*callRecording
-	extra    url.Values
-	jar      http.CookieJar
-	log      *slog.Logger
+	// Owned by the call's goroutine.
+	spec      Call
+	call      store.Call // the record as last saved
+	inbound   Inbound    // nil for outbound calls
+	leg       Leg        // nil until answered
+	ear       *ear       // listens to the leg once answered
+	extra     url.Values
+	jar       http.CookieJar
+	log       *slog.Logger
+	seq       map[string]int  // next SequenceNumber per status callback URL
+	sipCode   int             // final SIP response of an outbound call
+	callCtx   context.Context // ends with the call; its cause says why
+	cancel    context.CancelCauseFunc
+	recorded  *callRecording // Record=true: the whole call's recording
+	stopCmd   *command       // the command that ended the call, answered at the end
+	docURL    string         // the document being run: base of relative URLs, default action
+	redirects int            // documents fetched in a row without a verb that waits
+	mailbox   chan command   // commands from other goroutines (post)
 
-	// docURL is the URL of the document being executed: relative URLs in it
-	// resolve against it, and it is the default action of <Gather>/<Record>.
-	docURL string
-	// redirects counts documents fetched in a row without a verb that waits.
-	redirects int
+	// mu guards the fields below, shared with the goroutines that steer the
+	// call (post) or record it (StartCallRecording).
+	mu        sync.Mutex
+	interrupt context.CancelCauseFunc // ends the current step; nil between steps
+	dialing   bool                    // an outbound call not answered yet
+	pending   *Update                 // a new document given while dialing
+	settings  settings
+	media     Media       // the answered leg's media; nil before the answer and after the end
+	limit     clock.Timer // the time limit, once answered
+	callRecs  map[string]*callRecording
 }
+
+// settings are the parts of a call an Update changes without interrupting
+// it; guarded by run.mu.
+type settings struct {
+	fallbackURL, fallbackMethod          string
+	statusCallback, statusCallbackMethod string
+	timeLimit                            time.Duration
+}
+
+// errInterrupted is the cause of a step ended by a command.
+var errInterrupted = errors.New("interrupted by a command")
+
+// errCallEnded is the cause of a call context ended with the call.
+var errCallEnded = errors.New("call ended")
+
+// errTimeLimit is the cause of a call context ended by its time limit.
+var errTimeLimit = errors.New("time limit reached")
 
 // params returns the standard request parameters of the call, with its
 // current status.
 func (r *run) params() url.Values {
 	v := webhook.CallParams{
-		CallSID:       r.call.SID,
-		AccountSID:    r.call.AccountSID,
+		CallSID:       r.sid,
+		AccountSID:    r.account.SID,
 		From:          r.call.From,
 		To:            r.call.To,
 		CallStatus:    string(r.call.Status),
-		Direction:     string(r.call.Direction),
+		Direction:     r.call.Direction,
 		ForwardedFrom: r.call.ForwardedFrom,
 		CallerName:    r.call.CallerName,
 		ParentCallSID: r.call.ParentCallSID,
 	}.Values()
+	if r.call.AnsweredBy != "" {
+		v.Set("AnsweredBy", r.call.AnsweredBy)
+	}
 	for k, vs := range r.extra {
 		if _, ok := v[k]; !ok {
 			v[k] = vs
@@ -65,40 +103,135 @@ func (r *run) params() url.Values {
 
 // execute runs the call from its first request to its end and finalises it.
 func (r *run) execute(parent context.Context) {
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-	// Before the answer, the caller's CANCEL ends everything.
-	go func() {
-		select {
-		case <-r.inbound.Canceled():
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-
-	doc, resp := r.fetchInitial(ctx)
-	switch {
-	case ctx.Err() != nil:
-	case resp == nil:
-		r.applicationError(ctx)
-	default:
-		r.runResponse(ctx, doc, resp)
+	ctx, cancel := context.WithCancelCause(parent)
+	defer cancel(nil)
+	r.callCtx, r.cancel = ctx, cancel
+	if r.inbound == nil && !r.dial(ctx) {
+		r.finish(parent)
+		return
 	}
+	r.drive(ctx)
 	r.finish(parent)
 }
 
-// fetchInitial requests the number's voice URL, then its fallback URL, and
-// returns the first usable answer (nil when neither gave one; the errors are
-// stored as notifications).
-func (r *run) fetchInitial(ctx context.Context) (*twiml.Response, *webhook.Response) {
-	if r.number.VoiceURL == "" {
-		r.notify(ctx, logError, 11100, "the number has no voice URL", nil)
+// drive runs the call's TwiML, then whatever the commands of its mailbox
+// ask for, until the call or its last document ends.
+func (r *run) drive(ctx context.Context) {
+	var doc *twiml.Response
+	var resp *webhook.Response
+	r.step(ctx, func(sctx context.Context) { doc, resp = r.first(sctx) })
+	for ctx.Err() == nil {
+		if resp != nil {
+			r.step(ctx, func(sctx context.Context) { r.runResponse(sctx, doc, resp) })
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		var cmd command
+		select {
+		case cmd = <-r.mailbox:
+		default:
+			return // the document ended: so does the call
+		}
+		if cmd.update.Status != "" {
+			r.stop(ctx, cmd)
+			return
+		}
+		doc, resp = nil, nil
+		r.step(ctx, func(sctx context.Context) { doc, resp = r.replace(sctx, cmd.update) })
+	}
+}
+
+// step runs f with a context that a command interrupts (post cancels it).
+func (r *run) step(ctx context.Context, f func(context.Context)) {
+	sctx, cancel := context.WithCancelCause(ctx)
+	r.mu.Lock()
+	r.interrupt = cancel
+	r.mu.Unlock()
+	// A command posted before the interrupt was set is not missed: post
+	// queues first, then interrupts.
+	if len(r.mailbox) > 0 {
+		cancel(errInterrupted)
+	}
+	f(sctx)
+	r.mu.Lock()
+	r.interrupt = nil
+	r.mu.Unlock()
+	cancel(nil)
+}
+
+// first returns the call's first document: a new one given while the call
+// was dialing, the call's inline TwiML, or its URL's (with the fallback URL).
+// A call whose first document cannot be had hears the application error.
+func (r *run) first(ctx context.Context) (*twiml.Response, *webhook.Response) {
+	r.mu.Lock()
+	u := r.pending
+	r.pending = nil
+	r.mu.Unlock()
+	if u != nil {
+		return r.replace(ctx, *u)
+	}
+	if r.spec.Twiml != "" {
+		doc, resp := r.inline(ctx, r.spec.Twiml)
+		if resp == nil {
+			r.applicationError(ctx)
+		}
+		return doc, resp
+	}
+	doc, resp := r.fetchInitial(ctx, r.spec.URL, r.spec.Method)
+	if resp == nil {
+		r.applicationError(ctx)
+	}
+	return doc, resp
+}
+
+// replace returns the document an Update gives the call (fetched from its
+// URL, without fallback, or its inline TwiML); nil when there is none, after
+// the application error message.
+func (r *run) replace(ctx context.Context, u Update) (*twiml.Response, *webhook.Response) {
+	r.redirects = 0
+	var doc *twiml.Response
+	var resp *webhook.Response
+	if u.Twiml != "" {
+		doc, resp = r.inline(ctx, u.Twiml)
+	} else {
+		r.docURL = ""
+		doc, resp = r.fetchInitial(ctx, u.URL, u.Method)
+	}
+	if resp == nil {
+		r.applicationError(ctx)
+	}
+	return doc, resp
+}
+
+// inline parses TwiML given with the call (Twiml parameter) as if the app
+// had answered it.
+func (r *run) inline(ctx context.Context, text string) (*twiml.Response, *webhook.Response) {
+	resp := &webhook.Response{Kind: webhook.KindTwiML, Body: []byte(text), MediaType: "text/xml"}
+	doc, err := r.parse(ctx, resp)
+	if err != nil {
+		var werr *webhook.Error
+		if errors.As(err, &werr) {
+			r.notify(ctx, logError, werr.Code, werr.Message(), nil)
+		}
 		return nil, nil
 	}
-	primary := r.request(r.number.VoiceURL, r.number.VoiceMethod, r.params())
+	return doc, resp
+}
+
+// fetchInitial requests a call's TwiML at rawURL, then at its fallback URL,
+// and returns the first usable answer (nil when neither gave one; the errors
+// are stored as notifications).
+func (r *run) fetchInitial(ctx context.Context, rawURL, method string) (*twiml.Response, *webhook.Response) {
+	if rawURL == "" {
+		r.notify(ctx, logError, 11100, "the call has no voice URL", nil)
+		return nil, nil
+	}
+	s := r.currentSettings()
+	primary := r.request(rawURL, method, r.params())
 	var fallback webhook.Request
-	if r.number.VoiceFallbackURL != "" {
-		fallback = r.request(r.number.VoiceFallbackURL, r.number.VoiceFallbackMethod, r.params())
+	if s.fallbackURL != "" {
+		fallback = r.request(s.fallbackURL, s.fallbackMethod, r.params())
 	}
 	var doc *twiml.Response
 	resp, errs := r.in.cfg.Webhooks.FetchWithFallback(ctx, primary, fallback, func(resp *webhook.Response) error {
@@ -118,17 +251,24 @@ func (r *run) fetchInitial(ctx context.Context) (*twiml.Response, *webhook.Respo
 	return doc, resp
 }
 
+func (r *run) currentSettings() settings {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.settings
+}
+
 func (r *run) request(rawURL, method string, params url.Values) webhook.Request {
 	if method == "" {
 		method = http.MethodPost
 	}
 	return webhook.Request{
-		URL:       rawURL,
-		Method:    method,
-		Params:    params,
-		AuthToken: r.account.AuthToken,
-		Jar:       r.jar,
-		CallSID:   r.call.SID,
+		URL:        rawURL,
+		Method:     method,
+		Params:     params,
+		AuthToken:  r.account.AuthToken,
+		Jar:        r.jar,
+		CallSID:    r.sid,
+		AccountSID: r.account.SID,
 	}
 }
 
@@ -258,102 +398,108 @@ func (r *run) applicationError(ctx context.Context) {
 	}
 }
 
-// answer answers the call if it has not been answered yet.
+// answer answers an inbound call if it has not been answered yet (an
+// outbound call is answered when it is connected).
 func (r *run) answer(ctx context.Context) error {
 	if r.leg != nil {
 		return nil
 	}
-	if ctx.Err() != nil {
+	if ctx.Err() != nil || r.inbound == nil {
 		return errHangup
 	}
 	leg, err := r.inbound.Answer(ctx)
 	if err != nil {
 		r.log.Warn("answer failed", "err", err)
-		r.setFinal(ctx, store.CallFailed)
+		r.setFinal(ctx, store.CallFailed, "answer failed")
 		return errHangup
 	}
-	r.leg = leg
-	r.mu.Lock()
-	r.ear = newEar(leg, r.in.cfg.InbandDTMF)
-	r.mu.Unlock()
-	now := r.in.cfg.Clock.Now().UTC()
-	r.update(ctx, func(c *store.Call) {
+	r.connected(leg)
+	r.update(ctx, "in-progress", "answered", func(c *store.Call) {
 		c.Status = store.CallInProgress
-		c.AnsweredAt = now
-		c.StartTime = now
+		c.AnsweredAt = c.DateUpdated
+		c.StartTime = c.DateUpdated
 	})
 	return nil
 }
 
-// legContext returns a context that ends when ctx ends or the leg ends.
-func (r *run) legContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	lctx, cancel := context.WithCancel(ctx)
-	if r.leg != nil {
-		done := r.leg.Done()
-		go func() {
-			select {
-			case <-done:
-				cancel()
-			case <-lctx.Done():
-			}
-		}()
+// connected takes over an answered leg: the ear listens to it, its end ends
+// the call's context, and the time limit starts.
+func (r *run) connected(leg Leg) {
+	r.leg = leg
+	e := newEar(leg, r.in.cfg.InbandDTMF)
+	r.ear = e
+	cancel := r.cancel
+	leg.OnEnd(func() { cancel(errCallEnded) })
+	r.mu.Lock()
+	r.media = leg.Media()
+	r.limit = r.in.cfg.Clock.AfterFunc(r.settings.timeLimit, func() { cancel(errTimeLimit) })
+	r.mu.Unlock()
+	if c, ok := leg.(interface{ CallID() string }); ok {
+		r.log.Info("call connected", "direction", r.spec.Direction, "sip_call_id", c.CallID())
 	}
-	return lctx, cancel
 }
 
-// update changes the call record. Failures are logged: the call goes on.
-func (r *run) update(ctx context.Context, f func(*store.Call)) {
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	c, err := r.in.cfg.Store.UpdateCall(sctx, r.call.AccountSID, r.call.SID, func(c *store.Call) error {
-		f(c)
-		return nil
-	})
-	if err != nil {
-		r.log.Error("cannot update the call record", "err", err)
-		f(&r.call)
-		return
+// update changes the call's record and saves it with the event name (and
+// its status callback). Failures are logged: the call goes on.
+func (r *run) update(ctx context.Context, name, cause string, f func(*store.Call)) {
+	r.call.DateUpdated = r.in.cfg.Clock.Now().UTC()
+	f(&r.call)
+	if err := r.save(ctx, name, cause); err != nil {
+		r.log.Error("cannot update the call record", "event", name, "err", err)
 	}
-	r.call = c
 }
 
 // setFinal records how the call ended, if nothing has yet.
-func (r *run) setFinal(ctx context.Context, status store.CallStatus) {
+func (r *run) setFinal(ctx context.Context, status store.CallStatus, cause string) {
 	if r.call.Status.Final() {
 		return
 	}
-	end := r.in.cfg.Clock.Now().UTC()
-	r.update(ctx, func(c *store.Call) {
+	r.update(ctx, string(status), cause, func(c *store.Call) {
 		c.Status = status
-		c.EndTime = end
+		c.EndTime = c.DateUpdated
 		if !c.AnsweredAt.IsZero() {
-			c.Duration = int(end.Sub(c.AnsweredAt).Round(time.Second) / time.Second)
+			c.Duration = int(c.EndTime.Sub(c.AnsweredAt).Round(time.Second) / time.Second)
 		}
 	})
+	r.log.Info("call ended", "status", status, "duration", r.call.Duration, "cause", cause)
 }
 
 // finish ends the call and its record: hangs up a leg still up, refuses a
-// call never answered, stores the final status and sends the status callback.
+// call never answered, stores the final status (with the completed status
+// callback) and answers the command that ended the call.
 func (r *run) finish(ctx context.Context) {
+	r.mu.Lock()
+	if r.limit != nil {
+		r.limit.Stop()
+	}
+	r.mu.Unlock()
 	switch {
 	case r.leg != nil:
-		if !r.call.Status.Final() {
-			select {
-			case <-r.leg.Done():
-			default:
-				hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangupTimeout)
-				r.leg.Hangup(hctx)
-				cancel()
+		cause := "hangup"
+		select {
+		case <-r.leg.Done():
+			cause = "hangup by the far end"
+		default:
+			if context.Cause(r.callCtx) == errTimeLimit {
+				cause = "time limit"
 			}
+			hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangupTimeout)
+			r.leg.Hangup(hctx)
+			cancel()
 		}
+		r.mu.Lock()
+		r.media = nil
+		r.mu.Unlock()
 		// The recordings of a call end with it, before its final status.
 		r.stopCallRecordings(ctx)
-		r.setFinal(ctx, store.CallCompleted)
+		r.setFinal(ctx, store.CallCompleted, cause)
 	case r.call.Status.Final():
+	case r.inbound == nil:
+		r.setFinal(ctx, store.CallFailed, "not connected")
 	default:
 		select {
 		case <-r.inbound.Canceled():
-			r.setFinal(ctx, store.CallCanceled)
+			r.setFinal(ctx, store.CallCanceled, "canceled by the caller")
 		default:
 			// The document ended before any verb needed the media: Twilio
 			// answers such a call and hangs up, so it completes with no
@@ -361,41 +507,17 @@ func (r *run) finish(ctx context.Context) {
 			actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangupTimeout)
 			if err := r.answer(actx); err == nil {
 				r.leg.Hangup(actx)
-				r.setFinal(actx, store.CallCompleted)
+				r.setFinal(actx, store.CallCompleted, "document ended")
 			}
 			cancel()
 		}
 	}
-	r.statusCallback()
 	if r.ear != nil {
 		r.ear.close()
 	}
-}
-
-// statusCallback enqueues the number's status callback for the final status.
-func (r *run) statusCallback() {
-	if r.number.StatusCallback == "" || r.in.cfg.Callbacks == nil {
-		return
+	if r.stopCmd != nil {
+		r.stopCmd.reply(nil)
 	}
-	params := r.params()
-	ev := webhook.StatusEvent{Final: true, CallDuration: time.Duration(r.call.Duration) * time.Second}
-	for k, vs := range ev.Values() {
-		if _, ok := params[k]; !ok {
-			params[k] = vs
-		}
-	}
-	err := r.in.cfg.Callbacks.Enqueue(webhook.Callback{
-		CallSID:   r.call.SID,
-		URL:       r.number.StatusCallback,
-		Method:    r.number.StatusCallbackMethod,
-		AuthToken: r.account.AuthToken,
-		Params:    params,
-		Progress:  true,
-	})
-	if err != nil {
-		r.log.Warn("status callback not sent", "err", err)
-	}
-	r.in.cfg.Callbacks.EndCall(r.call.SID)
 }
 
 // playBody plays an audio answer of the app, then the call ends.

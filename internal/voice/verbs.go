@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/store"
 	"github.com/switchboard-voice/switchboard/internal/tts"
 	"github.com/switchboard-voice/switchboard/internal/twiml"
@@ -91,10 +90,8 @@ func (r *run) play(ctx context.Context, v *twiml.Play) error {
 		return err
 	}
 	if v.Digits != "" {
-		lctx, cancel := r.legContext(ctx)
-		defer cancel()
-		if err := r.leg.Media().SendDTMF(lctx, v.Digits); err != nil {
-			if lctx.Err() != nil {
+		if err := r.leg.Media().SendDTMF(ctx, v.Digits); err != nil {
+			if ctx.Err() != nil {
 				return errHangup
 			}
 			r.notify(ctx, logWarning, 13430, "Play: cannot send digits: "+err.Error(), nil)
@@ -126,10 +123,7 @@ func (r *run) pause(ctx context.Context, v *twiml.Pause) error {
 	if v.Length <= 0 {
 		return nil
 	}
-	var done <-chan struct{}
-	if r.leg != nil {
-		done = r.leg.Done()
-	} else {
+	if r.leg == nil && r.inbound != nil {
 		r.inbound.Ringing()
 	}
 	t := r.in.cfg.Clock.NewTimer(secs(v.Length))
@@ -137,9 +131,7 @@ func (r *run) pause(ctx context.Context, v *twiml.Pause) error {
 	select {
 	case <-t.C():
 		return nil
-	case <-done:
-		return errHangup
-	case <-ctx.Done():
+	case <-ctx.Done(): // the call ended, or a command interrupted it
 		return errHangup
 	}
 }
@@ -162,7 +154,7 @@ func (r *run) hangup(ctx context.Context) error {
 // rejected: 603 and status no-answer, as Twilio reports them). After the
 // answer it just hangs up.
 func (r *run) reject(ctx context.Context, v *twiml.Reject) error {
-	if r.leg != nil {
+	if r.leg != nil || r.inbound == nil {
 		return r.hangup(ctx)
 	}
 	code, reason, status := 603, "Decline", store.CallNoAnswer
@@ -172,20 +164,14 @@ func (r *run) reject(ctx context.Context, v *twiml.Reject) error {
 	if err := r.inbound.Reject(code, reason); err != nil {
 		r.log.Warn("reject failed", "err", err)
 	}
-	r.setFinal(ctx, status)
+	r.setFinal(ctx, status, "rejected")
 	return errHangup
 }
 
 // playPCM plays audio n times (n < 0: until the call ends).
 func (r *run) playPCM(ctx context.Context, pcm []int16, n int) error {
-	lctx, cancel := r.legContext(ctx)
-	defer cancel()
-	var src media.Source = &pcmSource{pcm: pcm, loops: n}
-	if r.ear != nil {
-		src = teeSource{src: src, ear: r.ear}
-	}
-	if err := r.leg.Media().Play(lctx, src); err != nil {
-		if lctx.Err() != nil {
+	if err := r.leg.Media().Play(ctx, &pcmSource{pcm: pcm, loops: n}); err != nil {
+		if ctx.Err() != nil {
 			return errHangup
 		}
 		select {

@@ -148,6 +148,10 @@ type Config struct {
 
 	// UserAgent is sent on every request (default "TwilioProxy/1.1").
 	UserAgent string
+	// OnExchange, when set, is told of every request once it is over
+	// (answered, failed or abandoned), on the goroutine that made it. It
+	// must not block for long.
+	OnExchange func(Exchange)
 	// Clock drives every timer (default clock.Real).
 	Clock clock.Clock
 }
@@ -278,6 +282,9 @@ type Request struct {
 	IdempotencyToken string
 	// CallSID is copied into errors, for the notification they become.
 	CallSID string
+	// AccountSID is the account the request is made for (reported to
+	// OnExchange).
+	AccountSID string
 }
 
 // A Response is a usable answer of the app.
@@ -303,15 +310,74 @@ type Response struct {
 // redirects and retrying as configured. A failure is an *Error carrying
 // Twilio's error code.
 func (c *Client) Fetch(ctx context.Context, req Request) (*Response, error) {
-	return c.do(ctx, req, true)
+	return c.observe(ctx, req, true)
 }
 
 // Deliver sends a callback whose answer is ignored (a status callback): any
 // 2xx status is success, the body is read up to MaxCallbackBody and dropped.
 // A failure is an *Error.
 func (c *Client) Deliver(ctx context.Context, req Request) error {
-	_, err := c.do(ctx, req, false)
+	_, err := c.observe(ctx, req, false)
 	return err
+}
+
+// An Exchange is one request to the app and how it went, as a call's event
+// log keeps it (Twilio's Call Events: request and response).
+type Exchange struct {
+	AccountSID string
+	CallSID    string
+	Method     string
+	URL        string // as requested (before redirects), without its fragment
+	Params     url.Values
+	Start      time.Time
+	// Duration is how long the request took, redirects and retries included.
+	Duration time.Duration
+	// Status is the HTTP status of the answer; 0 when none came.
+	Status      int
+	ContentType string
+	// Body is the start of the answer's body (at most 4 KiB), when read.
+	Body []byte
+	// Err is why the request failed; nil when it succeeded.
+	Err error
+}
+
+// maxExchangeBody bounds the body an Exchange keeps.
+const maxExchangeBody = 4 << 10
+
+// observe runs do and reports the exchange to OnExchange.
+func (c *Client) observe(ctx context.Context, req Request, document bool) (*Response, error) {
+	if c.cfg.OnExchange == nil {
+		return c.do(ctx, req, document)
+	}
+	start := c.cfg.Clock.Now()
+	resp, err := c.do(ctx, req, document)
+	ex := Exchange{
+		AccountSID: req.AccountSID, CallSID: req.CallSID, Method: strings.ToUpper(req.Method), URL: req.URL, Params: req.Params,
+		Start: start, Duration: c.cfg.Clock.Now().Sub(start), Err: err,
+	}
+	if ex.Method == "" {
+		ex.Method = http.MethodPost
+	}
+	if i := strings.IndexByte(ex.URL, '#'); i >= 0 {
+		ex.URL = ex.URL[:i]
+	}
+	switch {
+	case resp != nil:
+		ex.Status, ex.ContentType = resp.Status, resp.MediaType
+		ex.Body = resp.Body[:min(len(resp.Body), maxExchangeBody)]
+	case err != nil:
+		var e *Error
+		if errors.As(err, &e) {
+			ex.Status, ex.Body = e.Status, e.ResponseBody
+			if e.ResponseHeader != nil {
+				ex.ContentType = e.ResponseHeader.Get("Content-Type")
+			}
+		}
+	default:
+		ex.Status = http.StatusOK // a callback's answer is not kept
+	}
+	c.cfg.OnExchange(ex)
+	return resp, err
 }
 
 // settings are the timeouts and retries of one fetch.

@@ -32,11 +32,10 @@
 // its document is rejected by the interpreter's Validator; when both fail
 // the caller hears ApplicationErrorMessage and the call ends.
 //
-// A Dispatcher sends status callbacks in the background: one bounded queue
-// per call, delivered in order, never blocking the caller (a full queue drops
-// and reports); call progress events get SequenceNumber (per call and URL),
-// Timestamp and CallbackSource; failed deliveries may be retried with
-// exponential backoff on the clock; Close drains.
+// Deliver sends a callback whose answer is ignored (status and recording
+// callbacks); package outbox delivers them from the store, in order per call
+// and at least once. Every request, answered or failed, is reported to
+// Config.OnExchange, which the server turns into the call's event log.
 //
 // Resolve resolves a relative URL from a document against the URL the
 // document came from (Response.URL).

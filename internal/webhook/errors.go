@@ -67,10 +67,6 @@ var (
 	ErrBadMethod = errors.New("webhook: method must be GET or POST")
 	// ErrInvalidDocument: the Validate hook rejected the document.
 	ErrInvalidDocument = errors.New("webhook: invalid document")
-	// ErrQueueFull: a call's callback queue was full and a callback was dropped.
-	ErrQueueFull = errors.New("webhook: callback queue full")
-	// ErrClosed: the Dispatcher is closed.
-	ErrClosed = errors.New("webhook: dispatcher closed")
 )
 
 // An Error is a failed request to the user's app, carrying Twilio's error code

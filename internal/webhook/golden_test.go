@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -107,23 +108,24 @@ func TestGoldenRequests(t *testing.T) {
 func TestGoldenStatusCallback(t *testing.T) {
 	tr := &capture{}
 	clk := clock.NewFake(time.Date(2010, 8, 20, 1, 13, 42, 0, time.UTC))
-	d := webhook.NewDispatcher(webhook.DispatcherConfig{Client: webhook.New(webhook.Config{Transport: tr}), Clock: clk})
+	c := webhook.New(webhook.Config{Transport: tr, Clock: clk})
 	call := webhook.CallParams{
 		CallSID: "CA0123456789abcdef0123456789abcdef", AccountSID: "AC0123456789abcdef0123456789abcdef",
 		From: "+818012345678", To: "+81312345678", Direction: webhook.DirectionInbound,
 	}
-	for _, ev := range []webhook.StatusEvent{
+	for i, ev := range []webhook.StatusEvent{
 		{Call: withStatus(call, "ringing")},
 		{Call: withStatus(call, "in-progress")},
 		{Call: withStatus(call, "completed"), Final: true, CallDuration: 83 * time.Second},
 	} {
-		if err := d.Enqueue(webhook.Callback{CallSID: call.CallSID, URL: "https://app.example.com/status", AuthToken: testToken, Params: ev.Values(), Progress: true}); err != nil {
+		p := ev.Values()
+		p.Set("SequenceNumber", strconv.Itoa(i))
+		p.Set("Timestamp", webhook.FormatTimestamp(clk.Now()))
+		p.Set("CallbackSource", webhook.CallbackSourceCallProgress)
+		if err := c.Deliver(context.Background(), webhook.Request{CallSID: call.CallSID, URL: "https://app.example.com/status", AuthToken: testToken, Params: p}); err != nil {
 			t.Fatal(err)
 		}
 		clk.Advance(30 * time.Second)
-	}
-	if err := d.Close(context.Background()); err != nil {
-		t.Fatal(err)
 	}
 	// The idempotency token is random per callback: blank it.
 	var all strings.Builder

@@ -145,8 +145,8 @@ func validHeaderName(name string) bool {
 
 // StatusEvent is one call progress event for a status callback
 // (the seed's StatusCallback parameters and <Sip>'s statusCallbackEvent
-// parameters). The Dispatcher adds SequenceNumber, Timestamp and
-// CallbackSource.
+// parameters). The interpreter adds SequenceNumber, Timestamp and
+// CallbackSource when it queues the callback.
 type StatusEvent struct {
 	// Call carries the standard parameters; Call.CallStatus is the status
 	// the event reports (initiated, ringing, in-progress, completed, busy,
@@ -166,7 +166,7 @@ type StatusEvent struct {
 }
 
 // Values returns the event's parameters (without SequenceNumber, Timestamp
-// and CallbackSource, which the Dispatcher assigns).
+// and CallbackSource, which the interpreter assigns).
 func (e StatusEvent) Values() url.Values {
 	v := e.Call.Values()
 	if e.Final {

@@ -54,6 +54,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CallFinalizeOpen", testCallFinalizeOpen},
 		{"Notifications", testNotifications},
 		{"Recordings", testRecordings},
+		{"SaveCall", testSaveCall},
+		{"EventLog", testEventLog},
+		{"DeleteCall", testDeleteCall},
+		{"ResourceEvents", testResourceEvents},
+		{"Outbox", testOutbox},
+		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

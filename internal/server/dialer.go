@@ -1,0 +1,96 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	gosip "github.com/emiago/sipgo/sip"
+
+	"github.com/switchboard-voice/switchboard/internal/sip"
+	"github.com/switchboard-voice/switchboard/internal/voice"
+)
+
+// dialer places the interpreter's outbound calls through the SIP server: a
+// sip: URI is called directly, a phone number through the trunk (with the
+// trunk's digest credentials unless the call brings its own).
+type dialer struct {
+	sip   *sip.Server
+	trunk trunk
+}
+
+var _ voice.Dialer = (*dialer)(nil)
+
+// trunk is where calls to phone numbers go.
+type trunk struct {
+	uri                gosip.Uri // the trunk's URI without its credentials
+	set                bool
+	username, password string
+}
+
+// parseTrunk reads --trunk (sip:[user[:password]@]host[:port][;transport=tcp])
+// and the credentials given as flags, which win over those of the URI.
+func parseTrunk(raw, user, password string) (trunk, error) {
+	if raw == "" {
+		return trunk{}, nil
+	}
+	var u gosip.Uri
+	if err := gosip.ParseUri(raw, &u); err != nil {
+		return trunk{}, fmt.Errorf("--trunk %q: %w", raw, err)
+	}
+	t := trunk{set: true, username: u.User, password: u.Password}
+	u.User, u.Password = "", ""
+	t.uri = u
+	if user != "" {
+		t.username, t.password = user, password
+	}
+	return t, nil
+}
+
+// target is the Request-URI for a call to a phone number: the number as
+// the user part of the trunk's URI.
+func (t trunk) target(number string) string {
+	u := t.uri
+	u.User = number
+	return u.String()
+}
+
+func (d *dialer) Dial(ctx context.Context, r voice.DialRequest) (voice.Leg, error) {
+	req := sip.DialRequest{
+		URI: r.To, From: r.From, Timeout: r.Timeout,
+		Username: r.Username, Password: r.Password,
+	}
+	if !strings.HasPrefix(strings.ToLower(r.To), "sip:") {
+		if !d.trunk.set {
+			return nil, &voice.DialError{Code: 404, Reason: "Not Found", Err: errors.New("no trunk for phone numbers")}
+		}
+		req.URI = d.trunk.target(r.To)
+		if req.Username == "" {
+			req.Username, req.Password = d.trunk.username, d.trunk.password
+		}
+	}
+	rang := false
+	req.OnProgress = func(code int, _ string) {
+		if !rang && code > 100 && r.OnRinging != nil {
+			rang = true
+			r.OnRinging()
+		}
+	}
+	leg, err := d.sip.Dial(ctx, req)
+	if err == nil {
+		return legOf{leg}, nil
+	}
+	de := &voice.DialError{Err: err}
+	var se *sip.DialError
+	if errors.As(err, &se) {
+		de.Code, de.Reason = se.Code, se.Reason
+	}
+	if errors.Is(err, sip.ErrNoAnswer) {
+		de.NoAnswer = true
+	}
+	if errors.Is(err, sip.ErrBadURI) {
+		de.Code, de.Reason = 400, "Bad Request"
+	}
+	return nil, de
+}

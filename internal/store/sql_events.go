@@ -1,0 +1,407 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// claimable returns the condition "id is among the candidates that query
+// selects", with the locking PostgreSQL needs. On PostgreSQL the candidates
+// are locked FOR UPDATE SKIP LOCKED: rows another transaction is claiming
+// (or acking) right now are skipped instead of waited for, so nodes claim
+// side by side, and a row whose lease was committed after the query's
+// snapshot is re-checked against its WHERE clause when locked, and dropped.
+// ARRAY(...) makes the query an InitPlan, run exactly once (an IN (...) may
+// be rescanned as the inner side of a join, locking more rows than it
+// returns). SQLite's single writer runs claims one after the other and needs
+// no lock.
+func (s *sqlStore) claimable(query string) string {
+	if s.dialect == dialectPostgres {
+		return "id = ANY(ARRAY(" + query + " FOR UPDATE SKIP LOCKED))"
+	}
+	return "id IN (" + query + ")"
+}
+
+// ---- events ----
+
+const eventColumns = "seq, account_sid, call_sid, resource_sid, type, name, time, payload"
+
+func scanEvent(sc scanner) (Event, error) {
+	var ev Event
+	var at int64
+	var payload string
+	if err := sc.Scan(&ev.Seq, &ev.AccountSID, &ev.CallSID, &ev.ResourceSID, &ev.Type, &ev.Name, &at, &payload); err != nil {
+		return Event{}, err
+	}
+	ev.Time = fromMicros(at)
+	ev.Payload = []byte(payload)
+	return ev, nil
+}
+
+// insertEvent appends ev within tx and returns it as stored, with its Seq.
+// An empty Time is now, an empty Payload {}.
+func insertEvent(ctx context.Context, tx *sql.Tx, ev Event) (Event, error) {
+	if ev.AccountSID == "" || ev.Type == "" {
+		return Event{}, fmt.Errorf("%w: event without account or type", ErrInvalid)
+	}
+	if len(ev.Payload) == 0 {
+		ev.Payload = []byte("{}")
+	} else if !json.Valid(ev.Payload) {
+		return Event{}, fmt.Errorf("%w: %s event payload is not JSON", ErrInvalid, ev.Type)
+	}
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	ev.Time = truncate(ev.Time)
+	err := tx.QueryRowContext(ctx,
+		"INSERT INTO events (account_sid, call_sid, resource_sid, type, name, time, payload) "+
+			"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
+		ev.AccountSID, ev.CallSID, ev.ResourceSID, ev.Type, ev.Name, micros(ev.Time), string(ev.Payload)).Scan(&ev.Seq)
+	if err != nil {
+		return Event{}, fmt.Errorf("append %s event: %w", ev.Type, classify(err))
+	}
+	return ev, nil
+}
+
+// insertCallbacks queues cbs within tx. A callback without AccountSID or
+// CallSID takes accountSID or callSID; an empty Method is POST, MaxAttempts
+// is at least 1, an empty DateCreated is now.
+func insertCallbacks(ctx context.Context, tx *sql.Tx, cbs []Callback, accountSID, callSID string) error {
+	now := time.Now()
+	for _, cb := range cbs {
+		if cb.AccountSID == "" {
+			cb.AccountSID = accountSID
+		}
+		if cb.CallSID == "" {
+			cb.CallSID = callSID
+		}
+		if cb.Method == "" {
+			cb.Method = "POST"
+		}
+		if cb.AccountSID == "" || cb.URL == "" || (cb.Method != "GET" && cb.Method != "POST") {
+			return fmt.Errorf("%w: callback without account or URL, or method %q", ErrInvalid, cb.Method)
+		}
+		cb.MaxAttempts = max(cb.MaxAttempts, 1)
+		if cb.DateCreated.IsZero() {
+			cb.DateCreated = now
+		}
+		if _, err := tx.ExecContext(ctx,
+			"INSERT INTO outbox (account_sid, call_sid, url, method, params, max_attempts, attempts, "+
+				"next_attempt, lease_owner, lease_until, date_created) "+
+				"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', 0, $9)",
+			cb.AccountSID, cb.CallSID, cb.URL, cb.Method, cb.Params, int64(cb.MaxAttempts), int64(cb.Attempts),
+			optMicros(cb.NextAttempt), micros(cb.DateCreated)); err != nil {
+			return fmt.Errorf("queue callback to %s: %w", cb.URL, classify(err))
+		}
+	}
+	return nil
+}
+
+// callChange is the default payload of a call event: what the row says.
+func callChange(c Call) CallChange {
+	return CallChange{
+		Status: c.Status, Direction: c.Direction, From: c.From, To: c.To, ParentSID: c.ParentCallSID,
+		Duration: c.Duration, AnsweredBy: c.AnsweredBy,
+	}
+}
+
+func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callback) (Call, error) {
+	if c.SID == "" || c.AccountSID == "" || !c.Status.Valid() {
+		return Call{}, fmt.Errorf("%w: call without SID, account or valid status", ErrInvalid)
+	}
+	if c.DateUpdated.IsZero() {
+		c.DateUpdated = time.Now()
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return Call{}, fmt.Errorf("save call %s: %w", c.SID, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+
+	// Read the row, locked; insert it when there is none. Should another
+	// transaction insert the same call in between (ON CONFLICT DO NOTHING
+	// then inserts nothing), read its row, now committed, and update that.
+	inserted := false
+	for attempt := 0; ; attempt++ {
+		old, err := scanCall(tx.QueryRowContext(ctx,
+			"SELECT "+callColumns+" FROM calls WHERE sid = $1"+s.forUpdate(), c.SID))
+		if err == nil {
+			if old.AccountSID != c.AccountSID {
+				return Call{}, fmt.Errorf("%w: call SID %s is another account's", ErrConflict, c.SID)
+			}
+			if old.Status.Final() && c.Status != old.Status {
+				return Call{}, fmt.Errorf("%w: call %s already ended %s", ErrConflict, c.SID, old.Status)
+			}
+			c.DateCreated = old.DateCreated
+			break
+		}
+		if !errors.Is(err, sql.ErrNoRows) || attempt > 0 {
+			return Call{}, notFound(err, "call", c.SID)
+		}
+		if c.DateCreated.IsZero() {
+			c.DateCreated = c.DateUpdated
+		}
+		c.normalise()
+		res, err := tx.ExecContext(ctx,
+			"INSERT INTO calls ("+callColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) "+
+				"ON CONFLICT (sid) DO NOTHING",
+			c.SID, c.AccountSID, c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
+			string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
+			optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
+			micros(c.DateCreated), micros(c.DateUpdated))
+		if err != nil {
+			return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return Call{}, fmt.Errorf("save call %s: %w", c.SID, err)
+		}
+		if n == 1 {
+			inserted = true
+			break
+		}
+	}
+	c.normalise()
+	if !inserted {
+		_, err = tx.ExecContext(ctx,
+			"UPDATE calls SET parent_call_sid = $1, phone_number_sid = $2, from_address = $3, to_address = $4, "+
+				"status = $5, direction = $6, api_version = $7, forwarded_from = $8, caller_name = $9, answered_by = $10, "+
+				"start_time = $11, answered_at = $12, end_time = $13, duration = $14, date_updated = $15 WHERE sid = $16",
+			c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
+			string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
+			optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
+			micros(c.DateUpdated), c.SID)
+		if err != nil {
+			return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
+		}
+	}
+
+	ev.AccountSID, ev.CallSID, ev.ResourceSID = c.AccountSID, c.SID, c.SID
+	if ev.Type == "" {
+		ev.Type = EventCall
+	}
+	if ev.Time.IsZero() {
+		ev.Time = c.DateUpdated
+	}
+	if ev.Type == EventCall {
+		if ev.Name == "" {
+			ev.Name = string(c.Status)
+		}
+		if len(ev.Payload) == 0 {
+			if ev.Payload, err = json.Marshal(callChange(c)); err != nil {
+				return Call{}, fmt.Errorf("save call %s: %w", c.SID, err)
+			}
+		}
+	}
+	if _, err := insertEvent(ctx, tx, ev); err != nil {
+		return Call{}, fmt.Errorf("save call %s: %w", c.SID, err)
+	}
+	if err := insertCallbacks(ctx, tx, cbs, c.AccountSID, c.SID); err != nil {
+		return Call{}, fmt.Errorf("save call %s: %w", c.SID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
+	}
+	return c, nil
+}
+
+func (s *sqlStore) AppendEvent(ctx context.Context, ev Event, cbs []Callback) (Event, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return Event{}, fmt.Errorf("append event: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	ev, err = insertEvent(ctx, tx, ev)
+	if err != nil {
+		return Event{}, err
+	}
+	if err := insertCallbacks(ctx, tx, cbs, ev.AccountSID, ev.CallSID); err != nil {
+		return Event{}, fmt.Errorf("append %s event: %w", ev.Type, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Event{}, fmt.Errorf("append %s event: %w", ev.Type, classify(err))
+	}
+	return ev, nil
+}
+
+func (s *sqlStore) ListEvents(ctx context.Context, f EventFilter, afterSeq int64, limit int) ([]Event, bool, error) {
+	if f.AccountSID == "" {
+		return nil, false, fmt.Errorf("%w: event filter without AccountSID", ErrInvalid)
+	}
+	if limit < 1 {
+		return nil, false, fmt.Errorf("%w: event limit %d", ErrInvalid, limit)
+	}
+	var q query
+	q.add("SELECT ", eventColumns, " FROM events WHERE account_sid = ", q.arg(f.AccountSID))
+	if f.CallSID != "" {
+		q.add(" AND call_sid = ", q.arg(f.CallSID))
+	}
+	if f.Type != "" {
+		q.add(" AND type = ", q.arg(f.Type))
+	}
+	q.add(" AND seq > ", q.arg(afterSeq), " ORDER BY seq LIMIT ", strconv.Itoa(limit+1))
+	rows, err := s.r.QueryContext(ctx, q.sb.String(), q.args...)
+	if err != nil {
+		return nil, false, fmt.Errorf("list events: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, false, fmt.Errorf("list events: %w", err)
+		}
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("list events: %w", err)
+	}
+	more := len(out) > limit
+	if more {
+		out = out[:limit]
+	}
+	return out, more, nil
+}
+
+func (s *sqlStore) DeleteCall(ctx context.Context, accountSID, sid string) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("delete call %s: %w", sid, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var status string
+	err = tx.QueryRowContext(ctx,
+		"SELECT status FROM calls WHERE sid = $1 AND account_sid = $2"+s.forUpdate(), sid, accountSID).Scan(&status)
+	if err != nil {
+		return notFound(err, "call", sid)
+	}
+	if !CallStatus(status).Final() {
+		return fmt.Errorf("%w: call %s is %s, not finished", ErrConflict, sid, status)
+	}
+	for _, del := range []string{
+		"DELETE FROM events WHERE account_sid = $1 AND call_sid = $2",
+		"DELETE FROM notifications WHERE account_sid = $1 AND call_sid = $2",
+		"DELETE FROM calls WHERE account_sid = $1 AND sid = $2",
+	} {
+		if _, err := tx.ExecContext(ctx, del, accountSID, sid); err != nil {
+			return fmt.Errorf("delete call %s: %w", sid, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("delete call %s: %w", sid, classify(err))
+	}
+	return nil
+}
+
+// ---- outbox ----
+
+const callbackColumns = "id, account_sid, call_sid, url, method, params, max_attempts, attempts, next_attempt, date_created"
+
+func scanCallback(sc scanner) (Callback, error) {
+	var cb Callback
+	var maxAttempts, attempts, next, created int64
+	if err := sc.Scan(&cb.ID, &cb.AccountSID, &cb.CallSID, &cb.URL, &cb.Method, &cb.Params,
+		&maxAttempts, &attempts, &next, &created); err != nil {
+		return Callback{}, err
+	}
+	cb.MaxAttempts, cb.Attempts = int(maxAttempts), int(attempts)
+	cb.NextAttempt, cb.DateCreated = fromOptMicros(next), fromMicros(created)
+	return cb, nil
+}
+
+// ClaimCallbacks leases, in one statement, the due and free callbacks that
+// head their call's line: those with no callback of a lower ID for the same
+// call, whatever that one's state (leased, waiting for a retry). A lease is
+// free when lease_until <= now (never leased, released by RetryCallback, or
+// expired).
+func (s *sqlStore) ClaimCallbacks(ctx context.Context, node string, now time.Time, lease time.Duration, limit int) ([]Callback, error) {
+	if node == "" || lease <= 0 || limit < 1 {
+		return nil, fmt.Errorf("%w: claim by node %q for %v, limit %d", ErrInvalid, node, lease, limit)
+	}
+	rows, err := s.w.QueryContext(ctx,
+		"UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE "+s.claimable(
+			"SELECT o.id FROM outbox o WHERE o.next_attempt <= $3 AND o.lease_until <= $3 "+
+				"AND (o.call_sid = '' OR NOT EXISTS (SELECT 1 FROM outbox h WHERE h.call_sid = o.call_sid AND h.id < o.id)) "+
+				"ORDER BY o.id LIMIT $4")+
+			" RETURNING "+callbackColumns,
+		node, micros(now.Add(lease)), micros(now), int64(limit))
+	if err != nil {
+		return nil, fmt.Errorf("claim callbacks: %w", err)
+	}
+	defer rows.Close()
+	var out []Callback
+	for rows.Next() {
+		cb, err := scanCallback(rows)
+		if err != nil {
+			return nil, fmt.Errorf("claim callbacks: %w", err)
+		}
+		out = append(out, cb)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("claim callbacks: %w", err)
+	}
+	slices.SortFunc(out, func(a, b Callback) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+func (s *sqlStore) ExtendLeases(ctx context.Context, node string, until time.Time) error {
+	if node == "" {
+		return fmt.Errorf("%w: extend leases of no node", ErrInvalid)
+	}
+	if _, err := s.w.ExecContext(ctx,
+		"UPDATE outbox SET lease_until = $1 WHERE lease_owner = $2", micros(until), node); err != nil {
+		return fmt.Errorf("extend leases of %s: %w", node, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) AckCallback(ctx context.Context, node string, id int64) error {
+	if node == "" {
+		return fmt.Errorf("%w: ack by no node", ErrInvalid)
+	}
+	res, err := s.w.ExecContext(ctx, "DELETE FROM outbox WHERE id = $1 AND lease_owner = $2", id, node)
+	return leaseHeld(res, err, "ack", node, id)
+}
+
+func (s *sqlStore) RetryCallback(ctx context.Context, node string, id int64, next time.Time) error {
+	if node == "" {
+		return fmt.Errorf("%w: retry by no node", ErrInvalid)
+	}
+	res, err := s.w.ExecContext(ctx,
+		"UPDATE outbox SET attempts = attempts + 1, lease_owner = '', lease_until = 0, next_attempt = $1 "+
+			"WHERE id = $2 AND lease_owner = $3",
+		optMicros(next), id, node)
+	return leaseHeld(res, err, "retry", node, id)
+}
+
+// leaseHeld turns the result of a statement on one leased callback into
+// ErrNotFound when it touched no row: the callback is gone or another node
+// holds it.
+func leaseHeld(res sql.Result, err error, op, node string, id int64) error {
+	if err != nil {
+		return fmt.Errorf("%s callback %d: %w", op, id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s callback %d: %w", op, id, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%w: callback %d leased to %s", ErrNotFound, id, node)
+	}
+	return nil
+}
+
+func (s *sqlStore) PendingCallbacks(ctx context.Context) (int, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, "SELECT COUNT(*) FROM outbox").Scan(&n); err != nil {
+		return 0, fmt.Errorf("pending callbacks: %w", err)
+	}
+	return int(n), nil
+}

@@ -1,0 +1,163 @@
+package voice
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/store"
+)
+
+// dial connects an outbound call: it waits its turn under the account's
+// calls-per-second limit (queued), places the call (initiated), reports the
+// far end ringing (ringing) and its answer (in-progress), or records how it
+// failed (busy, no-answer, failed, canceled). It reports whether the call was
+// answered.
+func (r *run) dial(ctx context.Context) bool {
+	r.setDialing(true)
+	defer r.setDialing(false)
+
+	if wait := r.in.rate.reserve(r.account.SID, r.in.cfg.Clock.Now()); wait > 0 {
+		waited := false
+		r.step(ctx, func(sctx context.Context) {
+			t := r.in.cfg.Clock.NewTimer(wait)
+			defer t.Stop()
+			select {
+			case <-t.C():
+				waited = true
+			case <-sctx.Done():
+			}
+		})
+		if !waited {
+			r.notConnected(ctx, nil)
+			return false
+		}
+	}
+	r.update(ctx, "initiated", "dialing", func(c *store.Call) { c.StartTime = c.DateUpdated })
+
+	req := r.spec.Dial
+	req.OnRinging = func() {
+		if r.call.Status == store.CallQueued {
+			r.update(ctx, string(store.CallRinging), "ringing", func(c *store.Call) { c.Status = store.CallRinging })
+		}
+	}
+	var leg Leg
+	var err error
+	r.step(ctx, func(sctx context.Context) { leg, err = r.in.cfg.Dialer.Dial(sctx, req) })
+	if err != nil {
+		r.notConnected(ctx, err)
+		return false
+	}
+	r.connected(leg)
+	if r.call.Status == store.CallQueued {
+		// Answered without a ringing response seen first (a 200 right
+		// behind the 180, or none): the call still rang, as Twilio reports.
+		r.update(ctx, string(store.CallRinging), "ringing", func(c *store.Call) { c.Status = store.CallRinging })
+	}
+	if r.spec.MachineDetection != "" {
+		// Twilio has no code for this: switchboard has no detector (yet).
+		r.notify(ctx, logWarning, 0, "MachineDetection: answering machine detection is not available; AnsweredBy is unknown", nil)
+	}
+	r.update(ctx, string(store.CallInProgress), "answered", func(c *store.Call) {
+		c.Status = store.CallInProgress
+		c.AnsweredAt = c.DateUpdated
+		if r.spec.MachineDetection != "" {
+			c.AnsweredBy = "unknown"
+		}
+	})
+	if o := r.spec.Record; o != nil {
+		rec, err := r.startCallRecording(ctx, *o, store.SourceOutboundAPI)
+		if err != nil {
+			r.notify(ctx, logError, 13617, "Record: cannot record the call: "+err.Error(), nil)
+		}
+		r.recorded = rec
+	}
+	if d := r.spec.SendDigits; d != "" {
+		if err := r.leg.Media().SendDTMF(ctx, d); err != nil && ctx.Err() == nil {
+			r.notify(ctx, logWarning, 13430, "SendDigits: "+err.Error(), nil)
+		}
+	}
+	return true
+}
+
+func (r *run) setDialing(on bool) {
+	r.mu.Lock()
+	r.dialing = on
+	r.mu.Unlock()
+}
+
+// notConnected records why an outbound call was not answered: a command
+// canceled it, the interpreter shut down, or the far end's answer (err).
+func (r *run) notConnected(ctx context.Context, err error) {
+	select {
+	case cmd := <-r.mailbox:
+		r.stopCmd = &cmd
+		r.setFinal(ctx, store.CallCanceled, "canceled through the API")
+		return
+	default:
+	}
+	if ctx.Err() != nil {
+		r.setFinal(ctx, store.CallFailed, "shutting down")
+		return
+	}
+	status, cause := dialStatus(err)
+	var de *DialError
+	if errors.As(err, &de) {
+		r.sipCode = de.Code
+	}
+	r.setFinal(ctx, status, cause)
+}
+
+// dialStatus maps the failure of an outbound call to its final status, as
+// Twilio does: 486, 600 and 603 are busy; 408, 480, 487 and the ring timeout
+// no-answer; anything else (404, 5xx, unreachable) failed.
+func dialStatus(err error) (store.CallStatus, string) {
+	var de *DialError
+	if !errors.As(err, &de) {
+		return store.CallFailed, "dial failed: " + errString(err)
+	}
+	if de.NoAnswer {
+		return store.CallNoAnswer, "no answer"
+	}
+	switch de.Code {
+	case 486, 600, 603:
+		return store.CallBusy, de.Error()
+	case 408, 480, 487:
+		return store.CallNoAnswer, de.Error()
+	}
+	return store.CallFailed, de.Error()
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+// callRate spaces the calls each account places: at most cps per second,
+// calls beyond it wait their turn (Twilio queues them; it never refuses
+// them for rate).
+type callRate struct {
+	interval time.Duration
+	// mu guards next.
+	mu   sync.Mutex
+	next map[string]time.Time // the earliest start of the account's next call
+}
+
+func newCallRate(cps float64) *callRate {
+	return &callRate{interval: time.Duration(float64(time.Second) / cps), next: map[string]time.Time{}}
+}
+
+// reserve takes the account's next turn and returns how long to wait for it.
+func (c *callRate) reserve(account string, now time.Time) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.next[account]
+	if t.Before(now) {
+		t = now
+	}
+	c.next[account] = t.Add(c.interval)
+	return t.Sub(now)
+}
