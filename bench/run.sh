@@ -7,6 +7,8 @@
 # caches with a few calls, runs ONE bounded SIPp load and prints what it
 # measured: calls attempted/succeeded/failed, calls/s, INVITE->200 OK p50/p99,
 # the server's CPU (% of one core, from /proc/PID/stat utime+stime) and RSS.
+# In mode rest the calls go the other way: bench/cmd/restload creates them
+# with the REST API and SIPp is the callee (scenarios/uas_answer_bye.xml).
 # Everything it started is killed on exit; the data dir lives in a temp dir.
 #
 # Usage:
@@ -15,6 +17,10 @@
 #   bench/run.sh play   CALLS [HOLD [RAMP]]   CALLS concurrent callers sending RTP, each hearing
 #                                             <Play loop="0"> of a WAV for HOLD s (60), placed
 #                                             at RAMP calls/s (100); CPU measured while all are up
+#   bench/run.sh rest   RATE [SECONDS]        RATE calls/s created with POST .../Calls.json for
+#                                             SECONDS (60), Url = the app's <Say>(~3 s)+<Hangup/>,
+#                                             to a SIPp UAS that answers and sends BYE after 1 s;
+#                                             create->answered p50/p99 from the status callbacks
 #
 # Environment:
 #   SB_BIN=path        use this switchboard binary instead of building one
@@ -30,6 +36,10 @@
 #   KEEP=1             keep the run directory (logs, SIPp csv) even on success
 #   SIPP_EXTRA="..."   more SIPp options (e.g. "-t t1" for TCP)
 #   MSGLOG=0           no SIPp message log (then latency comes from SIPp's 4 ms-step rtd only)
+#   RESTLOAD_BIN=path  (rest) use this bench/cmd/restload binary instead of building one
+#   CPS=1000           (rest) switchboard --cps: the account's calls-per-second limit
+#   MAX_INFLIGHT=256   (rest) create requests outstanding at most (restload -max-inflight)
+#   EVENTS=initiated,ringing,answered,completed   (rest) StatusCallbackEvent values asked for
 set -Eeuo pipefail
 
 die() { echo "run.sh: $*" >&2; exit 2; }
@@ -39,7 +49,7 @@ usage() { sed -n '/^# Usage:/,/^# Environment:/p' "$0" | sed 's/^# \{0,1\}//' >&
 ARGS="$*"
 MODE=$1
 case $MODE in
-say | hangup)
+say | hangup | rest)
 	RATE=$2
 	SECONDS_RUN=${3:-60}
 	[[ $RATE =~ ^[0-9]+$ && $RATE -ge 1 && $RATE -le 5000 ]] || die "RATE must be 1..5000"
@@ -64,6 +74,8 @@ esac
 for tool in sipp sox curl taskset python3 go; do
 	command -v "$tool" >/dev/null || die "$tool is not installed"
 done
+# Without it every <Say> fails at once and switchboard hangs up first.
+[[ $MODE == play || $MODE == hangup ]] || command -v espeak-ng >/dev/null || die "espeak-ng is not installed (<Say>)"
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SERVER_CPU=${SERVER_CPU:-0}
@@ -75,9 +87,10 @@ LOAD_CPU=${LOAD_CPU:-1}
 RTP_PORTS=${RTP_PORTS:-10000-30000}
 CLK_TCK=$(getconf CLK_TCK)
 
-# SIPp's message log gives microsecond INVITE->200 timings (MSGLOG=0: off).
+# SIPp's message log gives microsecond INVITE->200 timings (MSGLOG=0: off);
+# in rest mode the latency comes from restload and SIPp logs no messages.
 MSGLOG_OPT=-trace_msg
-[[ ${MSGLOG:-1} == 0 ]] && MSGLOG_OPT=
+[[ ${MSGLOG:-1} == 0 || $MODE == rest ]] && MSGLOG_OPT=
 RUN=$(mktemp -d "${TMPDIR:-/tmp}/sbbench.XXXXXX")
 mkdir -p "$RUN/data"
 PIDS=()
@@ -181,10 +194,17 @@ if [[ -n ${APP_BIN:-} ]]; then
 else
 	(cd "$ROOT" && go build -o "$RUN/benchapp" ./bench/cmd/benchapp) || die "building benchapp failed"
 fi
+if [[ $MODE == rest ]]; then
+	if [[ -n ${RESTLOAD_BIN:-} ]]; then
+		cp "$RESTLOAD_BIN" "$RUN/restload"
+	else
+		(cd "$ROOT" && go build -o "$RUN/restload" ./bench/cmd/restload) || die "building restload failed"
+	fi
+fi
 
 # --- the webhook app -------------------------------------------------------
 case $MODE in
-say) APP_MODE=say ;;
+say | rest) APP_MODE=say ;;
 hangup) APP_MODE=hangup ;;
 play) APP_MODE=play ;;
 esac
@@ -201,10 +221,15 @@ HTTP_PORT=$(free_port)
 SIP_PORT=$(free_port)
 SID=AC$(hex 16)
 TOKEN=$(hex 16)
+SB_EXTRA=()
+if [[ $MODE == rest ]]; then
+	CPS=${CPS:-1000}
+	SB_EXTRA=(--cps "$CPS")
+fi
 SWITCHBOARD_ACCOUNT_SID=$SID SWITCHBOARD_AUTH_TOKEN=$TOKEN \
 	nice -n "$NICE" taskset -c "$SERVER_CPU" "$RUN/switchboard" serve \
 	--http "127.0.0.1:$HTTP_PORT" --sip "127.0.0.1:$SIP_PORT" \
-	--rtp-ports "$RTP_PORTS" --data "$RUN/data" \
+	--rtp-ports "$RTP_PORTS" --data "$RUN/data" "${SB_EXTRA[@]}" \
 	>"$RUN/switchboard.log" 2>&1 &
 SB_PID=$!
 PIDS+=("$SB_PID")
@@ -220,24 +245,26 @@ code=$(curl -sS -o "$RUN/number.json" -w '%{http_code}' --max-time 10 -u "$SID:$
 	"http://127.0.0.1:$HTTP_PORT/2010-04-01/Accounts/$SID/IncomingPhoneNumbers.json" \
 	--data-urlencode PhoneNumber=bench --data-urlencode "VoiceUrl=http://$APP_ADDR/voice")
 [[ $code == 201 || $code == 200 ]] || { FAILED=1; die "creating the number: HTTP $code $(cat "$RUN/number.json")"; }
-echo "switchboard pid $SB_PID on core $SERVER_CPU (nice $NICE): http 127.0.0.1:$HTTP_PORT, sip 127.0.0.1:$SIP_PORT, rtp $RTP_PORTS; app $APP_ADDR ($APP_MODE)"
+echo "switchboard pid $SB_PID on core $SERVER_CPU (nice $NICE): http 127.0.0.1:$HTTP_PORT, sip 127.0.0.1:$SIP_PORT, rtp $RTP_PORTS${SB_EXTRA[*]:+, ${SB_EXTRA[*]}}; app $APP_ADDR ($APP_MODE)"
 
 # --- SIPp ------------------------------------------------------------------
 sox -n -r 8000 -c 1 -t ul "$RUN/bench.ulaw" synth 5 sine 350 vol 0.5
 case $MODE in
 say | hangup) SCENARIO=$ROOT/bench/scenarios/uac_wait_bye.xml ;;
 play) SCENARIO=$ROOT/bench/scenarios/uac_hold.xml ;;
+rest) SCENARIO=$ROOT/bench/scenarios/uas_answer_bye.xml ;;
 esac
 
 # sipp_run NAME TIMEOUT_S ARGS...: one bounded SIPp run in $RUN/NAME (its
-# working dir, where the scenario finds bench.ulaw), on the load core.
+# working dir, where the scenario finds bench.ulaw), on the load core; its
+# SIP port is $SIPP_PORT when set (the UAS of mode rest), else a free one.
 sipp_run() {
 	local name=$1 limit=$2
 	shift 2
 	mkdir -p "$RUN/$name"
 	ln -sf "$RUN/bench.ulaw" "$RUN/$name/bench.ulaw"
 	local sp mp
-	sp=$(free_port)
+	sp=${SIPP_PORT:-$(free_port)}
 	mp=$(free_port)
 	# shellcheck disable=SC2086
 	(cd "$RUN/$name" && exec timeout -k 5 "$((limit + 30))" nice -n "$NICE" taskset -c "$LOAD_CPU" sipp "127.0.0.1:$SIP_PORT" \
@@ -253,9 +280,50 @@ stat_col() {
 		{ last = $c } END { print last + 0 }' "$1/stat.csv"
 }
 
+# udp_bound PORT: whether something listens on UDP 127.0.0.1:PORT (/proc/net/udp).
+udp_bound() { awk -v p="$(printf '%04X' "$1")" 'NR > 1 && $2 == "0100007F:" p { f = 1 } END { exit !f }' /proc/net/udp; }
+# sipp_uas NAME TIMEOUT_S ARGS...: sipp_run in the background as the callee of
+# mode rest, on port $SIPP_PORT; returns once it listens (pid in $UAS_PID).
+sipp_uas() {
+	SIPP_PORT=$(free_port)
+	sipp_run "$@" &
+	UAS_PID=$!
+	for _ in $(seq 100); do udp_bound "$SIPP_PORT" && return 0; kill -0 "$UAS_PID" 2>/dev/null || break; sleep 0.1; done
+	FAILED=1
+	die "SIPp UAS did not start: $(tail -5 "$RUN/$1/sipp.out" 2>/dev/null)"
+}
+# sipp_stop NAME PID GRACE_S: wait up to GRACE_S for that SIPp run to end by
+# itself (it stops after its -m calls), then TERM it; its exit status.
+sipp_stop() {
+	local pid
+	for _ in $(seq $(($3 * 10))); do kill -0 "$2" 2>/dev/null || break; sleep 0.1; done
+	if kill -0 "$2" 2>/dev/null; then
+		echo "SIPp $1 still running ${3} s after the last call was due: stopping it"
+		for pid in $(sipp_pids "$RUN/$1"); do kill -TERM "$pid" 2>/dev/null; done
+	fi
+	wait "$2"
+}
+# restload_run NAME RATE SECONDS [ARGS...]: create calls with the REST API
+# to the SIPp UAS on $SIPP_PORT, on the load core; report in $RUN/NAME.
+restload_run() {
+	local name=$1 rate=$2 secs=$3
+	shift 3
+	mkdir -p "$RUN/$name"
+	SWITCHBOARD_ACCOUNT_SID=$SID SWITCHBOARD_AUTH_TOKEN=$TOKEN \
+		timeout -k 5 "$((secs + 120))" nice -n "$NICE" taskset -c "$LOAD_CPU" "$RUN/restload" \
+		-api "http://127.0.0.1:$HTTP_PORT" -to "sip:uas@127.0.0.1:$SIPP_PORT" -from bench \
+		-url "http://$APP_ADDR/voice" -rate "$rate" -seconds "$secs" -label "$name" \
+		-max-inflight "${MAX_INFLIGHT:-256}" -events "${EVENTS:-initiated,ringing,answered,completed}" \
+		-wait 30s -calls-file "$RUN/$name/calls.tsv" "$@" >"$RUN/$name/restload.out" 2>&1
+}
+
 echo "warm-up: 3 calls (TTS and <Play> caches, connections)"
 if [[ $MODE == play ]]; then
 	sipp_run warmup 40 -m 3 -r 3 -l 3 -d 3000 || true
+elif [[ $MODE == rest ]]; then
+	sipp_uas warmup 40 -m 3
+	restload_run warmup 3 1 || tail -12 "$RUN/warmup/restload.out" >&2
+	sipp_stop warmup "$UAS_PID" 10 || true
 else
 	sipp_run warmup 40 -m 3 -r 3 -l 3 || true
 fi
@@ -302,6 +370,40 @@ if [[ $MODE == play ]]; then
 	win_rss=$(rss_kb "$SB_PID")
 	set +e
 	wait "$SIPP_PID"
+	sipp_rc=$?
+	set -e
+elif [[ $MODE == rest ]]; then
+	total=$((RATE * SECONDS_RUN))
+	# The UAS takes the calls restload creates: -m of them, then it exits.
+	sipp_uas load $((SECONDS_RUN + 60)) -m "$total"
+	SIPP_PID=$UAS_PID
+	t0=$(now_ms)
+	c0=$(cpu_ticks "$SB_PID")
+	read -r k0 st0 < <(core_busy "$SERVER_CPU")
+	a0=$(cpu_ticks "$APP_PID")
+	set +e
+	restload_run load "$RATE" "$SECONDS_RUN" &
+	RL_PID=$!
+	peak_fds=0
+	peak_threads=0
+	while kill -0 "$RL_PID" 2>/dev/null; do
+		f=$(fds "$SB_PID"); ((f > peak_fds)) && peak_fds=$f
+		th=$(threads "$SB_PID"); ((th > peak_threads)) && peak_threads=$th
+		sleep 1
+	done
+	wait "$RL_PID"
+	rl_rc=$?
+	# The CPU window: the first create to the last completed callback (or
+	# restload's 30 s wait for it).
+	w0=$t0
+	c1=$c0
+	k1=$k0
+	st1=$st0
+	w1=$(now_ms)
+	c2=$(cpu_ticks "$SB_PID")
+	read -r k2 st2 < <(core_busy "$SERVER_CPU")
+	win_rss=$(rss_kb "$SB_PID")
+	sipp_stop load "$SIPP_PID" 15
 	sipp_rc=$?
 	set -e
 else
@@ -358,10 +460,18 @@ failed=$(stat_col "$L" 'FailedCall(C)')
 retrans=$(stat_col "$L" 'Retransmissions(C)')
 unexpected=$(stat_col "$L" 'FailedUnexpectedMessage(C)')
 [[ $failed == 0 && $ok == "$created" && $sipp_rc == 0 ]] || FAILED=1
+if [[ $MODE == rest ]]; then
+	[[ $rl_rc == 0 && $ok == "$total" ]] || FAILED=1
+fi
 
 echo
 echo "== result: $ARGS"
-echo "sipp exit $sipp_rc; calls attempted $created, succeeded $ok, failed $failed (unexpected msg $unexpected), retransmissions $retrans"
+if [[ $MODE == rest ]]; then
+	sed -n '/^== restload/,$p' "$RUN/load/restload.out" | grep -v '^== ' || cat "$RUN/load/restload.out"
+	echo "restload exit $rl_rc; SIPp UAS (callee): sipp exit $sipp_rc; calls received $created of $total, succeeded $ok, failed $failed (unexpected msg $unexpected), retransmissions $retrans"
+else
+	echo "sipp exit $sipp_rc; calls attempted $created, succeeded $ok, failed $failed (unexpected msg $unexpected), retransmissions $retrans"
+fi
 awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; next } { for (i = 1; i <= NF; i++) v[i] = $i }
 	END { s = ""; for (i = 1; i in h; i++) if (h[i] ~ /^Failed.*\(C\)$/ && v[i] + 0 > 0) s = s " " h[i] "=" v[i]; if (s != "") print "failures by kind:" s }' "$L/stat.csv"
 # pct P FILE: the P-th percentile (nearest rank) of the sorted numbers in FILE.

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
+
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 )
 
 // Sentinel errors of EnsureMainAccount.
@@ -19,44 +20,44 @@ var (
 	ErrMainAccountMismatch = errors.New("api: store already has a different main account")
 )
 
-// Twilio error codes the REST API answers with. Each is documented at
-// https://www.twilio.com/docs/errors/CODE.
+// Twilio error codes the REST API answers with, as named in package errcode.
+// Each is documented at https://www.twilio.com/docs/errors/CODE.
 const (
-	CodeBadRequest                 = 400   // generic: a parameter of the wrong type or value
-	CodeUnsupportedMediaType       = 415   // generic: a media format switchboard cannot produce (recording .mp3)
-	CodeInvalidParameter           = 20001 // a list filter with a value Twilio would refuse (dates, Status, Log)
-	CodeInvalidFriendlyName        = 20002 // FriendlyName longer than 64 characters or empty
-	CodePermissionDenied           = 20003 // bad credentials, or an account they do not reach
-	CodeMethodNotAllowed           = 20004 // the resource exists but not with this HTTP method
-	CodeAccountNotActive           = 20005 // the account is suspended or closed
-	CodeAccessDenied               = 20006 // authenticated, but not allowed to do this
-	CodePageSizeTooLarge           = 20007 // PageSize outside 1..1000
-	CodeNotFound                   = 20404 // no such resource
-	CodeConflict                   = 20409 // the resource is not in a state that allows this change
-	CodeInternal                   = 20500 // switchboard failed
-	CodeTooManyRequests            = 20429 // too many requests (commands pending for a call)
-	CodeNestedSubaccount           = 21101 // subaccounts cannot contain subaccounts
-	CodeToMissing                  = 21201 // Create Call without To
-	CodeInvalidCallURL             = 21205 // Create Call: Url (or Twiml) missing, both given, or not a URL
-	CodeFromNotVerified            = 21210 // From is not one of the account's numbers
-	CodeInvalidTo                  = 21211 // To is not a phone number, SIP URI or client
-	CodeInvalidFrom                = 21212 // From is not a valid caller ID
-	CodeFromMissing                = 21213 // Create Call without From
-	CodeToUnreachable              = 21214 // To cannot be reached (no trunk for phone numbers)
-	CodeInvalidMachineDetection    = 21234 // MachineDetection not Enable or DetectMessageEnd
-	CodeInvalidCallState           = 21220 // a realtime operation (recording) on a call that is not in progress
-	CodeInvalidURL                 = 21402 // a phone number's URL handler is not a valid URL
-	CodeInvalidMethod              = 21403 // a phone number's HTTP method is not GET or POST
-	CodeApplicationSIDNotFound     = 21420 // VoiceApplicationSid/SmsApplicationSid not accessible
-	CodePhoneNumberInvalid         = 21421 // PhoneNumber missing or malformed
-	CodePhoneNumberUnavailable     = 21422 // PhoneNumber already taken (on this server)
-	CodeAreaCodeUnavailable        = 21452 // no numbers to provision by AreaCode
-	CodeAccountClosed              = 21479 // a closed subaccount's status cannot change
-	CodeInvalidPageToken           = 21481 // PageToken (or Page) not valid
-	CodeInvalidCallbackURL         = 21502 // StatusCallback is not a valid URL
-	CodeInvalidStatusCallback      = 21609 // a call's StatusCallback is not a valid URL
-	CodeInvalidStatusCallbackEvent = 21626 // StatusCallbackEvent not among initiated ringing answered completed
-	CodeTwimlTooLong               = 32018 // Twiml over 4,000 characters
+	CodeBadRequest                 = errcode.BadRequest                          // generic: a parameter of the wrong type or value
+	CodeUnsupportedMediaType       = errcode.UnsupportedMediaType                // generic: a media format switchboard cannot produce (recording .mp3)
+	CodeInvalidParameter           = errcode.InvalidParameter                    // a list filter with a value Twilio would refuse (dates, Status, Log)
+	CodeInvalidFriendlyName        = errcode.InvalidFriendlyName                 // FriendlyName longer than 64 characters or empty
+	CodePermissionDenied           = errcode.PermissionDenied                    // bad credentials, or an account they do not reach
+	CodeMethodNotAllowed           = errcode.MethodNotAllowed                    // the resource exists but not with this HTTP method
+	CodeAccountNotActive           = errcode.AccountNotActive                    // the account is suspended or closed
+	CodeAccessDenied               = errcode.AccessDenied                        // authenticated, but not allowed to do this
+	CodePageSizeTooLarge           = errcode.InvalidPageSize                     // PageSize outside 1..1000
+	CodeNotFound                   = errcode.NotFound                            // no such resource
+	CodeConflict                   = errcode.Conflict                            // the resource is not in a state that allows this change
+	CodeInternal                   = errcode.InternalServerError                 // switchboard failed
+	CodeTooManyRequests            = errcode.TooManyRequests                     // too many requests (commands pending for a call)
+	CodeNestedSubaccount           = errcode.SubaccountsCannotContainSubaccounts // subaccounts cannot contain subaccounts
+	CodeToMissing                  = errcode.ToMissing                           // Create Call without To
+	CodeInvalidCallURL             = errcode.InvalidCallURL                      // Create Call: Url (or Twiml) missing, both given, or not a URL
+	CodeFromNotVerified            = errcode.FromNotVerified                     // From is not one of the account's numbers
+	CodeInvalidTo                  = errcode.InvalidTo                           // To is not a phone number, SIP URI or client
+	CodeInvalidFrom                = errcode.InvalidFrom                         // From is not a valid caller ID
+	CodeFromMissing                = errcode.FromMissing                         // Create Call without From
+	CodeToUnreachable              = errcode.ToUnreachable                       // To cannot be reached (no trunk for phone numbers)
+	CodeInvalidMachineDetection    = errcode.InvalidMachineDetection             // MachineDetection not Enable or DetectMessageEnd
+	CodeInvalidCallState           = errcode.InvalidCallState                    // a realtime operation (recording) on a call that is not in progress
+	CodeInvalidURL                 = errcode.InvalidNumberURL                    // a phone number's URL handler is not a valid URL
+	CodeInvalidMethod              = errcode.InvalidNumberMethod                 // a phone number's HTTP method is not GET or POST
+	CodeApplicationSIDNotFound     = errcode.ApplicationSIDNotFound              // VoiceApplicationSid/SmsApplicationSid not accessible
+	CodePhoneNumberInvalid         = errcode.PhoneNumberInvalid                  // PhoneNumber missing or malformed
+	CodePhoneNumberUnavailable     = errcode.PhoneNumberUnavailable              // PhoneNumber already taken (on this server)
+	CodeAreaCodeUnavailable        = errcode.AreaCodeUnavailable                 // no numbers to provision by AreaCode
+	CodeAccountClosed              = errcode.AccountClosed                       // a closed subaccount's status cannot change
+	CodeInvalidPageToken           = errcode.InvalidPageToken                    // PageToken (or Page) not valid
+	CodeInvalidCallbackURL         = errcode.InvalidCallbackURL                  // StatusCallback is not a valid URL
+	CodeInvalidStatusCallback      = errcode.InvalidStatusCallbackURL            // a call's StatusCallback is not a valid URL
+	CodeInvalidStatusCallbackEvent = errcode.InvalidStatusCallbackEvent          // StatusCallbackEvent not among initiated ringing answered completed
+	CodeTwimlTooLong               = errcode.TwimlTooLong                        // Twiml over 4,000 characters
 )
 
 // Error is a REST error as Twilio returns it: the HTTP status and Twilio's
@@ -75,7 +76,7 @@ func (e *Error) Error() string {
 
 // MoreInfo is the documentation page of the error code.
 func (e *Error) MoreInfo() string {
-	return "https://www.twilio.com/docs/errors/" + strconv.Itoa(e.Code)
+	return errcode.MoreInfo(e.Code)
 }
 
 // errorBody is the JSON shape of an Error.

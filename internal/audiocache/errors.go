@@ -5,13 +5,15 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
 
-// Twilio error codes a failed <Play> fetch is reported with. Each is documented
-// at https://www.twilio.com/docs/api/errors/<code>. The HTTP ones are the
-// webhook package's: a <Play> file is fetched from the same kind of server,
-// and fails the same ways.
+// Twilio error codes a failed <Play> fetch is reported with, as named in
+// package errcode. Each is documented at
+// https://www.twilio.com/docs/errors/<code>. The HTTP ones are the webhook
+// package's: a <Play> file is fetched from the same kind of server, and fails
+// the same ways.
 const (
 	CodeInvalidURL           = webhook.CodeInvalidURL
 	CodeRetrievalFailure     = webhook.CodeRetrievalFailure
@@ -31,7 +33,7 @@ const (
 	// CodeInvalidContentType (13420, "Play: Invalid Content-Type"): "Play
 	// requires an audio Content-Type"; the URL returned something that is
 	// not audio (an HTML error page, XML, text) or an empty body.
-	CodeInvalidContentType = 13420
+	CodeInvalidContentType = errcode.PlayInvalidContentType
 )
 
 // Sentinel errors, found with errors.Is in an *Error's chain.
@@ -87,7 +89,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // MoreInfo returns the URL of Twilio's page for the error code, as the
 // more_info field of a Notification gives it.
 func (e *Error) MoreInfo() string {
-	return fmt.Sprintf("https://www.twilio.com/docs/errors/%d", e.Code)
+	return errcode.MoreInfo(e.Code)
 }
 
 // Message returns Twilio's title for the error code.
@@ -96,11 +98,12 @@ func (e *Error) Message() string { return CodeMessage(e.Code) }
 // CodeMessage returns Twilio's title for an error code this package reports,
 // or "" for another code.
 func CodeMessage(code int) string {
-	if code == CodeInvalidContentType {
-		return "Play: Invalid Content-Type"
-	}
-	if code == CodeInvalidURL || code == CodeTooLarge || (code >= 11200 && code < 11300) {
-		return webhook.CodeMessage(code)
+	switch code {
+	case CodeInvalidURL, CodeRetrievalFailure, CodeConnectionFailure,
+		CodeProtocolViolation, CodeBadHostName, CodeTooManyRedirects,
+		CodeTLSHandshake, CodeCertDomainMismatch, CodeCertExpired,
+		CodeCertUnknownAuthority, CodeTooLarge, CodeInvalidContentType:
+		return errcode.Message(code)
 	}
 	return ""
 }

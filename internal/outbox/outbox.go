@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -47,8 +48,7 @@ const (
 // store.Store is what a Deliverer is made for.
 var _ Store = store.Store(nil)
 
-// ErrRunning is returned by Run when the Deliverer is already running (Run or
-// Drain's own loop).
+// ErrRunning is returned by Run when another Run of the Deliverer is going.
 var ErrRunning = errors.New("outbox: deliverer already running")
 
 // errStopped tells a Drain waiting on Run's loop that the loop ended.
@@ -153,10 +153,11 @@ type Deliverer struct {
 
 	// mu guards the fields below.
 	mu       sync.Mutex
-	running  bool        // a loop (Run or Drain's own) is active
-	claims   uint64      // claims started by the loop
-	waiters  []*drainer  // Drains waiting on Run's loop
-	retries  []time.Time // when callbacks this node rescheduled fall due
+	run      bool          // a Run is going
+	loopDone chan struct{} // while a loop (Run's or Drain's own) runs: closed when it ends
+	claims   uint64        // claims started by the loop
+	waiters  []*drainer    // Drains waiting on Run's loop
+	retries  []time.Time   // when callbacks this node rescheduled fall due
 	accounts map[string]accountEntry
 
 	// onWait, when set (tests), is called each time the loop (or a
@@ -202,13 +203,39 @@ func (d *Deliverer) Kick() {
 }
 
 // Run delivers callbacks until ctx ends, then returns ctx's error (or
-// ErrRunning if the Deliverer is already running). Deliveries in flight when
-// ctx ends are abandoned: their leases expire and they are delivered again,
-// here after a restart or by another node.
+// ErrRunning at once if another Run is going). Deliveries in flight when ctx
+// ends are abandoned: their leases expire and they are delivered again, here
+// after a restart or by another node.
 func (d *Deliverer) Run(ctx context.Context) error {
-	if !d.start() {
+	d.mu.Lock()
+	if d.run {
+		d.mu.Unlock()
 		return ErrRunning
 	}
+	d.run = true
+	defer func() {
+		// Drains waiting on this Run run their own loop instead.
+		d.mu.Lock()
+		d.run = false
+		ws := d.waiters
+		d.waiters = nil
+		d.mu.Unlock()
+		for _, w := range ws {
+			w.done <- errStopped
+		}
+	}()
+	for d.loopDone != nil { // a Drain's own loop: let it finish
+		done := d.loopDone
+		d.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		d.mu.Lock()
+	}
+	d.loopDone = make(chan struct{})
+	d.mu.Unlock()
 	return d.loop(ctx, false)
 }
 
@@ -216,50 +243,44 @@ func (d *Deliverer) Run(ctx context.Context) error {
 // has nothing due that this node can claim and no delivery of this node is in
 // flight, or when ctx ends (with its error). Callbacks scheduled for a later
 // retry, or leased to other nodes, are left alone. It works whether or not Run
-// is running; it is meant for shutdown.
+// is going (when it is, Run's loop does the work); it is meant for shutdown.
 func (d *Deliverer) Drain(ctx context.Context) error {
 	for {
-		if d.start() {
+		d.mu.Lock()
+		switch {
+		case d.run:
+			w := &drainer{after: d.claims, done: make(chan error, 1)}
+			d.waiters = append(d.waiters, w)
+			d.mu.Unlock()
+			d.Kick()
+			select {
+			case err := <-w.done:
+				if errors.Is(err, errStopped) {
+					continue // Run ended: run our own loop
+				}
+				return err
+			case <-ctx.Done():
+				d.mu.Lock()
+				if i := slices.Index(d.waiters, w); i >= 0 {
+					d.waiters = slices.Delete(d.waiters, i, i+1)
+				}
+				d.mu.Unlock()
+				return ctx.Err()
+			}
+		case d.loopDone != nil: // another Drain's loop: wait, then look again
+			done := d.loopDone
+			d.mu.Unlock()
+			select {
+			case <-done:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		default:
+			d.loopDone = make(chan struct{})
+			d.mu.Unlock()
 			return d.loop(ctx, true)
 		}
-		w := &drainer{done: make(chan error, 1)}
-		d.mu.Lock()
-		if !d.running { // Run's loop ended meanwhile: run our own
-			d.mu.Unlock()
-			continue
-		}
-		w.after = d.claims
-		d.waiters = append(d.waiters, w)
-		d.mu.Unlock()
-		d.Kick()
-		select {
-		case err := <-w.done:
-			if errors.Is(err, errStopped) {
-				continue
-			}
-			return err
-		case <-ctx.Done():
-			d.mu.Lock()
-			for i, x := range d.waiters {
-				if x == w {
-					d.waiters = append(d.waiters[:i], d.waiters[i+1:]...)
-					break
-				}
-			}
-			d.mu.Unlock()
-			return ctx.Err()
-		}
 	}
-}
-
-func (d *Deliverer) start() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.running {
-		return false
-	}
-	d.running = true
-	return true
 }
 
 // loop claims and delivers until ctx ends or, when drain is set, until a claim
@@ -271,13 +292,9 @@ func (d *Deliverer) loop(ctx context.Context, drain bool) (err error) {
 		cancel()
 		wg.Wait()
 		d.mu.Lock()
-		d.running = false
-		ws := d.waiters
-		d.waiters = nil
+		close(d.loopDone)
+		d.loopDone = nil
 		d.mu.Unlock()
-		for _, w := range ws {
-			w.done <- errStopped
-		}
 	}()
 
 	// The ticker is made here, not in the goroutine, so that it runs from
@@ -296,6 +313,7 @@ func (d *Deliverer) loop(ctx context.Context, drain bool) (err error) {
 	batch := max(1, d.cfg.Workers/8)
 	log := d.cfg.Logger
 	for ctx.Err() == nil {
+		var idle uint64 // the claim that found the outbox idle, if any
 		busy := int(d.inflight.Load())
 		if free := d.cfg.Workers - busy; free >= batch || busy == 0 {
 			d.mu.Lock()
@@ -315,7 +333,7 @@ func (d *Deliverer) loop(ctx context.Context, drain bool) (err error) {
 				if drain {
 					return nil
 				}
-				d.idle(n)
+				idle = n
 			}
 			for _, cb := range cbs {
 				d.inflight.Add(1)
@@ -328,7 +346,7 @@ func (d *Deliverer) loop(ctx context.Context, drain bool) (err error) {
 				}()
 			}
 		}
-		if err := d.wait(ctx); err != nil {
+		if err := d.wait(ctx, idle); err != nil {
 			return err
 		}
 	}
@@ -352,8 +370,11 @@ func (d *Deliverer) idle(n uint64) {
 }
 
 // wait blocks until a kick, a delivery ends, the poll interval passes or a
-// callback this node rescheduled falls due.
-func (d *Deliverer) wait(ctx context.Context) error {
+// callback this node rescheduled falls due. When idle is not 0, claim number
+// idle found nothing to do: the Drains waiting for that are released once the
+// wait has begun (its timer set), so a Drain that returns leaves the loop
+// waiting.
+func (d *Deliverer) wait(ctx context.Context, idle uint64) error {
 	now := d.cfg.Clock.Now()
 	dur := d.cfg.Poll
 	d.mu.Lock()
@@ -375,12 +396,18 @@ func (d *Deliverer) wait(ctx context.Context) error {
 		if onWait != nil {
 			onWait(now)
 		}
+		if idle != 0 {
+			d.idle(idle)
+		}
 		return ctx.Err()
 	}
 	t := d.cfg.Clock.NewTimer(dur)
 	defer t.Stop()
 	if onWait != nil {
 		onWait(now.Add(dur))
+	}
+	if idle != 0 {
+		d.idle(idle)
 	}
 	select {
 	case <-d.kick:

@@ -564,3 +564,32 @@ func TestAckRetriedWhenStoreFails(t *testing.T) {
 	f.waitEmpty()
 	checkDelivered(t, f.app.waitRequests(2), keys, false)
 }
+
+// TestRunWhileDraining: a Run that starts while a Drain runs its own loop
+// waits for it, then takes over; it does not fail with ErrRunning.
+func TestRunWhileDraining(t *testing.T) {
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	f := newFixture(t, func(r *http.Request, req appRequest) int {
+		if req.Key == "c-0" {
+			arrived <- struct{}{}
+			<-release
+		}
+		return http.StatusOK
+	})
+	keys, _ := f.queue(sid.New(sid.Call), "c", 2, 1)
+	d := f.deliverer(Config{Poll: time.Hour})
+	drained := make(chan error, 1)
+	go func() { drained <- d.Drain(t.Context()) }()
+	<-arrived // Drain's own loop is delivering
+	runDeliverer(t, d)
+	close(release)
+	if err := <-drained; err != nil {
+		t.Fatalf("Drain: %v", err)
+	}
+	f.waitEmpty()
+	more, _ := f.queue(sid.New(sid.Call), "d", 1, 1)
+	d.Kick() // Run's loop is the one delivering now
+	f.waitEmpty()
+	checkDelivered(t, f.app.waitRequests(3), append(keys, more...), false)
+}

@@ -22,6 +22,22 @@ type dialer struct {
 
 var _ voice.Dialer = (*dialer)(nil)
 
+// callerID turns Twilio's From into what the INVITE's From names: a user
+// part ("+14155550100", "alice"), or a SIP URI for "alice@example.com" and
+// "sip:...". A "client:alice" caller is the user alice.
+func callerID(from string) string {
+	lower := strings.ToLower(from)
+	switch {
+	case strings.HasPrefix(lower, "sip:"), strings.HasPrefix(lower, "sips:"):
+		return from
+	case strings.HasPrefix(lower, "client:"):
+		return from[len("client:"):]
+	case strings.Contains(from, "@"):
+		return "sip:" + from
+	}
+	return from
+}
+
 // trunk is where calls to phone numbers go.
 type trunk struct {
 	uri                gosip.Uri // the trunk's URI without its credentials
@@ -38,6 +54,9 @@ func parseTrunk(raw, user, password string) (trunk, error) {
 	var u gosip.Uri
 	if err := gosip.ParseUri(raw, &u); err != nil {
 		return trunk{}, fmt.Errorf("--trunk %q: %w", raw, err)
+	}
+	if u.Host == "" {
+		return trunk{}, fmt.Errorf("--trunk %q: no host", raw)
 	}
 	t := trunk{set: true, username: u.User, password: u.Password}
 	u.User, u.Password = "", ""
@@ -58,7 +77,7 @@ func (t trunk) target(number string) string {
 
 func (d *dialer) Dial(ctx context.Context, r voice.DialRequest) (voice.Leg, error) {
 	req := sip.DialRequest{
-		URI: r.To, From: r.From, Timeout: r.Timeout,
+		URI: r.To, From: callerID(r.From), Timeout: r.Timeout,
 		Username: r.Username, Password: r.Password,
 	}
 	if !strings.HasPrefix(strings.ToLower(r.To), "sip:") {
@@ -86,8 +105,15 @@ func (d *dialer) Dial(ctx context.Context, r voice.DialRequest) (voice.Leg, erro
 	if errors.As(err, &se) {
 		de.Code, de.Reason = se.Code, se.Reason
 	}
-	if errors.Is(err, sip.ErrNoAnswer) {
+	switch {
+	case errors.Is(err, sip.ErrNoAnswer):
 		de.NoAnswer = true
+	case se != nil && se.Code == 408 && se.Err != nil && !errors.Is(err, context.Canceled):
+		// No response at all until the INVITE transaction timed out (RFC
+		// 3261 §8.1.3.1: a local 408): nobody is there.
+		de.Unreachable = true
+	case se != nil && se.Code == 503 && se.Err != nil:
+		de.Unreachable = true // the request could not be sent
 	}
 	if errors.Is(err, sip.ErrBadURI) {
 		de.Code, de.Reason = 400, "Bad Request"

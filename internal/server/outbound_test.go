@@ -3,7 +3,9 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -128,6 +130,37 @@ func TestCreateCallToSoftphone(t *testing.T) {
 	}
 	if *got.Status != "completed" || got.Duration == nil || *got.Duration == "0" || got.StartTime == nil || got.EndTime == nil {
 		t.Errorf("call record: status %v duration %v start %v end %v", *got.Status, got.Duration, got.StartTime, got.EndTime)
+	}
+
+	// The call's webhooks, read back from its event log: the TwiML fetch and
+	// the four status callbacks, each with its request and response.
+	// (An exchange is logged once its answer is in, just after the app saw
+	// the request.)
+	var events []openapi.ApiV2010CallEvent
+	for deadline := time.Now().Add(5 * time.Second); len(events) < 5 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if events, err = e.rest().Api.ListCallEvent(*call.Sid, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var urls []string
+	for _, ev := range events {
+		req, _ := (*ev.Request).(map[string]any)
+		res, _ := (*ev.Response).(map[string]any)
+		u, _ := req["url"].(string)
+		urls = append(urls, strings.TrimPrefix(u, e.app.url("")))
+		params, _ := req["parameters"].(map[string]any)
+		if req["method"] != "POST" || params["CallSid"] != *call.Sid || res["response_code"] == nil {
+			t.Errorf("event %v %v", req, res)
+		}
+		if u == e.app.url("/outbound") && (res["response_code"] != 200.0 || !strings.Contains(res["response_body"].(string), "<Play>")) {
+			t.Errorf("TwiML fetch event: %v", res)
+		}
+	}
+	// Callbacks leave in the background: only their number is certain
+	// relative to the TwiML fetch.
+	slices.Sort(urls)
+	if want := []string{"/outbound", "/status", "/status", "/status", "/status"}; !equal(urls, want) {
+		t.Errorf("call events %q, want %q", urls, want)
 	}
 }
 

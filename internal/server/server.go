@@ -79,7 +79,18 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	if s.store, err = store.Open(ctx, cfg.DB, cfg.Data); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
-	if n, err := s.store.FinalizeOpenCalls(ctx); err != nil {
+	node := opts.Node
+	if node == "" {
+		node = defaultNode(cfg.Data)
+	}
+	// The calls this node left open when it stopped are over. On SQLite this
+	// process is the only node; on a shared PostgreSQL the other nodes'
+	// calls are theirs to close.
+	finalize := ""
+	if cfg.DB != "" {
+		finalize = node
+	}
+	if n, err := s.store.FinalizeOpenCalls(ctx, finalize); err != nil {
 		return nil, fmt.Errorf("finalize calls left open: %w", err)
 	} else if n > 0 {
 		log.Warn("closed call records left open by the previous run", "calls", n)
@@ -123,10 +134,6 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	if err != nil {
 		return nil, err
 	}
-	node := opts.Node
-	if node == "" {
-		node = defaultNode(cfg.Data)
-	}
 	// Callbacks this node was delivering when it last stopped are due again
 	// at once (at least once): it released nothing when it was killed.
 	if err := s.store.ExtendLeases(ctx, node, time.Unix(0, 0)); err != nil {
@@ -149,7 +156,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	}
 	d := &dialer{trunk: trunk}
 	s.interp = voice.New(voice.Config{
-		Store: s.store, Webhooks: s.webhooks, Kick: s.outbox.Kick, Dialer: d, CPS: cfg.CPS,
+		Store: s.store, Webhooks: s.webhooks, Kick: s.outbox.Kick, Dialer: d, CPS: cfg.CPS, Node: node,
 		Speech: s.speech, Audio: s.audio, Logger: log.With("part", "voice"),
 		InbandDTMF: inband, DataDir: cfg.Data, PublicURL: cfg.PublicURL,
 	})

@@ -66,6 +66,10 @@ type Call struct {
 	Duration       int       // seconds from answer to end, set when it ends
 	DateCreated    time.Time
 	DateUpdated    time.Time
+	// Node is the switchboard process running the call (set when the call
+	// is recorded, never changed; not shown by the API): after a crash,
+	// FinalizeOpenCalls closes that node's calls and no other's.
+	Node string
 }
 
 // CallFilter selects calls; zero fields select everything.
@@ -128,8 +132,10 @@ type CallStore interface {
 	UpdateCall(ctx context.Context, accountSID, sid string, update func(*Call) error) (Call, error)
 	// FinalizeOpenCalls closes the records of calls left open by a process
 	// that stopped mid-call: answered calls become completed, the others
-	// failed, ending at their last update. It returns how many it closed.
-	FinalizeOpenCalls(ctx context.Context) (int, error)
+	// failed, ending at their last update. Only node's calls are closed
+	// ("": every node's, for a database no other process shares). It returns
+	// how many it closed.
+	FinalizeOpenCalls(ctx context.Context, node string) (int, error)
 
 	// CreateNotification inserts n and returns it as stored, and appends
 	// its EventNotification event (named "error" or "warning" after Log)

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 )
 
 // optMicros stores a time that may be unset: zero is 0.
@@ -28,7 +30,7 @@ func optTruncate(t time.Time) time.Time { return fromOptMicros(optMicros(t)) }
 
 const callColumns = "sid, account_sid, parent_call_sid, phone_number_sid, from_address, to_address, " +
 	"status, direction, api_version, forwarded_from, caller_name, answered_by, " +
-	"start_time, answered_at, end_time, duration, date_created, date_updated"
+	"start_time, answered_at, end_time, duration, date_created, date_updated, node"
 
 func scanCall(sc scanner) (Call, error) {
 	var c Call
@@ -36,7 +38,7 @@ func scanCall(sc scanner) (Call, error) {
 	var start, answered, end, created, updated, duration int64
 	if err := sc.Scan(&c.SID, &c.AccountSID, &c.ParentCallSID, &c.PhoneNumberSID, &c.From, &c.To,
 		&status, &c.Direction, &c.APIVersion, &c.ForwardedFrom, &c.CallerName, &c.AnsweredBy,
-		&start, &answered, &end, &duration, &created, &updated); err != nil {
+		&start, &answered, &end, &duration, &created, &updated, &c.Node); err != nil {
 		return Call{}, err
 	}
 	c.Status = CallStatus(status)
@@ -64,11 +66,11 @@ func (s *sqlStore) CreateCall(ctx context.Context, c Call) (Call, error) {
 	}
 	c.normalise()
 	_, err := s.w.ExecContext(ctx,
-		"INSERT INTO calls ("+callColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+		"INSERT INTO calls ("+callColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
 		c.SID, c.AccountSID, c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
 		string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
 		optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
-		micros(c.DateCreated), micros(c.DateUpdated))
+		micros(c.DateCreated), micros(c.DateUpdated), c.Node)
 	if err != nil {
 		return Call{}, fmt.Errorf("create call %s: %w", c.SID, classify(err))
 	}
@@ -181,7 +183,7 @@ func (s *sqlStore) UpdateCall(ctx context.Context, accountSID, sid string, updat
 	return c, nil
 }
 
-func (s *sqlStore) FinalizeOpenCalls(ctx context.Context) (int, error) {
+func (s *sqlStore) FinalizeOpenCalls(ctx context.Context, node string) (int, error) {
 	// A call that was answered completed at its last update; one that never
 	// was failed then. Duration runs from the answer to that end.
 	res, err := s.w.ExecContext(ctx,
@@ -189,9 +191,9 @@ func (s *sqlStore) FinalizeOpenCalls(ctx context.Context) (int, error) {
 			"status = CASE WHEN answered_at <> 0 THEN $1 ELSE $2 END, "+
 			"end_time = date_updated, "+
 			"duration = CASE WHEN answered_at <> 0 THEN (date_updated - answered_at + 500000) / 1000000 ELSE 0 END "+
-			"WHERE status IN ($3, $4, $5)",
+			"WHERE status IN ($3, $4, $5) AND ($6 = '' OR node = $6)",
 		string(CallCompleted), string(CallFailed),
-		string(CallQueued), string(CallRinging), string(CallInProgress))
+		string(CallQueued), string(CallRinging), string(CallInProgress), node)
 	if err != nil {
 		return 0, fmt.Errorf("finalize open calls: %w", err)
 	}
@@ -238,7 +240,7 @@ func (s *sqlStore) CreateNotification(ctx context.Context, n Notification) (Noti
 		n.APIVersion = "2010-04-01"
 	}
 	if n.MoreInfo == "" && n.ErrorCode != 0 {
-		n.MoreInfo = fmt.Sprintf("https://www.twilio.com/docs/errors/%d", n.ErrorCode)
+		n.MoreInfo = errcode.MoreInfo(n.ErrorCode)
 	}
 	n.MessageDate, n.DateCreated, n.DateUpdated = truncate(n.MessageDate), truncate(n.DateCreated), truncate(n.DateUpdated)
 	tx, err := s.w.BeginTx(ctx, nil)

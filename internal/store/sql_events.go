@@ -139,7 +139,7 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 			if old.Status.Final() && c.Status != old.Status {
 				return Call{}, fmt.Errorf("%w: call %s already ended %s", ErrConflict, c.SID, old.Status)
 			}
-			c.DateCreated = old.DateCreated
+			c.DateCreated, c.Node = old.DateCreated, old.Node
 			break
 		}
 		if !errors.Is(err, sql.ErrNoRows) || attempt > 0 {
@@ -150,12 +150,12 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 		}
 		c.normalise()
 		res, err := tx.ExecContext(ctx,
-			"INSERT INTO calls ("+callColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) "+
+			"INSERT INTO calls ("+callColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) "+
 				"ON CONFLICT (sid) DO NOTHING",
 			c.SID, c.AccountSID, c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
 			string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
 			optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
-			micros(c.DateCreated), micros(c.DateUpdated))
+			micros(c.DateCreated), micros(c.DateUpdated), c.Node)
 		if err != nil {
 			return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
 		}

@@ -3,6 +3,8 @@ package tts
 import (
 	"errors"
 	"fmt"
+
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 )
 
 // Sentinel errors. Every error returned by this package wraps one of these, so
@@ -41,14 +43,14 @@ var (
 	ErrClosed = errors.New("tts: cache closed")
 )
 
-// Twilio error and warning codes used by this package
-// (https://www.twilio.com/docs/api/errors).
+// Twilio error and warning codes used by this package, as named in package
+// errcode (https://www.twilio.com/docs/api/errors).
 const (
-	CodeInvalidLoop  = 13510 // Say: Invalid loop value
-	CodeInvalidVoice = 13511 // Say: Invalid voice value
-	CodeInvalidRate  = 13513 // Say: Invalid rate value (<prosody rate>)
-	CodeInvalidText  = 13520 // Say: Invalid text (empty or un-parsable)
-	CodeTextTooLong  = 13521 // <Say> element character limits exceeded
+	CodeInvalidLoop  = errcode.SayInvalidLoop  // Say: Invalid loop value
+	CodeInvalidVoice = errcode.SayInvalidVoice // Say: Invalid voice value
+	CodeInvalidRate  = errcode.SayInvalidRate  // Say: Invalid rate value (<prosody rate>)
+	CodeInvalidText  = errcode.SayInvalidText  // Say: Invalid text (empty or un-parsable)
+	CodeTextTooLong  = errcode.SayTooLong      // <Say> element character limits exceeded
 )
 
 // TwilioCode returns the Twilio error code that err corresponds to, or 0 when

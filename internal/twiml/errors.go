@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 )
 
 // Sentinel errors. Every *Error also matches one of these with errors.Is, so a
@@ -25,92 +27,92 @@ var (
 	ErrBadNode = errors.New("twiml: nil or foreign node in model")
 )
 
-// Twilio error codes used by this package. The table in doc.go gives the title of
-// each as Twilio's error dictionary words it.
+// Twilio error codes used by this package, as named in package errcode. The
+// table in doc.go gives the title of each as Twilio's error dictionary words it.
 const (
-	CodeResponseTooLarge     = 11750
-	CodeInvalidURL           = 11100
-	CodeParseFailure         = 12100
-	CodeRootNotResponse      = 12102
-	CodeSchema               = 12200
-	CodeConferenceMixed      = 13000
-	CodeDialMethod           = 13210
-	CodeDialTimeout          = 13212
-	CodeDialHangupOnStar     = 13213
-	CodeDialCallerID         = 13214
-	CodeDialNested           = 13215
-	CodeDialTimeLimit        = 13216
-	CodeDialRecord           = 13217
-	CodeDialSequential       = 13218
-	CodeDialAnswerOnBridge   = 13219
-	CodeDialRingTone         = 13220
-	CodeNumberMethod         = 13221
-	CodeNumberSendDigits     = 13222
-	CodePhoneNumberFormat    = 13223
-	CodeConfMuted            = 13230
-	CodeConfEndOnExit        = 13231
-	CodeConfStartOnEnter     = 13232
-	CodeConfWaitURL          = 13233
-	CodeConfWaitMethod       = 13234
-	CodeConfBeep             = 13235
-	CodeConfName             = 13237
-	CodeConfTrim             = 13239
-	CodeConfCoach            = 13240
-	CodeSipMethod            = 13241
-	CodeSipURI               = 13243
-	CodeSipCredentials       = 13249
-	CodeSipHeaderName        = 13252
-	CodeSipHeaderTooLong     = 13253
-	CodeTranscribeCallback   = 13257
-	CodeGatherFinishOnKey    = 13310
-	CodeGatherMethod         = 13312
-	CodeGatherTimeout        = 13313
-	CodeGatherNumDigits      = 13314
-	CodeGatherNested         = 13320
-	CodeGatherSayVoice       = 13321
-	CodeGatherSayLoop        = 13322
-	CodeGatherInput          = 13326
-	CodeGatherSpeechTimeout  = 13327
-	CodeGatherMaxSpeechTime  = 13328
-	CodeGatherPartialMethod  = 13329
-	CodeGatherLanguage       = 13331
-	CodeGatherBargeIn        = 13332
-	CodeGatherProfanity      = 13333
-	CodeGatherSpeechModel    = 13334
-	CodeGatherEmptyResult    = 13338
-	CodePlayLoop             = 13410
-	CodePlayDigits           = 13430
-	CodeSayLoop              = 13510
-	CodeSayVoice             = 13511
-	CodeSayRate              = 13513
-	CodeSayText              = 13520
-	CodeSayTooLong           = 13521
-	CodeRecordMethod         = 13610
-	CodeRecordTimeout        = 13611
-	CodeRecordMaxLength      = 13612
-	CodeRecordFinishOnKey    = 13613
-	CodeRecordTranscribe     = 13614
-	CodeRecordTranscribeLen  = 13615
-	CodeRecordPlayBeep       = 13616
-	CodeRecordingStatusEvent = 13621
-	CodeRecordingTrack       = 13622
-	CodeRecordTrim           = 13699
-	CodeRedirectMethod       = 13710
-	CodeRejectReason         = 13810
-	CodePauseLength          = 13910
-	CodeEnqueueMethod        = 14201
-	CodeEnqueueWaitURL       = 14202
-	CodeEnqueueAction        = 14203
-	CodeEnqueueNameShort     = 14204
-	CodeEnqueueNameLong      = 14205
-	CodeEnqueueWaitMethod    = 14206
-	CodeQueueMethod          = 14210
-	CodeQueueURL             = 14211
-	CodeQueueNameShort       = 14212
-	CodeQueueNameLong        = 14213
-	CodeStartNested          = 14300
-	CodeConfAttributes       = 16002
-	CodeConfLabel            = 16023
+	CodeResponseTooLarge     = errcode.ResponseTooLarge
+	CodeInvalidURL           = errcode.InvalidURL
+	CodeParseFailure         = errcode.DocumentParseFailure
+	CodeRootNotResponse      = errcode.RootNotResponse
+	CodeSchema               = errcode.SchemaValidationWarning
+	CodeConferenceMixed      = errcode.ConferenceNounMixedWithNumbers
+	CodeDialMethod           = errcode.DialInvalidMethod
+	CodeDialTimeout          = errcode.DialInvalidTimeout
+	CodeDialHangupOnStar     = errcode.DialInvalidHangupOnStar
+	CodeDialCallerID         = errcode.DialInvalidCallerID
+	CodeDialNested           = errcode.DialInvalidNestedElement
+	CodeDialTimeLimit        = errcode.DialInvalidTimeLimit
+	CodeDialRecord           = errcode.DialInvalidRecord
+	CodeDialSequential       = errcode.DialInvalidSequential
+	CodeDialAnswerOnBridge   = errcode.DialInvalidAnswerOnBridge
+	CodeDialRingTone         = errcode.DialInvalidRingTone
+	CodeNumberMethod         = errcode.NumberInvalidMethod
+	CodeNumberSendDigits     = errcode.NumberInvalidSendDigits
+	CodePhoneNumberFormat    = errcode.DialInvalidPhoneNumber
+	CodeConfMuted            = errcode.ConfInvalidMuted
+	CodeConfEndOnExit        = errcode.ConfInvalidEndOnExit
+	CodeConfStartOnEnter     = errcode.ConfInvalidStartOnEnter
+	CodeConfWaitURL          = errcode.ConfInvalidWaitURL
+	CodeConfWaitMethod       = errcode.ConfInvalidWaitMethod
+	CodeConfBeep             = errcode.ConfInvalidBeep
+	CodeConfName             = errcode.ConfInvalidName
+	CodeConfTrim             = errcode.ConfInvalidTrim
+	CodeConfCoach            = errcode.ConfInvalidWhisperSID
+	CodeSipMethod            = errcode.SipInvalidMethod
+	CodeSipURI               = errcode.SipInvalidURI
+	CodeSipCredentials       = errcode.DialInvalidCredentials
+	CodeSipHeaderName        = errcode.DialInvalidHeaderName
+	CodeSipHeaderTooLong     = errcode.DialHeaderTooLong
+	CodeTranscribeCallback   = errcode.InvalidTranscribeCallback
+	CodeGatherFinishOnKey    = errcode.GatherInvalidFinishOnKey
+	CodeGatherMethod         = errcode.GatherInvalidMethod
+	CodeGatherTimeout        = errcode.GatherInvalidTimeout
+	CodeGatherNumDigits      = errcode.GatherInvalidNumDigits
+	CodeGatherNested         = errcode.GatherInvalidNestedVerb
+	CodeGatherSayVoice       = errcode.GatherSayInvalidVoice
+	CodeGatherSayLoop        = errcode.GatherSayInvalidLoop
+	CodeGatherInput          = errcode.GatherInvalidInput
+	CodeGatherSpeechTimeout  = errcode.GatherInvalidSpeechTimeout
+	CodeGatherMaxSpeechTime  = errcode.GatherInvalidMaxSpeechTime
+	CodeGatherPartialMethod  = errcode.GatherInvalidPartialMethod
+	CodeGatherLanguage       = errcode.GatherInvalidLanguage
+	CodeGatherBargeIn        = errcode.GatherInvalidBargeIn
+	CodeGatherProfanity      = errcode.GatherInvalidProfanityFilter
+	CodeGatherSpeechModel    = errcode.GatherInvalidModel
+	CodeGatherEmptyResult    = errcode.GatherInvalidActionOnEmpty
+	CodePlayLoop             = errcode.PlayInvalidLoop
+	CodePlayDigits           = errcode.PlayInvalidDigits
+	CodeSayLoop              = errcode.SayInvalidLoop
+	CodeSayVoice             = errcode.SayInvalidVoice
+	CodeSayRate              = errcode.SayInvalidRate
+	CodeSayText              = errcode.SayInvalidText
+	CodeSayTooLong           = errcode.SayTooLong
+	CodeRecordMethod         = errcode.RecordInvalidMethod
+	CodeRecordTimeout        = errcode.RecordInvalidTimeout
+	CodeRecordMaxLength      = errcode.RecordInvalidMaxLength
+	CodeRecordFinishOnKey    = errcode.RecordInvalidFinishOnKey
+	CodeRecordTranscribe     = errcode.RecordInvalidTranscribe
+	CodeRecordTranscribeLen  = errcode.RecordMaxLengthTooHighForTranscribe
+	CodeRecordPlayBeep       = errcode.RecordInvalidPlayBeep
+	CodeRecordingStatusEvent = errcode.InvalidRecordingStatusCallbackEvent
+	CodeRecordingTrack       = errcode.RecordInvalidRecordingTrack
+	CodeRecordTrim           = errcode.RecordInvalidTrim
+	CodeRedirectMethod       = errcode.RedirectInvalidMethod
+	CodeRejectReason         = errcode.RejectInvalidCause
+	CodePauseLength          = errcode.PauseInvalidLength
+	CodeEnqueueMethod        = errcode.EnqueueInvalidMethod
+	CodeEnqueueWaitURL       = errcode.EnqueueInvalidWaitURL
+	CodeEnqueueAction        = errcode.EnqueueInvalidAction
+	CodeEnqueueNameShort     = errcode.EnqueueQueueNameTooShort
+	CodeEnqueueNameLong      = errcode.EnqueueQueueNameTooLong
+	CodeEnqueueWaitMethod    = errcode.EnqueueInvalidWaitURLMethod
+	CodeQueueMethod          = errcode.QueueInvalidWhisperMethod
+	CodeQueueURL             = errcode.QueueInvalidWhisperURL
+	CodeQueueNameShort       = errcode.QueueNameTooShort
+	CodeQueueNameLong        = errcode.QueueNameTooLong
+	CodeStartNested          = errcode.StartInvalidNestedNoun
+	CodeConfAttributes       = errcode.ConferenceAttributesInvalid
+	CodeConfLabel            = errcode.ParticipantLabelInvalid
 )
 
 // CodeInfo describes one Twilio error code as Twilio's error dictionary does.
@@ -119,91 +121,102 @@ type CodeInfo struct {
 	Warning bool   // Twilio logs it as a WARNING (true) or an ERROR (false)
 }
 
-// Codes is Twilio's error dictionary for every code this package reports.
-var Codes = map[int]CodeInfo{
-	CodeInvalidURL:           {"Invalid URL format", false},
-	CodeResponseTooLarge:     {"TwiML response body too large", false},
-	CodeParseFailure:         {"Document parse failure", false},
-	CodeRootNotResponse:      {"The root element must be Response", false},
-	CodeSchema:               {"Schema validation warning", true},
-	CodeConferenceMixed:      {"Conference Noun cannot be mixed with Number nouns", true},
-	CodeDialMethod:           {"Dial: Invalid method value", true},
-	CodeDialTimeout:          {"Dial: Invalid timeout value", true},
-	CodeDialHangupOnStar:     {"Dial: Invalid hangupOnStar value", true},
-	CodeDialCallerID:         {"Dial: Invalid callerId value", true},
-	CodeDialNested:           {"Dial: Invalid nested element", true},
-	CodeDialTimeLimit:        {"Invalid timeLimit value", true},
-	CodeDialRecord:           {"Dial: Invalid record value", true},
-	CodeDialSequential:       {"Dial: Invalid sequential value", true},
-	CodeDialAnswerOnBridge:   {"Dial: Invalid answerOnBridge value", true},
-	CodeDialRingTone:         {"Dial: Invalid ringTone value", true},
-	CodeNumberMethod:         {"Dial->Number: Invalid method value", true},
-	CodeNumberSendDigits:     {"Dial->Number: Invalid sendDigits value", true},
-	CodePhoneNumberFormat:    {"Dial: Invalid phone number format", true},
-	CodeConfMuted:            {"Dial->Conference: Invalid muted value", true},
-	CodeConfEndOnExit:        {"Dial->Conference: Invalid endConferenceOnExit value", false},
-	CodeConfStartOnEnter:     {"Dial->Conference: Invalid startConferenceOnEnter value", true},
-	CodeConfWaitURL:          {"Dial->Conference: Invalid waitUrl", true},
-	CodeConfWaitMethod:       {"Dial->Conference: Invalid waitMethod", true},
-	CodeConfBeep:             {"Dial->Conference: Invalid beep value", true},
-	CodeConfName:             {"Dial->Conference: Invalid Conference Name", true},
-	CodeConfTrim:             {"Dial->Conference: Invalid Trim Value", false},
-	CodeConfCoach:            {"Dial->Conference: Invalid Whisper SID", false},
-	CodeSipMethod:            {"Dial->SIP: Invalid method value", true},
-	CodeSipURI:               {"Dial->SIP: Invalid SIP URI", true},
-	CodeSipCredentials:       {"Dial: Invalid username or password attribute", true},
-	CodeSipHeaderName:        {"Dial: Invalid header name", true},
-	CodeSipHeaderTooLong:     {"Dial: Header is too long", true},
-	CodeTranscribeCallback:   {"Invalid transcribeCallback URL", false},
-	CodeGatherFinishOnKey:    {"Gather: Invalid finishOnKey value", true},
-	CodeGatherMethod:         {"Gather: Invalid method value", true},
-	CodeGatherTimeout:        {"Gather: Invalid timeout value", true},
-	CodeGatherNumDigits:      {"Gather: Invalid numDigits value", true},
-	CodeGatherNested:         {"Gather: Invalid nested verb", true},
-	CodeGatherSayVoice:       {"Gather -> Say: Invalid voice value", true},
-	CodeGatherSayLoop:        {"Gather->Say: Invalid loop value", true},
-	CodeGatherInput:          {"Gather: Invalid input value", true},
-	CodeGatherSpeechTimeout:  {"Gather: Invalid speechTimeout value", true},
-	CodeGatherMaxSpeechTime:  {"Gather: Invalid maxSpeechTime value", true},
-	CodeGatherPartialMethod:  {"Gather: Invalid partialResultCallbackMethod value", true},
-	CodeGatherLanguage:       {"Gather: Invalid language value", true},
-	CodeGatherBargeIn:        {"Gather: Invalid bargeIn value", true},
-	CodeGatherProfanity:      {"Gather: Invalid profanityFilter value", true},
-	CodeGatherSpeechModel:    {"Gather: Invalid model value", true},
-	CodeGatherEmptyResult:    {"Gather: Invalid actionOnEmptyResult value", false},
-	CodePlayLoop:             {"Play: Invalid loop value", true},
-	CodePlayDigits:           {"Play: Invalid DTMF String", true},
-	CodeSayLoop:              {"Say: Invalid loop value", true},
-	CodeSayVoice:             {"Say: Invalid voice value", true},
-	CodeSayRate:              {"Say: Invalid rate value", true},
-	CodeSayText:              {"Say: Invalid text", true},
-	CodeSayTooLong:           {"<Say> element character limits exceeded", true},
-	CodeRecordMethod:         {"Record: Invalid method value", true},
-	CodeRecordTimeout:        {"Record: Invalid timeout value", true},
-	CodeRecordMaxLength:      {"Record: Invalid maxLength value", true},
-	CodeRecordFinishOnKey:    {"Record: Invalid finishOnKey value", true},
-	CodeRecordTranscribe:     {"Record: Invalid transcribe value", true},
-	CodeRecordTranscribeLen:  {"Record: maxLength too high for transcription", true},
-	CodeRecordPlayBeep:       {"Record: playBeep must be true or false", true},
-	CodeRecordingStatusEvent: {"Invalid 'recordingStatusCallbackEvent'", false},
-	CodeRecordingTrack:       {"Record: invalid recordingTrack value", true},
-	CodeRecordTrim:           {"Record: Invalid trim value", true},
-	CodeRedirectMethod:       {"Redirect: Invalid method value", true},
-	CodeRejectReason:         {"Reject: Invalid cause", true},
-	CodePauseLength:          {"Pause: Invalid length value", true},
-	CodeEnqueueMethod:        {"Enqueue: Invalid method value", false},
-	CodeEnqueueWaitURL:       {"Enqueue: Invalid waitUrl", false},
-	CodeEnqueueAction:        {"Enqueue: Invalid Enqueue action url", false},
-	CodeEnqueueNameShort:     {"Enqueue: Queue name too short", false},
-	CodeEnqueueNameLong:      {"Enqueue: Queue name too long", false},
-	CodeEnqueueWaitMethod:    {"Enqueue: Invalid waitUrlMethod value", false},
-	CodeQueueMethod:          {"Dial->Queue: Invalid whisper method", false},
-	CodeQueueURL:             {"Dial->Queue: Invalid whisper url", false},
-	CodeQueueNameShort:       {"Dial->Queue: queue name too short", false},
-	CodeQueueNameLong:        {"Dial->Queue: queue name too long", false},
-	CodeStartNested:          {"Start: Invalid nested noun value", false},
-	CodeConfAttributes:       {"Failed to validate conference attributes", false},
-	CodeConfLabel:            {"Conference: Participant label invalid (max 128 chars, not CallSid, no '/')", false},
+// Codes is Twilio's error dictionary for every code this package reports: the
+// title is errcode.Message's, the level Twilio's.
+var Codes = dictionary(map[int]bool{
+	CodeInvalidURL:           false,
+	CodeResponseTooLarge:     false,
+	CodeParseFailure:         false,
+	CodeRootNotResponse:      false,
+	CodeSchema:               true,
+	CodeConferenceMixed:      true,
+	CodeDialMethod:           true,
+	CodeDialTimeout:          true,
+	CodeDialHangupOnStar:     true,
+	CodeDialCallerID:         true,
+	CodeDialNested:           true,
+	CodeDialTimeLimit:        true,
+	CodeDialRecord:           true,
+	CodeDialSequential:       true,
+	CodeDialAnswerOnBridge:   true,
+	CodeDialRingTone:         true,
+	CodeNumberMethod:         true,
+	CodeNumberSendDigits:     true,
+	CodePhoneNumberFormat:    true,
+	CodeConfMuted:            true,
+	CodeConfEndOnExit:        false,
+	CodeConfStartOnEnter:     true,
+	CodeConfWaitURL:          true,
+	CodeConfWaitMethod:       true,
+	CodeConfBeep:             true,
+	CodeConfName:             true,
+	CodeConfTrim:             false,
+	CodeConfCoach:            false,
+	CodeSipMethod:            true,
+	CodeSipURI:               true,
+	CodeSipCredentials:       true,
+	CodeSipHeaderName:        true,
+	CodeSipHeaderTooLong:     true,
+	CodeTranscribeCallback:   false,
+	CodeGatherFinishOnKey:    true,
+	CodeGatherMethod:         true,
+	CodeGatherTimeout:        true,
+	CodeGatherNumDigits:      true,
+	CodeGatherNested:         true,
+	CodeGatherSayVoice:       true,
+	CodeGatherSayLoop:        true,
+	CodeGatherInput:          true,
+	CodeGatherSpeechTimeout:  true,
+	CodeGatherMaxSpeechTime:  true,
+	CodeGatherPartialMethod:  true,
+	CodeGatherLanguage:       true,
+	CodeGatherBargeIn:        true,
+	CodeGatherProfanity:      true,
+	CodeGatherSpeechModel:    true,
+	CodeGatherEmptyResult:    false,
+	CodePlayLoop:             true,
+	CodePlayDigits:           true,
+	CodeSayLoop:              true,
+	CodeSayVoice:             true,
+	CodeSayRate:              true,
+	CodeSayText:              true,
+	CodeSayTooLong:           true,
+	CodeRecordMethod:         true,
+	CodeRecordTimeout:        true,
+	CodeRecordMaxLength:      true,
+	CodeRecordFinishOnKey:    true,
+	CodeRecordTranscribe:     true,
+	CodeRecordTranscribeLen:  true,
+	CodeRecordPlayBeep:       true,
+	CodeRecordingStatusEvent: false,
+	CodeRecordingTrack:       true,
+	CodeRecordTrim:           true,
+	CodeRedirectMethod:       true,
+	CodeRejectReason:         true,
+	CodePauseLength:          true,
+	CodeEnqueueMethod:        false,
+	CodeEnqueueWaitURL:       false,
+	CodeEnqueueAction:        false,
+	CodeEnqueueNameShort:     false,
+	CodeEnqueueNameLong:      false,
+	CodeEnqueueWaitMethod:    false,
+	CodeQueueMethod:          false,
+	CodeQueueURL:             false,
+	CodeQueueNameShort:       false,
+	CodeQueueNameLong:        false,
+	CodeStartNested:          false,
+	CodeConfAttributes:       false,
+	CodeConfLabel:            false,
+})
+
+// dictionary gives each code of warning its title, and its level: a warning
+// (true) or an error (false).
+func dictionary(warning map[int]bool) map[int]CodeInfo {
+	m := make(map[int]CodeInfo, len(warning))
+	for code, w := range warning {
+		m[code] = CodeInfo{Title: errcode.Message(code), Warning: w}
+	}
+	return m
 }
 
 // Pos is a position in a TwiML document: 1-based line and column, the column

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/audiocache"
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/media/audiofile"
 )
@@ -158,12 +159,12 @@ func (in *Interpreter) fetchAudio(ctx context.Context, rawURL string) ([]int16, 
 		if errors.As(err, &aerr) {
 			return nil, aerr.Code, err
 		}
-		return nil, 11200, err
+		return nil, errcode.RetrievalFailure, err
 	}
 	defer entry.Release()
 	pcm, err := in.pcm.file(entry.Path)
 	if err != nil {
-		return nil, 13420, err
+		return nil, errcode.PlayInvalidContentType, err
 	}
 	return pcm, 0, nil
 }

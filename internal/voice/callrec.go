@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 	"github.com/switchboard-voice/switchboard/internal/recording"
 	"github.com/switchboard-voice/switchboard/internal/sid"
 	"github.com/switchboard-voice/switchboard/internal/store"
@@ -163,7 +164,7 @@ func (r *run) stopCallRecording(ctx context.Context, cr *callRecording) store.Re
 	status, code := store.RecordingCompleted, 0
 	switch {
 	case werr != nil:
-		status, code = store.RecordingFailed, 13617
+		status, code = store.RecordingFailed, errcode.RecordLengthOutOfRange
 		r.log.Error("call recording failed", "recording", cr.row.SID, "err", werr)
 	case res.Samples == 0:
 		status = store.RecordingAbsent

@@ -43,21 +43,12 @@ func (c command) reply(err error) {
 //
 // ErrCallNotFound when the call is not running here.
 func (in *Interpreter) Update(ctx context.Context, accountSID, callSID string, u Update) error {
-	in.mu.Lock()
-	r := in.live[callSID]
-	if r == nil || r.account.SID != accountSID {
-		in.mu.Unlock()
-		return ErrCallNotFound
-	}
-	r.configure(u)
-	if u.Status == "" && u.URL == "" && u.Twiml == "" {
-		in.mu.Unlock()
-		return nil
+	r, err := in.liveRun(accountSID, callSID)
+	if err != nil {
+		return err
 	}
 	cmd := command{update: u, done: make(chan error, 1)}
-	err := r.post(cmd)
-	in.mu.Unlock() // a call that ends from now on answers its mailbox (end)
-	if err != nil {
+	if err := r.post(cmd); err != nil {
 		return err
 	}
 	select {
@@ -71,10 +62,9 @@ func (in *Interpreter) Update(ctx context.Context, accountSID, callSID string, u
 	}
 }
 
-// configure applies the parts of an update that do not interrupt the call.
+// configure applies the parts of an update that do not interrupt the call;
+// r.mu is held.
 func (r *run) configure(u Update) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if u.TimeLimit > 0 {
 		r.settings.timeLimit = u.TimeLimit
 		if r.limit != nil {
@@ -89,12 +79,22 @@ func (r *run) configure(u Update) {
 	}
 }
 
-// post hands a command to the call. A new document given while an outbound
-// call is still dialing waits for the answer without interrupting anything;
-// any other command goes to the mailbox and interrupts the current step.
+// post hands a command to the call. What changes no document (fallback,
+// callbacks, time limit) is applied at once; a new document given while an
+// outbound call is still dialing waits for the answer without interrupting
+// anything; any other command goes to the mailbox and interrupts the current
+// step. A call that is over refuses commands (ErrCallNotFound).
 func (r *run) post(cmd command) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.over {
+		return ErrCallNotFound
+	}
+	r.configure(cmd.update)
+	if cmd.update.Status == "" && cmd.update.URL == "" && cmd.update.Twiml == "" {
+		cmd.reply(nil) // nothing to interrupt
+		return nil
+	}
 	if cmd.update.Status == "" && r.dialing {
 		u := cmd.update
 		r.pending = &u

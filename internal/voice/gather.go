@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 	"github.com/switchboard-voice/switchboard/internal/twiml"
 	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
@@ -26,7 +27,7 @@ func (r *run) gather(ctx context.Context, g *twiml.Gather) (*webhook.Response, *
 	}
 	dtmf := len(g.Input) == 0 || slices.Contains(g.Input, "dtmf")
 	if !dtmf {
-		r.notify(ctx, logWarning, 13326, "Gather: speech input is not available (no speech recognizer); no input collected", nil)
+		r.notify(ctx, logWarning, errcode.GatherInvalidInput, "Gather: speech input is not available (no speech recognizer); no input collected", nil)
 	}
 	r.ear.flush() // keys pressed before the <Gather> do not count
 	r.ear.collect(true)

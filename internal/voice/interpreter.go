@@ -56,6 +56,8 @@ type Config struct {
 	// InbandDTMF says when to detect DTMF tones in the caller's audio;
 	// default InbandAuto (when no telephone-event was negotiated).
 	InbandDTMF InbandDTMF
+	// Node names this process on the calls it records (store.Call.Node).
+	Node string
 	// MaxRedirects bounds how many documents one call may fetch through
 	// <Redirect> in a row without executing a verb that waits (a loop
 	// guard); default 100.
@@ -76,9 +78,10 @@ type Interpreter struct {
 	stop context.CancelFunc
 	wg   sync.WaitGroup
 
-	// mu guards live.
-	mu   sync.Mutex
-	live map[string]*run
+	// mu guards live and closed.
+	mu     sync.Mutex
+	live   map[string]*run
+	closed bool
 }
 
 // New returns an Interpreter.
@@ -106,6 +109,9 @@ func New(cfg Config) *Interpreter {
 // Close ends the calls placed through Place that are still running (queued,
 // ringing or answered) and waits for them to be finalised.
 func (in *Interpreter) Close() {
+	in.mu.Lock()
+	in.closed = true
+	in.mu.Unlock()
 	in.stop()
 	in.wg.Wait()
 }
@@ -142,15 +148,20 @@ func (in *Interpreter) Place(ctx context.Context, c Call) (store.Call, error) {
 	if c.Direction == "" {
 		c.Direction = store.DirectionOutboundAPI
 	}
-	if in.ctx.Err() != nil {
+	// The call counts as running from here, so that Close waits for it.
+	in.mu.Lock()
+	if in.closed {
+		in.mu.Unlock()
 		return store.Call{}, fmt.Errorf("place call: %w", ErrClosed)
 	}
+	in.wg.Add(1)
+	in.mu.Unlock()
 	r, err := in.start(ctx, c, store.CallQueued, "api")
 	if err != nil {
+		in.wg.Done()
 		return store.Call{}, err
 	}
 	rec := r.call // from now on the call's goroutine owns r.call
-	in.wg.Add(1)
 	go func() {
 		defer in.wg.Done()
 		defer in.end(r)
@@ -199,6 +210,7 @@ func (in *Interpreter) start(ctx context.Context, c Call, status store.CallStatu
 		Direction:      c.Direction,
 		APIVersion:     webhook.APIVersion,
 		DateCreated:    now,
+		Node:           in.cfg.Node,
 	}
 	if status == store.CallRinging {
 		r.call.StartTime = now
@@ -215,11 +227,14 @@ func (in *Interpreter) start(ctx context.Context, c Call, status store.CallStatu
 }
 
 // end forgets a call that is over; commands still in its mailbox are
-// answered.
+// answered, and later ones refused (post).
 func (in *Interpreter) end(r *run) {
 	in.mu.Lock()
 	delete(in.live, r.sid)
 	in.mu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.over = true
 	for {
 		select {
 		case cmd := <-r.mailbox:

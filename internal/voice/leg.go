@@ -96,7 +96,10 @@ type DialError struct {
 	Reason string
 	// NoAnswer is set when the ring timeout ended the attempt.
 	NoAnswer bool
-	Err      error
+	// Unreachable is set when the far end never answered the request at
+	// all (no response before the transaction timed out, or no route).
+	Unreachable bool
+	Err         error
 }
 
 func (e *DialError) Error() string {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 	"github.com/switchboard-voice/switchboard/internal/store"
 )
 
@@ -69,13 +70,13 @@ func (r *run) dial(ctx context.Context) bool {
 	if o := r.spec.Record; o != nil {
 		rec, err := r.startCallRecording(ctx, *o, store.SourceOutboundAPI)
 		if err != nil {
-			r.notify(ctx, logError, 13617, "Record: cannot record the call: "+err.Error(), nil)
+			r.notify(ctx, logError, errcode.RecordLengthOutOfRange, "Record: cannot record the call: "+err.Error(), nil)
 		}
 		r.recorded = rec
 	}
 	if d := r.spec.SendDigits; d != "" {
 		if err := r.leg.Media().SendDTMF(ctx, d); err != nil && ctx.Err() == nil {
-			r.notify(ctx, logWarning, 13430, "SendDigits: "+err.Error(), nil)
+			r.notify(ctx, logWarning, errcode.PlayInvalidDigits, "SendDigits: "+err.Error(), nil)
 		}
 	}
 	return true
@@ -111,13 +112,16 @@ func (r *run) notConnected(ctx context.Context, err error) {
 
 // dialStatus maps the failure of an outbound call to its final status, as
 // Twilio does: 486, 600 and 603 are busy; 408, 480, 487 and the ring timeout
-// no-answer; anything else (404, 5xx, unreachable) failed.
+// no-answer; anything else (404, 5xx, a far end that never responds) failed.
 func dialStatus(err error) (store.CallStatus, string) {
 	var de *DialError
 	if !errors.As(err, &de) {
 		return store.CallFailed, "dial failed: " + errString(err)
 	}
-	if de.NoAnswer {
+	switch {
+	case de.Unreachable:
+		return store.CallFailed, "unreachable: " + de.Error()
+	case de.NoAnswer:
 		return store.CallNoAnswer, "no answer"
 	}
 	switch de.Code {

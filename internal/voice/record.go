@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 	"github.com/switchboard-voice/switchboard/internal/media/dsp"
 	"github.com/switchboard-voice/switchboard/internal/recording"
 	"github.com/switchboard-voice/switchboard/internal/sid"
@@ -43,7 +44,7 @@ func (r *run) record(ctx context.Context, v *twiml.Record) (*webhook.Response, *
 		return nil, nil, err
 	}
 	if v.Transcribe {
-		r.notify(ctx, logWarning, 13614, "Record: transcription is not available (no speech engine); recording without it", nil)
+		r.notify(ctx, logWarning, errcode.RecordInvalidTranscribe, "Record: transcription is not available (no speech engine); recording without it", nil)
 	}
 	if v.PlayBeep {
 		if err := r.playPCM(ctx, beep, 1); err != nil {
@@ -59,7 +60,7 @@ func (r *run) record(ctx context.Context, v *twiml.Record) (*webhook.Response, *
 	start := r.in.cfg.Clock.Now().UTC()
 	rec, err := recording.Start(filepath.Join(r.in.cfg.DataDir, rel))
 	if err != nil {
-		r.notify(ctx, logError, 13617, "Record: cannot start recording: "+err.Error(), nil)
+		r.notify(ctx, logError, errcode.RecordLengthOutOfRange, "Record: cannot start recording: "+err.Error(), nil)
 		return nil, nil, nil
 	}
 	row, err := r.in.cfg.Store.CreateRecording(context.WithoutCancel(ctx), store.Recording{
@@ -69,7 +70,7 @@ func (r *run) record(ctx context.Context, v *twiml.Record) (*webhook.Response, *
 	if err != nil {
 		rec.Stop(false)
 		os.Remove(filepath.Join(r.in.cfg.DataDir, rel))
-		r.notify(ctx, logError, 13617, "Record: cannot store the recording: "+err.Error(), nil)
+		r.notify(ctx, logError, errcode.RecordLengthOutOfRange, "Record: cannot store the recording: "+err.Error(), nil)
 		return nil, nil, nil
 	}
 	tap := &inTap{rec}
@@ -83,7 +84,7 @@ func (r *run) record(ctx context.Context, v *twiml.Record) (*webhook.Response, *
 	status, code := store.RecordingCompleted, 0
 	switch {
 	case werr != nil:
-		status, code = store.RecordingFailed, 13617
+		status, code = store.RecordingFailed, errcode.RecordLengthOutOfRange
 		r.notify(ctx, logError, code, "Record: "+werr.Error(), nil)
 	case res.Samples == 0:
 		status = store.RecordingAbsent
@@ -168,7 +169,7 @@ func (r *run) waitRecording(ctx context.Context, v *twiml.Record, rec *recording
 func (r *run) fetchAfterHangup(ctx context.Context, action, method string, params url.Values) {
 	target, err := webhook.Resolve(r.docURL, action)
 	if err != nil {
-		r.notify(ctx, logError, 11100, "invalid URL "+action+": "+err.Error(), nil)
+		r.notify(ctx, logError, errcode.InvalidURL, "invalid URL "+action+": "+err.Error(), nil)
 		return
 	}
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 20*time.Second)

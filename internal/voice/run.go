@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/clock"
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 	"github.com/switchboard-voice/switchboard/internal/media/audiofile"
 	"github.com/switchboard-voice/switchboard/internal/store"
 	"github.com/switchboard-voice/switchboard/internal/twiml"
@@ -43,6 +44,7 @@ type run struct {
 	cancel    context.CancelCauseFunc
 	recorded  *callRecording // Record=true: the whole call's recording
 	stopCmd   *command       // the command that ended the call, answered at the end
+	hungUp    bool           // a <Hangup> (or <Reject> after the answer) ended the call
 	docURL    string         // the document being run: base of relative URLs, default action
 	redirects int            // documents fetched in a row without a verb that waits
 	mailbox   chan command   // commands from other goroutines (post)
@@ -57,6 +59,7 @@ type run struct {
 	media     Media       // the answered leg's media; nil before the answer and after the end
 	limit     clock.Timer // the time limit, once answered
 	callRecs  map[string]*callRecording
+	over      bool // the call has ended: commands are refused
 }
 
 // settings are the parts of a call an Update changes without interrupting
@@ -224,7 +227,7 @@ func (r *run) inline(ctx context.Context, text string) (*twiml.Response, *webhoo
 // are stored as notifications).
 func (r *run) fetchInitial(ctx context.Context, rawURL, method string) (*twiml.Response, *webhook.Response) {
 	if rawURL == "" {
-		r.notify(ctx, logError, 11100, "the call has no voice URL", nil)
+		r.notify(ctx, logError, errcode.InvalidURL, "the call has no voice URL", nil)
 		return nil, nil
 	}
 	s := r.currentSettings()
@@ -294,7 +297,7 @@ func (r *run) parse(ctx context.Context, resp *webhook.Response) (*twiml.Respons
 		if err == nil {
 			err = errors.New("empty document")
 		}
-		var code = 12100
+		var code = errcode.DocumentParseFailure
 		if len(list) > 0 {
 			code = list[0].Code
 		}
@@ -350,13 +353,13 @@ func (r *run) runDocument(ctx context.Context, doc *twiml.Response) (*webhook.Re
 func (r *run) fetchNext(ctx context.Context, ref, method string, params url.Values) (*webhook.Response, *twiml.Response, error) {
 	r.redirects++
 	if r.redirects > r.in.cfg.MaxRedirects {
-		r.notify(ctx, logError, 11215, "too many redirects without executing a verb", nil)
+		r.notify(ctx, logError, errcode.TooManyRedirects, "too many redirects without executing a verb", nil)
 		r.applicationError(ctx)
 		return nil, nil, errHangup
 	}
 	target, err := webhook.Resolve(r.docURL, ref)
 	if err != nil {
-		r.notify(ctx, logError, 11100, "invalid URL "+ref+": "+err.Error(), nil)
+		r.notify(ctx, logError, errcode.InvalidURL, "invalid URL "+ref+": "+err.Error(), nil)
 		r.applicationError(ctx)
 		return nil, nil, errHangup
 	}
@@ -369,7 +372,7 @@ func (r *run) fetchNext(ctx context.Context, ref, method string, params url.Valu
 		if errors.As(err, &werr) {
 			r.notify(ctx, logError, werr.Code, werr.Message(), werr)
 		} else {
-			r.notify(ctx, logError, 11200, err.Error(), nil)
+			r.notify(ctx, logError, errcode.RetrievalFailure, err.Error(), nil)
 		}
 		r.applicationError(ctx)
 		return nil, nil, errHangup
@@ -468,17 +471,22 @@ func (r *run) setFinal(ctx context.Context, status store.CallStatus, cause strin
 // call never answered, stores the final status (with the completed status
 // callback) and answers the command that ended the call.
 func (r *run) finish(ctx context.Context) {
-	r.mu.Lock()
-	if r.limit != nil {
-		r.limit.Stop()
-	}
-	r.mu.Unlock()
+	// The time limit ends with the call (answering below would arm it).
+	defer func() {
+		r.mu.Lock()
+		if r.limit != nil {
+			r.limit.Stop()
+		}
+		r.mu.Unlock()
+	}()
 	switch {
 	case r.leg != nil:
 		cause := "hangup"
 		select {
 		case <-r.leg.Done():
-			cause = "hangup by the far end"
+			if !r.hungUp {
+				cause = "hangup by the far end"
+			}
 		default:
 			if context.Cause(r.callCtx) == errTimeLimit {
 				cause = "time limit"
@@ -527,12 +535,12 @@ func (r *run) playBody(ctx context.Context, resp *webhook.Response) error {
 	}
 	src, err := audiofile.Decode(bytes.NewReader(resp.Body), resp.MediaType)
 	if err != nil {
-		r.notify(ctx, logError, 12300, "the audio answer cannot be played: "+err.Error(), &webhook.Error{URL: resp.URL, Method: resp.Method})
+		r.notify(ctx, logError, errcode.InvalidContentType, "the audio answer cannot be played: "+err.Error(), &webhook.Error{URL: resp.URL, Method: resp.Method})
 		return errHangup
 	}
 	pcm, err := readAll(src, maxPCM)
 	if err != nil {
-		r.notify(ctx, logError, 12300, "the audio answer cannot be played: "+err.Error(), &webhook.Error{URL: resp.URL, Method: resp.Method})
+		r.notify(ctx, logError, errcode.InvalidContentType, "the audio answer cannot be played: "+err.Error(), &webhook.Error{URL: resp.URL, Method: resp.Method})
 		return errHangup
 	}
 	return r.playPCM(ctx, pcm, 1)

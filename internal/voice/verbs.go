@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 	"github.com/switchboard-voice/switchboard/internal/store"
 	"github.com/switchboard-voice/switchboard/internal/tts"
 	"github.com/switchboard-voice/switchboard/internal/twiml"
@@ -42,7 +43,7 @@ func (r *run) verb(ctx context.Context, v twiml.Verb) (*webhook.Response, *twiml
 		r.redirects = 0
 		return r.gather(ctx, v)
 	default:
-		r.notify(ctx, logWarning, 12200, fmt.Sprintf("<%s> is not supported yet: skipped", v.TagName()), nil)
+		r.notify(ctx, logWarning, errcode.SchemaValidationWarning, fmt.Sprintf("<%s> is not supported yet: skipped", v.TagName()), nil)
 		return nil, nil, nil
 	}
 }
@@ -71,14 +72,14 @@ func (r *run) say(ctx context.Context, v *twiml.Say) error {
 		}
 		code := tts.TwilioCode(err)
 		if code == 0 {
-			code = 13520
+			code = errcode.SayInvalidText
 		}
 		r.notify(ctx, logWarning, code, "Say: "+err.Error(), nil)
 		return nil // Twilio skips a Say it cannot speak
 	}
 	pcm, err := r.in.pcm.file(path)
 	if err != nil {
-		r.notify(ctx, logWarning, 13520, "Say: "+err.Error(), nil)
+		r.notify(ctx, logWarning, errcode.SayInvalidText, "Say: "+err.Error(), nil)
 		return nil
 	}
 	return r.playPCM(ctx, pcm, loops(v.Loop))
@@ -94,7 +95,7 @@ func (r *run) play(ctx context.Context, v *twiml.Play) error {
 			if ctx.Err() != nil {
 				return errHangup
 			}
-			r.notify(ctx, logWarning, 13430, "Play: cannot send digits: "+err.Error(), nil)
+			r.notify(ctx, logWarning, errcode.PlayInvalidDigits, "Play: cannot send digits: "+err.Error(), nil)
 		}
 		if strings.TrimSpace(v.URL) == "" {
 			return nil
@@ -103,7 +104,7 @@ func (r *run) play(ctx context.Context, v *twiml.Play) error {
 	ref := strings.TrimSpace(v.URL)
 	target, err := webhook.Resolve(r.docURL, ref)
 	if err != nil {
-		r.notify(ctx, logWarning, 11100, "Play: invalid URL "+ref+": "+err.Error(), nil)
+		r.notify(ctx, logWarning, errcode.InvalidURL, "Play: invalid URL "+ref+": "+err.Error(), nil)
 		return nil
 	}
 	pcm, code, err := r.in.fetchAudio(ctx, target)
@@ -146,6 +147,7 @@ func (r *run) hangup(ctx context.Context) error {
 	}
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), hangupTimeout)
 	defer cancel()
+	r.hungUp = true
 	r.leg.Hangup(hctx)
 	return errHangup // finish records the end, once recordings are closed
 }

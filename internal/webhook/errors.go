@@ -5,48 +5,50 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+
+	"github.com/switchboard-voice/switchboard/internal/errcode"
 )
 
-// Twilio error codes this package reports. Each is documented at
-// https://www.twilio.com/docs/api/errors/<code>.
+// Twilio error codes this package reports, as named in package errcode. Each
+// is documented at https://www.twilio.com/docs/errors/<code>.
 const (
 	// CodeInvalidURL (11100, "Invalid URL format"): the URL cannot be parsed or
 	// is not http/https.
-	CodeInvalidURL = 11100
+	CodeInvalidURL = errcode.InvalidURL
 	// CodeRetrievalFailure (11200, "HTTP retrieval failure"): the app answered
 	// with a non-2xx status, or the fetch failed in a way no narrower code covers.
-	CodeRetrievalFailure = 11200
+	CodeRetrievalFailure = errcode.RetrievalFailure
 	// CodeConnectionFailure (11205, "HTTP connection failure"): the TCP
 	// connection could not be made (refused, reset, unreachable) or a timer
 	// expired: 10 s to connect, 15 s in total.
-	CodeConnectionFailure = 11205
+	CodeConnectionFailure = errcode.ConnectionFailure
 	// CodeProtocolViolation (11206, "HTTP protocol violation"): the app's answer
 	// is not HTTP.
-	CodeProtocolViolation = 11206
+	CodeProtocolViolation = errcode.ProtocolViolation
 	// CodeBadHostName (11210, "HTTP bad host name"): the host name does not
 	// resolve.
-	CodeBadHostName = 11210
+	CodeBadHostName = errcode.BadHostName
 	// CodeTooManyRedirects (11215, "HTTP too many redirects").
-	CodeTooManyRedirects = 11215
+	CodeTooManyRedirects = errcode.TooManyRedirects
 	// CodeTLSHandshake (11220, "SSL/TLS Handshake Error").
-	CodeTLSHandshake = 11220
+	CodeTLSHandshake = errcode.TLSHandshake
 	// CodeCertDomainMismatch (11235, "Certificate Invalid - Domain Mismatch").
-	CodeCertDomainMismatch = 11235
+	CodeCertDomainMismatch = errcode.CertDomainMismatch
 	// CodeCertExpired (11236, "Certificate Invalid - Certificate Expired").
-	CodeCertExpired = 11236
+	CodeCertExpired = errcode.CertExpired
 	// CodeCertUnknownAuthority (11237, "Certificate Invalid - Could not find
 	// path to certificate").
-	CodeCertUnknownAuthority = 11237
+	CodeCertUnknownAuthority = errcode.CertUnknownAuthority
 	// CodeResponseTooLarge (11750, "TwiML response body too large"): more than
 	// the 64 kB Twilio accepts for a document.
-	CodeResponseTooLarge = 11750
+	CodeResponseTooLarge = errcode.ResponseTooLarge
 	// CodeDocumentParse (12100, "Document parse failure"): the TwiML could not be
 	// parsed. This package never parses TwiML; FetchWithFallback uses the code
 	// for a document its Validate hook rejects.
-	CodeDocumentParse = 12100
+	CodeDocumentParse = errcode.DocumentParseFailure
 	// CodeInvalidContentType (12300, "Invalid Content-Type"): the answer is
 	// neither TwiML, audio nor text/plain, or has no Content-Type.
-	CodeInvalidContentType = 12300
+	CodeInvalidContentType = errcode.InvalidContentType
 )
 
 // Sentinel errors, found with errors.Is in an *Error's chain.
@@ -118,42 +120,22 @@ func (e *Error) MoreInfo() string {
 	if e.Code == 0 {
 		return ""
 	}
-	return fmt.Sprintf("https://www.twilio.com/docs/errors/%d", e.Code)
+	return errcode.MoreInfo(e.Code)
 }
 
 // Message returns Twilio's short description of the error code.
 func (e *Error) Message() string { return CodeMessage(e.Code) }
 
-// CodeMessage returns Twilio's title for an error code this package reports,
-// or "" for another code.
+// CodeMessage returns Twilio's title (errcode.Message) for an error code this
+// package reports, or "" for another code.
 func CodeMessage(code int) string {
 	switch code {
-	case CodeInvalidURL:
-		return "Invalid URL format"
-	case CodeRetrievalFailure:
-		return "HTTP retrieval failure"
-	case CodeConnectionFailure:
-		return "HTTP connection failure"
-	case CodeProtocolViolation:
-		return "HTTP protocol violation"
-	case CodeBadHostName:
-		return "HTTP bad host name"
-	case CodeTooManyRedirects:
-		return "HTTP too many redirects"
-	case CodeTLSHandshake:
-		return "SSL/TLS Handshake Error"
-	case CodeCertDomainMismatch:
-		return "Certificate Invalid - Domain Mismatch"
-	case CodeCertExpired:
-		return "Certificate Invalid - Certificate Expired"
-	case CodeCertUnknownAuthority:
-		return "Certificate Invalid - Could not find path to certificate"
-	case CodeResponseTooLarge:
-		return "TwiML response body too large"
-	case CodeDocumentParse:
-		return "Document parse failure"
-	case CodeInvalidContentType:
-		return "Invalid Content-Type"
+	case CodeInvalidURL, CodeRetrievalFailure, CodeConnectionFailure,
+		CodeProtocolViolation, CodeBadHostName, CodeTooManyRedirects,
+		CodeTLSHandshake, CodeCertDomainMismatch, CodeCertExpired,
+		CodeCertUnknownAuthority, CodeResponseTooLarge, CodeDocumentParse,
+		CodeInvalidContentType:
+		return errcode.Message(code)
 	}
 	return ""
 }

@@ -135,10 +135,31 @@ func testCallFinalizeOpen(t *testing.T, st store.Store) {
 		t.Fatal(err)
 	}
 	done, _ := st.CreateCall(ctx(t), newCall(acct.SID, "a", "b", store.CallBusy, t0))
+	// Another node's live calls, one recorded with CreateCall, one with
+	// SaveCall: a node finalizing its own leaves them alone.
+	other := newCall(acct.SID, "a", "b", store.CallRinging, t0)
+	other.Node = "node-b"
+	if _, err := st.CreateCall(ctx(t), other); err != nil {
+		t.Fatal(err)
+	}
+	saved := newCall(acct.SID, "a", "b", store.CallQueued, t0)
+	saved.Node = "node-b"
+	if _, err := st.SaveCall(ctx(t), saved, store.Event{Name: "queued"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	saved.Status, saved.Node = store.CallRinging, "node-c" // the node never changes
+	if got, err := st.SaveCall(ctx(t), saved, store.Event{Name: "ringing"}, nil); err != nil || got.Node != "node-b" {
+		t.Fatalf("SaveCall changed the node: %q %v", got.Node, err)
+	}
 
-	n, err := st.FinalizeOpenCalls(ctx(t))
-	if err != nil || n != 2 {
-		t.Fatalf("FinalizeOpenCalls = %d, %v; want 2", n, err)
+	n, err := st.FinalizeOpenCalls(ctx(t), "")
+	if err != nil || n != 4 {
+		t.Fatalf("FinalizeOpenCalls of every node = %d, %v; want 4", n, err)
+	}
+	for _, sid := range []string{other.SID, saved.SID} {
+		if got, _ := st.Call(ctx(t), acct.SID, sid); got.Status != store.CallFailed || got.Node != "node-b" {
+			t.Fatalf("another node's open call: %+v", got)
+		}
 	}
 	got, _ := st.Call(ctx(t), acct.SID, ringing.SID)
 	if got.Status != store.CallFailed || got.EndTime.IsZero() || got.Duration != 0 {
@@ -152,8 +173,30 @@ func testCallFinalizeOpen(t *testing.T, st store.Store) {
 	if got.Status != store.CallBusy {
 		t.Fatalf("a finished call was changed: %+v", got)
 	}
-	if n, _ := st.FinalizeOpenCalls(ctx(t)); n != 0 {
+	if n, _ := st.FinalizeOpenCalls(ctx(t), ""); n != 0 {
 		t.Fatalf("second FinalizeOpenCalls closed %d", n)
+	}
+}
+
+func testCallFinalizeOwnNode(t *testing.T, st store.Store) {
+	acct := mainAccount(t, st)
+	mine := newCall(acct.SID, "a", "b", store.CallInProgress, t0)
+	mine.Node, mine.AnsweredAt = "node-a", t0
+	theirs := newCall(acct.SID, "a", "b", store.CallInProgress, t0)
+	theirs.Node, theirs.AnsweredAt = "node-b", t0
+	for _, c := range []store.Call{mine, theirs} {
+		if _, err := st.SaveCall(ctx(t), c, store.Event{Name: "in-progress"}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := st.FinalizeOpenCalls(ctx(t), "node-a"); err != nil || n != 1 {
+		t.Fatalf("FinalizeOpenCalls(node-a) = %d, %v; want 1", n, err)
+	}
+	if got, _ := st.Call(ctx(t), acct.SID, mine.SID); got.Status != store.CallCompleted {
+		t.Errorf("own call: %s", got.Status)
+	}
+	if got, _ := st.Call(ctx(t), acct.SID, theirs.SID); got.Status != store.CallInProgress {
+		t.Errorf("another node's live call was finalized: %s", got.Status)
 	}
 }
 

@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CallFilters", testCallFilters},
 		{"CallPagingNewestFirst", testCallPagingNewestFirst},
 		{"CallFinalizeOpen", testCallFinalizeOpen},
+		{"CallFinalizeOwnNode", testCallFinalizeOwnNode},
 		{"Notifications", testNotifications},
 		{"Recordings", testRecordings},
 		{"SaveCall", testSaveCall},
