@@ -62,6 +62,9 @@ func (s *server) createCall(r *request) error {
 		return s.internal(r, errors.New("no interpreter to place calls"))
 	}
 	call, err := s.live.Place(r.ctx(), c)
+	if errors.Is(err, voice.ErrClosed) {
+		return &Error{Status: http.StatusServiceUnavailable, Code: CodeServiceUnavailable, Message: "switchboard is shutting down: no new calls"}
+	}
 	if err != nil {
 		return s.internal(r, err)
 	}

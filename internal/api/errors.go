@@ -35,6 +35,7 @@ const (
 	CodeNotFound                   = errcode.NotFound                            // no such resource
 	CodeConflict                   = errcode.Conflict                            // the resource is not in a state that allows this change
 	CodeInternal                   = errcode.InternalServerError                 // switchboard failed
+	CodeServiceUnavailable         = errcode.ServiceUnavailable                  // shutting down: no new calls
 	CodeTooManyRequests            = errcode.TooManyRequests                     // too many requests (commands pending for a call)
 	CodeNestedSubaccount           = errcode.SubaccountsCannotContainSubaccounts // subaccounts cannot contain subaccounts
 	CodeToMissing                  = errcode.ToMissing                           // Create Call without To

@@ -149,6 +149,7 @@ const (
 	Conflict            = 20409 // Conflict
 	TooManyRequests     = 20429 // Too Many Requests
 	InternalServerError = 20500 // Internal Server Error
+	ServiceUnavailable  = 20503 // Service Unavailable
 )
 
 // 21xxx: REST API resources (accounts, calls, phone numbers).
@@ -300,6 +301,7 @@ var titles = map[int]string{
 	Conflict:            "Conflict",
 	TooManyRequests:     "Too Many Requests",
 	InternalServerError: "Internal Server Error",
+	ServiceUnavailable:  "Service Unavailable",
 
 	SubaccountsCannotContainSubaccounts: "Subaccounts cannot contain subaccounts",
 	ToMissing:                           "No 'To' number is specified",

@@ -1,33 +1,60 @@
 // Package voice is the call-flow interpreter: it runs one call through TwiML,
-// verb by verb, the way Twilio's seed page (002) describes.
+// verb by verb, the way Twilio's seed page (002) describes, whichever way the
+// call started.
 //
-// For each call one goroutine fetches the TwiML document from the number's
-// voice URL (through package webhook, with the fallback URL on failure), parses
-// it with package twiml and executes its verbs top to bottom: <Say> through
-// package tts, <Play> through the audio cache, <Pause> on the injected clock,
-// <Gather> and <Record> on what the caller sends (gather.go, record.go),
-// <Redirect> by fetching the next document, <Hangup> and <Reject> by ending the
-// call. A document that runs out of verbs ends the call. A response that is an
-// audio file is played, a text/plain response is spoken, and both end the call.
-// Verbs not built yet (<Dial>, <Enqueue>, ...) are skipped with a warning
-// notification (12200).
+// # Calls, not numbers
 //
-// Once answered, a call has one ear (ear.go): every key press, whether it
-// came as an RFC 4733 event, a SIP INFO or an in-band tone, reaches the
-// interpreter as one stream of digits, and the caller's audio can be tapped
-// by recorders (<Record>, and recordings the REST API starts on a live call,
-// callrec.go). <Gather input="speech"> and <Record transcribe="true"> have no
-// speech engine behind them: they warn (13326, 13614) and go on without.
+// A Call describes a call once for every kind: an incoming call routed to a
+// number (HandleInbound), a call placed through the REST API (Place, direction
+// outbound-api) and, next, a leg dialled by <Dial> (outbound-dial): its URL and
+// method or inline TwiML, fallback, status callback and the progress events it
+// wants, its parent. Answering is a step only inbound calls take; dialing (the
+// account's calls-per-second turn, initiated, ringing, the answer or how it
+// failed: busy, no-answer, failed, canceled) one only outbound calls take
+// (outbound.go, through a Dialer).
 //
-// The interpreter does not know SIP. It sees a call as an Inbound (ringing, not
-// yet answered: it can be answered or rejected) that becomes a Leg (answered:
-// it has a media session and can be hung up). The call is answered only when
-// the first verb that needs media runs, so <Reject> as the first verb never
-// answers, as on Twilio.
+// For each call one goroutine fetches the TwiML document (through package
+// webhook, with the fallback URL on failure), parses it with package twiml and
+// executes its verbs top to bottom: <Say> through a Speech engine, <Play>
+// through the audio cache, <Pause> on the injected clock, <Gather> and
+// <Record> on what the far end sends (gather.go, record.go), <Redirect> by
+// fetching the next document, <Hangup> and <Reject> by ending the call. A
+// document that runs out of verbs ends the call. A response that is an audio
+// file is played, a text/plain response is spoken. Verbs not built yet
+// (<Dial>, <Enqueue>, ...) are skipped with a warning notification (12200).
 //
-// Every change of a call's status is written to the store before its status
-// callback is enqueued; every failure of the user's app (an unreachable URL,
-// invalid TwiML, a file that cannot be played) is stored as a Notification with
-// Twilio's error code, and the call record is always finalised, however the
-// call ends.
+// # Ownership and the control mailbox
+//
+// The call's goroutine owns its state (run.go says which fields); nobody else
+// writes it. Other goroutines steer a live call only through its mailbox
+// (Interpreter.Update, control.go): a new document (Url or Twiml) interrupts
+// the running step at once — a <Play>, <Pause>, <Gather> (no action is
+// requested) or <Record> (the recording is kept, no action is requested) — and
+// the new document runs; Status=completed hangs up, Status=canceled cancels a
+// call still queued or ringing. Each step runs under a context the mailbox
+// cancels; the end of the leg and the call's time limit cancel the call's own
+// context, so no goroutine watches for the end of a call.
+//
+// # Media: one consumer, many taps
+//
+// The interpreter sees a leg's audio through the small Media interface. The
+// leg has one consumer at a time — the interpreter's playback now, a bridge or
+// a room's mixer next — and any number of taps that hear both directions
+// whoever the consumer is: the ear (ear.go: RFC 4733 events, SIP INFO and
+// in-band tones merged into one stream of digits), the <Record> recorder and
+// the recordings the REST API starts (callrec.go, mix.go), which therefore
+// hold what the leg really heard. <Gather input="speech"> and <Record
+// transcribe="true"> have no speech engine behind them: they warn (13326,
+// 13614) and go on without.
+//
+// # Events, not rows
+//
+// Every change of a call is an event: the interpreter saves the call's record
+// with the event and the status callback it triggers in one transaction
+// (Store.SaveCall, progress.go), so a callback never leaves for a change that
+// was not stored; callbacks are delivered from the store's outbox (package
+// outbox), at least once and in order per call. Failures of the user's app
+// (an unreachable URL, invalid TwiML, a file that cannot be played) are stored
+// as notifications with Twilio's error codes, and the call record is always
+// finalised, however the call ends.
 package voice

@@ -189,8 +189,8 @@ func (r *run) first(ctx context.Context) (*twiml.Response, *webhook.Response) {
 }
 
 // replace returns the document an Update gives the call (fetched from its
-// URL, without fallback, or its inline TwiML); nil when there is none, after
-// the application error message.
+// URL, then the call's fallback URL, or its inline TwiML); nil when there is
+// none, after the application error message.
 func (r *run) replace(ctx context.Context, u Update) (*twiml.Response, *webhook.Response) {
 	r.redirects = 0
 	var doc *twiml.Response
