@@ -3,14 +3,106 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/store"
 	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
 
-// exchangeTimeout bounds storing a webhook exchange in the event log.
+// exchangeTimeout bounds storing a batch of webhook exchanges in the event
+// log.
 const exchangeTimeout = 5 * time.Second
+
+// Exchange events are written in batches by one goroutine, off the call's
+// path: a call does not wait for the record of its own webhooks (nothing
+// depends on it; a call's status changes and their callbacks are written
+// with the call, synchronously). While a batch is being written the next one
+// gathers, so batches grow with the load and a lone event waits for nothing.
+const (
+	exchangeQueue = 8192 // events waiting; beyond it the caller writes itself
+	exchangeBatch = 256  // events per transaction at most
+)
+
+// exchangeLog writes webhook exchange events in batches.
+type exchangeLog struct {
+	store interface {
+		AppendEvents(ctx context.Context, evs []store.Event) error
+	}
+	log  *slog.Logger
+	ch   chan store.Event
+	done chan struct{}
+
+	// mu guards closed: add sends on ch only while it is open (a webhook
+	// abandoned at shutdown may still report late).
+	mu     sync.RWMutex
+	closed bool
+}
+
+func newExchangeLog(st store.Store, log *slog.Logger) *exchangeLog {
+	l := &exchangeLog{store: st, log: log, ch: make(chan store.Event, exchangeQueue), done: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// add queues ev; when the queue is full it is written at once, so that none
+// is dropped.
+func (l *exchangeLog) add(ev store.Event) {
+	l.mu.RLock()
+	if !l.closed {
+		select {
+		case l.ch <- ev:
+			l.mu.RUnlock()
+			return
+		default:
+		}
+	}
+	l.mu.RUnlock()
+	l.write([]store.Event{ev})
+}
+
+func (l *exchangeLog) run() {
+	defer close(l.done)
+	batch := make([]store.Event, 0, exchangeBatch)
+	for ev := range l.ch {
+		batch = append(batch[:0], ev)
+	gather:
+		for len(batch) < exchangeBatch {
+			select {
+			case ev, ok := <-l.ch:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, ev)
+			default:
+				break gather
+			}
+		}
+		l.write(batch)
+		clear(batch)
+	}
+}
+
+func (l *exchangeLog) write(evs []store.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), exchangeTimeout)
+	defer cancel()
+	if err := l.store.AppendEvents(ctx, evs); err != nil {
+		l.log.Warn("cannot store webhook exchanges", "events", len(evs), "err", err)
+	}
+}
+
+// close writes what is queued and stops; later events are written one by
+// one.
+func (l *exchangeLog) close() {
+	l.mu.Lock()
+	if !l.closed {
+		l.closed = true
+		close(l.ch)
+	}
+	l.mu.Unlock()
+	<-l.done
+}
 
 // callEvent is the payload of a webhook event: Twilio's Call Event resource
 // (request and response), which GET .../Calls/{Sid}/Events.json serves.
@@ -66,12 +158,8 @@ func (s *Server) logExchange(ex webhook.Exchange) {
 	if err != nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), exchangeTimeout)
-	defer cancel()
-	if _, err := s.store.AppendEvent(ctx, store.Event{
+	s.exchanges.add(store.Event{
 		AccountSID: ex.AccountSID, CallSID: ex.CallSID, ResourceSID: ex.CallSID,
 		Type: store.EventWebhook, Name: "request", Time: ex.Start.UTC(), Payload: payload,
-	}, nil); err != nil {
-		s.log.Warn("cannot store a webhook exchange", "call", ex.CallSID, "err", err)
-	}
+	})
 }

@@ -12,8 +12,10 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/switchboard-voice/switchboard/internal/media"
+	"github.com/switchboard-voice/switchboard/internal/media/dsp"
 	"github.com/switchboard-voice/switchboard/internal/server"
 	"github.com/switchboard-voice/switchboard/internal/softphone"
+	"github.com/switchboard-voice/switchboard/internal/store"
 )
 
 // newCallee starts a second softphone, for the server to call.
@@ -164,7 +166,8 @@ func TestCreateCallToSoftphone(t *testing.T) {
 	}
 }
 
-// A call given inline TwiML runs it without fetching anything.
+// A call given inline TwiML runs it without fetching anything; SendDigits
+// reach the callee as RFC 4733 events once it answers.
 func TestCreateCallWithTwiml(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, server.Options{})
@@ -174,13 +177,15 @@ func TestCreateCallWithTwiml(t *testing.T) {
 	done := answer(t, callee, softphone.AnswerOptions{Script: softphone.Script{Sink: h}})
 	to := callee.URI("bob")
 	call, err := e.rest().Api.CreateCall(&openapi.CreateCallParams{
-		To: &to, From: ptr("switchboard"), Twiml: ptr(`<Response><Play>` + e.app.url("/tone.wav") + `</Play></Response>`),
+		To: &to, From: ptr("switchboard"), SendDigits: ptr("1w2#"),
+		Twiml: ptr(`<Response><Play>` + e.app.url("/tone.wav") + `</Play></Response>`),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := wait(t, done, 20*time.Second, "callee"); !res.Answered {
-		t.Fatalf("callee: %+v", res)
+	res := wait(t, done, 20*time.Second, "callee")
+	if !res.Answered || res.Digits != "12#" {
+		t.Fatalf("callee: answered %v, digits %q (want 12#)", res.Answered, res.Digits)
 	}
 	if s := voiced(h.all()); !dominant(s, 700) {
 		t.Errorf("callee did not hear the 700 Hz tone (%d voiced samples)", len(s))
@@ -190,6 +195,48 @@ func TestCreateCallWithTwiml(t *testing.T) {
 		t.Errorf("direction %s", *got.Direction)
 	}
 }
+
+// Record=true records the whole call from the answer, both ways mixed: the
+// recording holds what the callee said and what it heard, and the completed
+// callback carries it.
+func TestCreateCallRecorded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	callee := newCallee(t)
+	e.serveTone("/tone.wav", 600, 2*time.Second)
+	e.app.handle("/status", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	done := answer(t, callee, softphone.AnswerOptions{Script: softphone.Script{Play: tone(1000, 2*time.Second)}})
+	to := callee.URI("erin")
+	call, err := e.rest().Api.CreateCall(&openapi.CreateCallParams{
+		To: &to, From: ptr("switchboard"), Record: ptrBool(true), StatusCallback: ptr(e.app.url("/status")),
+		Twiml: ptr(`<Response><Play>` + e.app.url("/tone.wav") + `</Play></Response>`),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wait(t, done, 20*time.Second, "callee")
+	cb := e.app.waitFor("/status", 1, 10*time.Second)[0].Params
+	rsid := cb.Get("RecordingSid")
+	if cb.Get("CallStatus") != "completed" || rsid == "" || !strings.HasSuffix(cb.Get("RecordingUrl"), "/Recordings/"+rsid) {
+		t.Fatalf("completed callback: %v", cb)
+	}
+	rec, err := e.srv.Store().Recording(context.Background(), testSID, rsid)
+	if err != nil || rec.CallSID != *call.Sid || rec.Source != store.SourceOutboundAPI || rec.Status != store.RecordingCompleted {
+		t.Fatalf("recording %+v %v", rec, err)
+	}
+	s := e.recordingFile(rsid)
+	if len(s) < media.SampleRate {
+		t.Fatalf("recording of %d samples", len(s))
+	}
+	played := dsp.GoertzelPower(s, 600, media.SampleRate)
+	said := dsp.GoertzelPower(s, 1000, media.SampleRate)
+	other := dsp.GoertzelPower(s, 1400, media.SampleRate)
+	if played < 20*other || said < 20*other {
+		t.Errorf("recording: 600 Hz (played) %.3g, 1 kHz (said) %.3g, 1.4 kHz %.3g: want both sides", played, said, other)
+	}
+}
+
+func ptrBool(b bool) *bool { return &b }
 
 // waitStatus waits until the call's record has the status.
 func (e *env) waitStatus(callSID, status string) openapi.ApiV2010Call {

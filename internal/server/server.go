@@ -54,13 +54,14 @@ type Server struct {
 	httpLn net.Listener
 	http   *http.Server
 
-	media    *media.Engine
-	sip      *sip.Server
-	webhooks *webhook.Client
-	outbox   *outbox.Deliverer
-	speech   *tts.Cache
-	audio    *audiocache.Cache
-	interp   *voice.Interpreter
+	media     *media.Engine
+	sip       *sip.Server
+	webhooks  *webhook.Client
+	exchanges *exchangeLog // webhook exchanges on their way to the event log
+	outbox    *outbox.Deliverer
+	speech    *tts.Cache
+	audio     *audiocache.Cache
+	interp    *voice.Interpreter
 
 	ready atomic.Bool
 }
@@ -139,6 +140,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	if err := s.store.ExtendLeases(ctx, node, time.Unix(0, 0)); err != nil {
 		return nil, fmt.Errorf("release the outbox leases of the previous run: %w", err)
 	}
+	s.exchanges = newExchangeLog(s.store, log)
 	wcfg := opts.Webhook
 	wcfg.OnExchange = s.logExchange
 	s.webhooks = webhook.New(wcfg)
@@ -289,6 +291,8 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.outbox.Drain(sctx); err != nil {
 		s.log.Warn("callbacks left in the outbox at shutdown", "err", err)
 	}
+	// No webhook is made from here on: the last exchanges are written.
+	s.exchanges.close()
 	if err := s.close(); err != nil && runErr == nil {
 		runErr = err
 	}
@@ -309,6 +313,9 @@ func (s *Server) close() error {
 	}
 	if s.webhooks != nil {
 		s.webhooks.Close()
+	}
+	if s.exchanges != nil {
+		s.exchanges.close()
 	}
 	if s.media != nil {
 		errs = append(errs, s.media.Close())

@@ -108,6 +108,9 @@ type EventStore interface {
 	// empty Time is now. Callbacks without AccountSID or CallSID take ev's.
 	// ErrNotFound if the account does not exist.
 	AppendEvent(ctx context.Context, ev Event, cbs []Callback) (Event, error)
+	// AppendEvents appends evs (events that trigger no callback, such as
+	// webhook exchanges) in one transaction, in order.
+	AppendEvents(ctx context.Context, evs []Event) error
 	// ListEvents returns up to limit events f selects with Seq > afterSeq,
 	// in Seq order, and whether more follow. limit must be at least 1.
 	ListEvents(ctx context.Context, f EventFilter, afterSeq int64, limit int) ([]Event, bool, error)

@@ -30,6 +30,21 @@ type sqlStore struct {
 	accountBySID  *sql.Stmt
 	numberByPhone *sql.Stmt
 	numberBySID   *sql.Stmt
+
+	// Prepared writes on the hot paths, on the write pool: every status
+	// change of a call saves its row with an event (and its callbacks), every
+	// callback is claimed and acknowledged. Used inside a transaction through
+	// tx.StmtContext, which reuses the statement already prepared on the
+	// connection (SQLite's single writer); preparing once spares SQLite a
+	// parse per statement.
+	callForSave    *sql.Stmt
+	callInsert     *sql.Stmt
+	callUpdate     *sql.Stmt
+	eventInsert    *sql.Stmt
+	callbackInsert *sql.Stmt
+	callbackClaim  *sql.Stmt
+	callbackAck    *sql.Stmt
+	callbackRetry  *sql.Stmt
 }
 
 // newSQLStore prepares the hot statements on the read pool.
@@ -44,6 +59,37 @@ func newSQLStore(ctx context.Context, w, r *sql.DB, d dialect) (*sqlStore, error
 		{&s.numberBySID, "SELECT " + numberColumns + " FROM incoming_phone_numbers WHERE sid = $1 AND account_sid = $2"},
 	} {
 		stmt, err := r.PrepareContext(ctx, p.query)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+		*p.dst = stmt
+	}
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&s.callForSave, "SELECT " + callColumns + " FROM calls WHERE sid = $1" + s.forUpdate()},
+		{&s.callInsert, "INSERT INTO calls (" + callColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) " +
+			"ON CONFLICT (sid) DO NOTHING"},
+		{&s.callUpdate, "UPDATE calls SET parent_call_sid = $1, phone_number_sid = $2, from_address = $3, to_address = $4, " +
+			"status = $5, direction = $6, api_version = $7, forwarded_from = $8, caller_name = $9, answered_by = $10, " +
+			"start_time = $11, answered_at = $12, end_time = $13, duration = $14, date_updated = $15 WHERE sid = $16"},
+		{&s.eventInsert, "INSERT INTO events (account_sid, call_sid, resource_sid, type, name, time, payload) " +
+			"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq"},
+		{&s.callbackInsert, "INSERT INTO outbox (account_sid, call_sid, url, method, params, max_attempts, attempts, " +
+			"next_attempt, lease_owner, lease_until, date_created) " +
+			"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', 0, $9)"},
+		{&s.callbackClaim, "UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE " + s.claimable(
+			"SELECT o.id FROM outbox o WHERE o.next_attempt <= $3 AND o.lease_until <= $3 "+
+				"AND (o.call_sid = '' OR NOT EXISTS (SELECT 1 FROM outbox h WHERE h.call_sid = o.call_sid AND h.id < o.id)) "+
+				"ORDER BY o.id LIMIT $4") +
+			" RETURNING " + callbackColumns},
+		{&s.callbackAck, "DELETE FROM outbox WHERE id = $1 AND lease_owner = $2"},
+		{&s.callbackRetry, "UPDATE outbox SET attempts = attempts + 1, lease_owner = '', lease_until = 0, next_attempt = $1 " +
+			"WHERE id = $2 AND lease_owner = $3"},
+	} {
+		stmt, err := w.PrepareContext(ctx, p.query)
 		if err != nil {
 			s.Close()
 			return nil, fmt.Errorf("prepare: %w", err)
@@ -79,7 +125,9 @@ func (s *sqlStore) forShare() string {
 
 func (s *sqlStore) Close() error {
 	var err error
-	for _, stmt := range []*sql.Stmt{s.accountBySID, s.numberByPhone, s.numberBySID} {
+	for _, stmt := range []*sql.Stmt{s.accountBySID, s.numberByPhone, s.numberBySID,
+		s.callForSave, s.callInsert, s.callUpdate, s.eventInsert, s.callbackInsert,
+		s.callbackClaim, s.callbackAck, s.callbackRetry} {
 		if stmt != nil {
 			err = errors.Join(err, stmt.Close())
 		}

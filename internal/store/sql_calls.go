@@ -264,7 +264,7 @@ func (s *sqlStore) CreateNotification(ctx context.Context, n Notification) (Noti
 	if n.Log != 0 {
 		name = "warning"
 	}
-	if _, err := insertEvent(ctx, tx, Event{
+	if _, err := s.insertEvent(ctx, tx, Event{
 		AccountSID: n.AccountSID, CallSID: n.CallSID, ResourceSID: n.SID,
 		Type: EventNotification, Name: name, Time: n.MessageDate, Payload: payload,
 	}); err != nil {

@@ -47,7 +47,7 @@ func scanEvent(sc scanner) (Event, error) {
 
 // insertEvent appends ev within tx and returns it as stored, with its Seq.
 // An empty Time is now, an empty Payload {}.
-func insertEvent(ctx context.Context, tx *sql.Tx, ev Event) (Event, error) {
+func (s *sqlStore) insertEvent(ctx context.Context, tx *sql.Tx, ev Event) (Event, error) {
 	if ev.AccountSID == "" || ev.Type == "" {
 		return Event{}, fmt.Errorf("%w: event without account or type", ErrInvalid)
 	}
@@ -60,9 +60,7 @@ func insertEvent(ctx context.Context, tx *sql.Tx, ev Event) (Event, error) {
 		ev.Time = time.Now()
 	}
 	ev.Time = truncate(ev.Time)
-	err := tx.QueryRowContext(ctx,
-		"INSERT INTO events (account_sid, call_sid, resource_sid, type, name, time, payload) "+
-			"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq",
+	err := tx.StmtContext(ctx, s.eventInsert).QueryRowContext(ctx,
 		ev.AccountSID, ev.CallSID, ev.ResourceSID, ev.Type, ev.Name, micros(ev.Time), string(ev.Payload)).Scan(&ev.Seq)
 	if err != nil {
 		return Event{}, fmt.Errorf("append %s event: %w", ev.Type, classify(err))
@@ -73,7 +71,11 @@ func insertEvent(ctx context.Context, tx *sql.Tx, ev Event) (Event, error) {
 // insertCallbacks queues cbs within tx. A callback without AccountSID or
 // CallSID takes accountSID or callSID; an empty Method is POST, MaxAttempts
 // is at least 1, an empty DateCreated is now.
-func insertCallbacks(ctx context.Context, tx *sql.Tx, cbs []Callback, accountSID, callSID string) error {
+func (s *sqlStore) insertCallbacks(ctx context.Context, tx *sql.Tx, cbs []Callback, accountSID, callSID string) error {
+	if len(cbs) == 0 {
+		return nil
+	}
+	insert := tx.StmtContext(ctx, s.callbackInsert)
 	now := time.Now()
 	for _, cb := range cbs {
 		if cb.AccountSID == "" {
@@ -92,10 +94,7 @@ func insertCallbacks(ctx context.Context, tx *sql.Tx, cbs []Callback, accountSID
 		if cb.DateCreated.IsZero() {
 			cb.DateCreated = now
 		}
-		if _, err := tx.ExecContext(ctx,
-			"INSERT INTO outbox (account_sid, call_sid, url, method, params, max_attempts, attempts, "+
-				"next_attempt, lease_owner, lease_until, date_created) "+
-				"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', 0, $9)",
+		if _, err := insert.ExecContext(ctx,
 			cb.AccountSID, cb.CallSID, cb.URL, cb.Method, cb.Params, int64(cb.MaxAttempts), int64(cb.Attempts),
 			optMicros(cb.NextAttempt), micros(cb.DateCreated)); err != nil {
 			return fmt.Errorf("queue callback to %s: %w", cb.URL, classify(err))
@@ -130,8 +129,7 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 	// then inserts nothing), read its row, now committed, and update that.
 	inserted := false
 	for attempt := 0; ; attempt++ {
-		old, err := scanCall(tx.QueryRowContext(ctx,
-			"SELECT "+callColumns+" FROM calls WHERE sid = $1"+s.forUpdate(), c.SID))
+		old, err := scanCall(tx.StmtContext(ctx, s.callForSave).QueryRowContext(ctx, c.SID))
 		if err == nil {
 			if old.AccountSID != c.AccountSID {
 				return Call{}, fmt.Errorf("%w: call SID %s is another account's", ErrConflict, c.SID)
@@ -149,9 +147,7 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 			c.DateCreated = c.DateUpdated
 		}
 		c.normalise()
-		res, err := tx.ExecContext(ctx,
-			"INSERT INTO calls ("+callColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) "+
-				"ON CONFLICT (sid) DO NOTHING",
+		res, err := tx.StmtContext(ctx, s.callInsert).ExecContext(ctx,
 			c.SID, c.AccountSID, c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
 			string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
 			optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
@@ -170,10 +166,7 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 	}
 	c.normalise()
 	if !inserted {
-		_, err = tx.ExecContext(ctx,
-			"UPDATE calls SET parent_call_sid = $1, phone_number_sid = $2, from_address = $3, to_address = $4, "+
-				"status = $5, direction = $6, api_version = $7, forwarded_from = $8, caller_name = $9, answered_by = $10, "+
-				"start_time = $11, answered_at = $12, end_time = $13, duration = $14, date_updated = $15 WHERE sid = $16",
+		_, err = tx.StmtContext(ctx, s.callUpdate).ExecContext(ctx,
 			c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
 			string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
 			optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
@@ -200,10 +193,10 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 			}
 		}
 	}
-	if _, err := insertEvent(ctx, tx, ev); err != nil {
+	if _, err := s.insertEvent(ctx, tx, ev); err != nil {
 		return Call{}, fmt.Errorf("save call %s: %w", c.SID, err)
 	}
-	if err := insertCallbacks(ctx, tx, cbs, c.AccountSID, c.SID); err != nil {
+	if err := s.insertCallbacks(ctx, tx, cbs, c.AccountSID, c.SID); err != nil {
 		return Call{}, fmt.Errorf("save call %s: %w", c.SID, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -218,17 +211,37 @@ func (s *sqlStore) AppendEvent(ctx context.Context, ev Event, cbs []Callback) (E
 		return Event{}, fmt.Errorf("append event: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	ev, err = insertEvent(ctx, tx, ev)
+	ev, err = s.insertEvent(ctx, tx, ev)
 	if err != nil {
 		return Event{}, err
 	}
-	if err := insertCallbacks(ctx, tx, cbs, ev.AccountSID, ev.CallSID); err != nil {
+	if err := s.insertCallbacks(ctx, tx, cbs, ev.AccountSID, ev.CallSID); err != nil {
 		return Event{}, fmt.Errorf("append %s event: %w", ev.Type, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return Event{}, fmt.Errorf("append %s event: %w", ev.Type, classify(err))
 	}
 	return ev, nil
+}
+
+func (s *sqlStore) AppendEvents(ctx context.Context, evs []Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("append events: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, ev := range evs {
+		if _, err := s.insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("append %d events: %w", len(evs), classify(err))
+	}
+	return nil
 }
 
 func (s *sqlStore) ListEvents(ctx context.Context, f EventFilter, afterSeq int64, limit int) ([]Event, bool, error) {
@@ -325,12 +338,7 @@ func (s *sqlStore) ClaimCallbacks(ctx context.Context, node string, now time.Tim
 	if node == "" || lease <= 0 || limit < 1 {
 		return nil, fmt.Errorf("%w: claim by node %q for %v, limit %d", ErrInvalid, node, lease, limit)
 	}
-	rows, err := s.w.QueryContext(ctx,
-		"UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE "+s.claimable(
-			"SELECT o.id FROM outbox o WHERE o.next_attempt <= $3 AND o.lease_until <= $3 "+
-				"AND (o.call_sid = '' OR NOT EXISTS (SELECT 1 FROM outbox h WHERE h.call_sid = o.call_sid AND h.id < o.id)) "+
-				"ORDER BY o.id LIMIT $4")+
-			" RETURNING "+callbackColumns,
+	rows, err := s.callbackClaim.QueryContext(ctx,
 		node, micros(now.Add(lease)), micros(now), int64(limit))
 	if err != nil {
 		return nil, fmt.Errorf("claim callbacks: %w", err)
@@ -366,7 +374,7 @@ func (s *sqlStore) AckCallback(ctx context.Context, node string, id int64) error
 	if node == "" {
 		return fmt.Errorf("%w: ack by no node", ErrInvalid)
 	}
-	res, err := s.w.ExecContext(ctx, "DELETE FROM outbox WHERE id = $1 AND lease_owner = $2", id, node)
+	res, err := s.callbackAck.ExecContext(ctx, id, node)
 	return leaseHeld(res, err, "ack", node, id)
 }
 
@@ -374,10 +382,7 @@ func (s *sqlStore) RetryCallback(ctx context.Context, node string, id int64, nex
 	if node == "" {
 		return fmt.Errorf("%w: retry by no node", ErrInvalid)
 	}
-	res, err := s.w.ExecContext(ctx,
-		"UPDATE outbox SET attempts = attempts + 1, lease_owner = '', lease_until = 0, next_attempt = $1 "+
-			"WHERE id = $2 AND lease_owner = $3",
-		optMicros(next), id, node)
+	res, err := s.callbackRetry.ExecContext(ctx, optMicros(next), id, node)
 	return leaseHeld(res, err, "retry", node, id)
 }
 

@@ -60,7 +60,7 @@ func (s *sqlStore) CreateRecording(ctx context.Context, r Recording) (Recording,
 	if err != nil {
 		return Recording{}, fmt.Errorf("create recording %s: %w", r.SID, classify(err))
 	}
-	if err := appendRecordingEvent(ctx, tx, r); err != nil {
+	if err := s.appendRecordingEvent(ctx, tx, r); err != nil {
 		return Recording{}, fmt.Errorf("create recording %s: %w", r.SID, err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -81,7 +81,7 @@ type recordingEvent struct {
 
 // appendRecordingEvent appends, within tx, the EventRecording event saying
 // that r is now as given.
-func appendRecordingEvent(ctx context.Context, tx *sql.Tx, r Recording) error {
+func (s *sqlStore) appendRecordingEvent(ctx context.Context, tx *sql.Tx, r Recording) error {
 	payload, err := json.Marshal(recordingEvent{
 		SID: r.SID, Status: r.Status, DurationMS: r.Duration.Milliseconds(), ErrorCode: r.ErrorCode,
 		Source: r.Source, Track: r.Track,
@@ -89,7 +89,7 @@ func appendRecordingEvent(ctx context.Context, tx *sql.Tx, r Recording) error {
 	if err != nil {
 		return err
 	}
-	_, err = insertEvent(ctx, tx, Event{
+	_, err = s.insertEvent(ctx, tx, Event{
 		AccountSID: r.AccountSID, CallSID: r.CallSID, ResourceSID: r.SID,
 		Type: EventRecording, Name: string(r.Status), Time: r.DateUpdated, Payload: payload,
 	})
@@ -178,7 +178,7 @@ func (s *sqlStore) UpdateRecording(ctx context.Context, accountSID, sid string, 
 	if err != nil {
 		return Recording{}, fmt.Errorf("update recording %s: %w", sid, classify(err))
 	}
-	if err := appendRecordingEvent(ctx, tx, r); err != nil {
+	if err := s.appendRecordingEvent(ctx, tx, r); err != nil {
 		return Recording{}, fmt.Errorf("update recording %s: %w", sid, err)
 	}
 	if err := tx.Commit(); err != nil {

@@ -37,15 +37,7 @@ func (r *run) dial(ctx context.Context) bool {
 	}
 	r.update(ctx, "initiated", "dialing", func(c *store.Call) { c.StartTime = c.DateUpdated })
 
-	req := r.spec.Dial
-	req.OnRinging = func() {
-		if r.call.Status == store.CallQueued {
-			r.update(ctx, string(store.CallRinging), "ringing", func(c *store.Call) { c.Status = store.CallRinging })
-		}
-	}
-	var leg Leg
-	var err error
-	r.step(ctx, func(sctx context.Context) { leg, err = r.in.cfg.Dialer.Dial(sctx, req) })
+	leg, err := r.dialLeg(ctx)
 	if err != nil {
 		r.notConnected(ctx, err)
 		return false
@@ -80,6 +72,57 @@ func (r *run) dial(ctx context.Context) bool {
 		}
 	}
 	return true
+}
+
+// dialLeg places the call and returns its leg once answered. The SIP side
+// dials on a goroutine of its own, so that saving the ringing status (a
+// store write, which may queue under load) never holds up the SIP exchange:
+// the answer is acknowledged at once whatever the store does. The call's
+// record is still written only here, on the call's goroutine.
+func (r *run) dialLeg(ctx context.Context) (Leg, error) {
+	type answer struct {
+		leg Leg
+		err error
+	}
+	var leg Leg
+	var err error
+	r.step(ctx, func(sctx context.Context) {
+		ringing := make(chan struct{}, 1)
+		req := r.spec.Dial
+		req.OnRinging = func() {
+			select {
+			case ringing <- struct{}{}:
+			default:
+			}
+		}
+		done := make(chan answer, 1)
+		go func() {
+			l, e := r.in.cfg.Dialer.Dial(sctx, req)
+			done <- answer{l, e}
+		}()
+		rang := func() {
+			if r.call.Status == store.CallQueued {
+				r.update(ctx, string(store.CallRinging), "ringing", func(c *store.Call) { c.Status = store.CallRinging })
+			}
+		}
+		for {
+			select {
+			case <-ringing:
+				rang()
+			case a := <-done:
+				// A ringing response reported before the end is not lost
+				// (it was sent before the answer was).
+				select {
+				case <-ringing:
+					rang()
+				default:
+				}
+				leg, err = a.leg, a.err
+				return
+			}
+		}
+	})
+	return leg, err
 }
 
 func (r *run) setDialing(on bool) {

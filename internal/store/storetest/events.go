@@ -711,3 +711,37 @@ func OutboxRace(t *testing.T, stores ...store.Store) {
 		t.Errorf("pending = %d after all were acked", n)
 	}
 }
+
+func testAppendEvents(t *testing.T, st store.Store) {
+	acct := mainAccount(t, st)
+	call := sid.New("CA")
+	var evs []store.Event
+	for i := range 5 {
+		evs = append(evs, store.Event{AccountSID: acct.SID, CallSID: call, ResourceSID: call, Type: store.EventWebhook,
+			Name: "request", Time: t0.Add(time.Duration(i) * time.Second), Payload: []byte(fmt.Sprintf(`{"n":%d}`, i))})
+	}
+	if err := st.AppendEvents(ctx(t), evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.AppendEvents(ctx(t), nil); err != nil {
+		t.Fatalf("no events: %v", err)
+	}
+	got, more, err := st.ListEvents(ctx(t), store.EventFilter{AccountSID: acct.SID, CallSID: call}, 0, 10)
+	if err != nil || more || len(got) != 5 {
+		t.Fatalf("ListEvents = %d events, more %v, %v", len(got), more, err)
+	}
+	for i, ev := range got {
+		if string(ev.Payload) != fmt.Sprintf(`{"n":%d}`, i) || (i > 0 && ev.Seq <= got[i-1].Seq) {
+			t.Errorf("event %d: seq %d payload %s", i, ev.Seq, ev.Payload)
+		}
+	}
+	// One bad event writes none of the batch.
+	bad := append([]store.Event{{AccountSID: acct.SID, CallSID: call, Type: store.EventWebhook, Payload: []byte(`{"n":9}`)}},
+		store.Event{AccountSID: acct.SID, CallSID: call, Type: store.EventWebhook, Payload: []byte(`not json`)})
+	if err := st.AppendEvents(ctx(t), bad); !errors.Is(err, store.ErrInvalid) {
+		t.Fatalf("a batch with a bad event: %v, want ErrInvalid", err)
+	}
+	if got, _, _ := st.ListEvents(ctx(t), store.EventFilter{AccountSID: acct.SID, CallSID: call}, 0, 10); len(got) != 5 {
+		t.Fatalf("%d events after a refused batch, want 5", len(got))
+	}
+}

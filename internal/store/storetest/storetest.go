@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CallPagingNewestFirst", testCallPagingNewestFirst},
 		{"CallFinalizeOpen", testCallFinalizeOpen},
 		{"CallFinalizeOwnNode", testCallFinalizeOwnNode},
+		{"AppendEvents", testAppendEvents},
 		{"Notifications", testNotifications},
 		{"Recordings", testRecordings},
 		{"SaveCall", testSaveCall},
