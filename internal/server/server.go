@@ -77,6 +77,12 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 			s.close()
 		}
 	}()
+	// The HTTP address is taken first: a second server started by mistake on
+	// the same address (and, likely, data) stops before it touches the
+	// store, where it would close the first one's live calls.
+	if s.httpLn, err = net.Listen("tcp", cfg.HTTP); err != nil {
+		return nil, fmt.Errorf("listen http: %w", err)
+	}
 	if s.store, err = store.Open(ctx, cfg.DB, cfg.Data); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -168,9 +174,6 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	}
 	d.sip = s.sip
 
-	if s.httpLn, err = net.Listen("tcp", cfg.HTTP); err != nil {
-		return nil, fmt.Errorf("listen http: %w", err)
-	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("/", api.New(api.Config{
