@@ -282,10 +282,3 @@ func (r *run) notify(ctx context.Context, level int, code int, msg string, werr 
 
 // storeTimeout bounds a write the call cannot go on without.
 const storeTimeout = 5 * time.Second
-
-func codeMessage(code int, err error) string {
-	if m := webhook.CodeMessage(code); m != "" {
-		return fmt.Sprintf("%s: %v", m, err)
-	}
-	return err.Error()
-}
