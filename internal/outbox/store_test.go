@@ -5,13 +5,9 @@ package outbox
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -23,6 +19,7 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/clock"
 	"github.com/switchboard-voice/switchboard/internal/sid"
 	"github.com/switchboard-voice/switchboard/internal/store"
+	"github.com/switchboard-voice/switchboard/internal/store/storetest"
 	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
 
@@ -35,10 +32,10 @@ type backend struct {
 
 func backends(t *testing.T) []backend {
 	bs := []backend{{"sqlite", sqliteBackend(t)}}
-	if dsn := os.Getenv("SWITCHBOARD_TEST_POSTGRES"); dsn != "" {
-		bs = append(bs, backend{"postgres", postgresBackend(t, dsn)})
+	if os.Getenv(storetest.PostgresEnv) != "" {
+		bs = append(bs, backend{"postgres", postgresBackend(t)})
 	} else {
-		t.Log("SWITCHBOARD_TEST_POSTGRES not set: PostgreSQL skipped")
+		t.Log(storetest.PostgresEnv + " not set: PostgreSQL skipped")
 	}
 	return bs
 }
@@ -68,38 +65,10 @@ func sqliteBackend(t *testing.T) func(testing.TB) store.Store {
 // postgresBackend makes a schema of its own on the server (dropped at the
 // end) and opens a new store on it for each node, as separate processes
 // would.
-func postgresBackend(t *testing.T, dsn string) func(testing.TB) store.Store {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "sbtest_outbox_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer db.Close()
-		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
+func postgresBackend(t *testing.T) func(testing.TB) store.Store {
+	dsn := storetest.PostgresDSN(t)
 	return func(tb testing.TB) store.Store {
-		st, err := store.Open(context.Background(), u.String(), "")
+		st, err := store.Open(context.Background(), dsn, "")
 		if err != nil {
 			tb.Fatalf("Open: %v", err)
 		}

@@ -2,13 +2,10 @@ package server_test
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -20,50 +17,9 @@ import (
 
 	"github.com/switchboard-voice/switchboard/internal/config"
 	"github.com/switchboard-voice/switchboard/internal/server"
+	"github.com/switchboard-voice/switchboard/internal/store/storetest"
 	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
-
-// postgresSchema returns the DSN of SWITCHBOARD_TEST_POSTGRES with a fresh
-// schema of its own as search_path, dropped after the test (after the
-// servers using it have stopped: register it first). It skips the test when
-// the variable is not set.
-func postgresSchema(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("SWITCHBOARD_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("SWITCHBOARD_TEST_POSTGRES not set")
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "sbe2e_" + hex.EncodeToString(b[:])
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		defer db.Close()
-		if _, err := db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema: %v", err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
 
 // nodeName is the name a server takes its outbox leases under when
 // server.Options.Node is empty: the host, and a hash of the data directory.
@@ -110,7 +66,7 @@ func (g *gate) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestOutboxTwoNodesOnePostgres(t *testing.T) {
 	t.Parallel()
 	needSIPp(t)
-	dsn := postgresSchema(t)
+	dsn := storetest.PostgresDSN(t)
 	const calls = 40
 	const pass = 30
 
@@ -221,7 +177,7 @@ func TestOutboxTwoNodesOnePostgres(t *testing.T) {
 func TestSecondNodeLeavesLiveCallsOpen(t *testing.T) {
 	t.Parallel()
 	needSIPp(t)
-	dsn := postgresSchema(t)
+	dsn := storetest.PostgresDSN(t)
 	a, _ := startEnv(t, server.Options{}, func(c *config.Serve) { c.DB = dsn })
 	st := newStatusLog()
 	a.app.handle("/status", st.handler)

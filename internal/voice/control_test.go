@@ -208,8 +208,7 @@ func TestUpdateSettings(t *testing.T) {
 	if err := h.update(sid, Update{StatusCallback: h.url("/new"), StatusCallbackMethod: "GET", TimeLimit: 5 * time.Second, FallbackURL: h.url("/fb")}); err != nil {
 		t.Fatal(err)
 	}
-	h.clk.Advance(4999 * time.Millisecond)
-	time.Sleep(2 * time.Millisecond)
+	h.advanceBefore(4999 * time.Millisecond)
 	if ic.ended() {
 		t.Fatal("ended before the new time limit")
 	}

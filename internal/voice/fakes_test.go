@@ -1263,6 +1263,18 @@ func (h *harness) endAll() {
 }
 
 // waitTimers waits for n timers to be armed on the fake clock.
+// advanceBefore moves the fake clock forward by d, short of every timer
+// armed: it fails the test if one fires. What a test then checks has not
+// happened, and cannot happen later, so no sleep is needed to wait for it.
+func (h *harness) advanceBefore(d time.Duration) {
+	h.t.Helper()
+	before := h.clk.Waiters()
+	h.clk.Advance(d)
+	if after := h.clk.Waiters(); after < before {
+		h.t.Fatalf("a timer fired within %v (%d armed, were %d)", d, after, before)
+	}
+}
+
 func (h *harness) waitTimers(n int) {
 	h.t.Helper()
 	waitFor(h.t, fmt.Sprintf("%d timers", n), func() bool { return h.clk.Waiters() >= n })

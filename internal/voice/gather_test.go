@@ -82,8 +82,7 @@ func TestGather(t *testing.T) {
 				ic.m.waitPlaying(t, 1)
 				ic.m.playOut(t, 20)
 				h.waitTimers(2)
-				h.clk.Advance(2999 * time.Millisecond)
-				time.Sleep(2 * time.Millisecond)
+				h.advanceBefore(2999 * time.Millisecond)
 				if ic.m.playCount() != 1 {
 					t.Error("fell through before the timeout")
 				}
@@ -100,8 +99,7 @@ func TestGather(t *testing.T) {
 				ic.m.press(t, "7")
 				waitFor(t, "barge-in", func() bool { return !ic.m.playing() })
 				h.waitTimers(2)
-				h.clk.Advance(2999 * time.Millisecond)
-				time.Sleep(2 * time.Millisecond)
+				h.advanceBefore(2999 * time.Millisecond)
 				if len(h.app.requestsTo("/g")) != 0 {
 					t.Error("action requested before the timeout")
 				}

@@ -180,8 +180,7 @@ func TestOutboundCPS(t *testing.T) {
 	}
 	waitFor(t, "the first dial", func() bool { return h.dialer.count() == 1 })
 	for i := 1; i < 4; i++ {
-		h.waitTimers(4 - i) // the calls still queued
-		time.Sleep(2 * time.Millisecond)
+		h.waitTimers(4 - i) // the calls still queued: none can dial before the clock moves
 		if n := h.dialer.count(); n != i {
 			t.Fatalf("%d calls dialed at %v, want %d", n, h.clk.Now().Sub(epoch), i)
 		}
@@ -215,8 +214,7 @@ func TestOutboundTimeLimit(t *testing.T) {
 	call := h.place(Call{URL: "/voice", TimeLimit: 2 * time.Second})
 	leg := h.outboundLeg(0)
 	h.waitTimers(2) // the limit and the pause
-	h.clk.Advance(1999 * time.Millisecond)
-	time.Sleep(2 * time.Millisecond)
+	h.advanceBefore(1999 * time.Millisecond)
 	if leg.isEnded() {
 		t.Fatal("ended before the time limit")
 	}

@@ -237,8 +237,7 @@ func TestPause(t *testing.T) {
 		if ic.inb.wasAnswered() {
 			t.Fatal("answered before the pause")
 		}
-		h.clk.Advance(1999 * time.Millisecond)
-		time.Sleep(2 * time.Millisecond)
+		h.advanceBefore(1999 * time.Millisecond)
 		if ic.inb.wasAnswered() {
 			t.Fatal("answered before the pause ended")
 		}
@@ -260,8 +259,7 @@ func TestPause(t *testing.T) {
 		if ic.inb.ringCount() != 0 {
 			t.Error("Ringing sent after the answer")
 		}
-		h.clk.Advance(2999 * time.Millisecond)
-		time.Sleep(2 * time.Millisecond)
+		h.advanceBefore(2999 * time.Millisecond)
 		if ic.ended() {
 			t.Fatal("the pause ended early")
 		}
