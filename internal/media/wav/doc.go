@@ -4,7 +4,8 @@
 // (8-bit unsigned, 16-, 24- and 32-bit signed), IEEE float (32- and 64-bit),
 // G.711 A-law (format tag 6) and μ-law (format tag 7), each either with its plain
 // format tag or inside WAVE_FORMAT_EXTENSIBLE, at any sampling rate, with any
-// number of channels, which it mixes down to mono 16-bit samples. It skips chunks
+// number of channels, which it mixes down to mono 16-bit samples (ReadInterleaved
+// and ReadAllInterleaved keep the channels apart instead). It skips chunks
 // it does not need (LIST, fact, cue, ...), honours the pad byte after odd-sized
 // chunks, and reads a data chunk whose size is a placeholder (espeak-ng writes
 // 0x7ffffff0 when it writes to a pipe, a crashed writer leaves 0) until the end

@@ -246,13 +246,49 @@ func (r *Reader) ReadSamples(dst []int16) (int, error) {
 	if len(dst) == 0 {
 		return 0, nil
 	}
+	frames, err := r.fill(len(dst))
+	if frames == 0 {
+		return 0, err
+	}
+	r.decode(dst[:frames], r.buf[:frames*r.h.blockAlign])
+	r.consume(frames)
+	return frames, nil
+}
+
+// ReadInterleaved is ReadSamples without the mix-down: it fills dst with the
+// next whole sample frames, every channel kept as a 16-bit sample and the
+// channels interleaved (left, right, left, ... for two), and returns the number
+// of samples it wrote, a multiple of Format().Channels. A dst shorter than one
+// sample frame gets io.ErrShortBuffer. For a mono file it is ReadSamples.
+func (r *Reader) ReadInterleaved(dst []int16) (int, error) {
+	ch := r.h.format.Channels
+	if len(dst) == 0 {
+		return 0, nil
+	}
+	if len(dst) < ch {
+		return 0, io.ErrShortBuffer
+	}
+	frames, err := r.fill(len(dst) / ch)
+	if frames == 0 {
+		return 0, err
+	}
+	r.decodeInterleaved(dst[:frames*ch], r.buf[:frames*r.h.blockAlign])
+	r.consume(frames)
+	return frames * ch, nil
+}
+
+// fill reads until the buffer holds at least one whole sample frame, reading no
+// more than limit frames' worth when it can, and returns how many whole frames
+// (at most limit) are buffered. With none it returns the sticky error (io.EOF at
+// the end of the data).
+func (r *Reader) fill(limit int) (int, error) {
 	ba := r.h.blockAlign
 	for empty := 0; r.n < ba; {
 		if r.err != nil {
 			return 0, r.err
 		}
 		want := len(r.buf) - r.n
-		if lim := len(dst)*ba - r.n; lim < want && lim > 0 {
+		if lim := limit*ba - r.n; lim < want && lim > 0 {
 			want = lim
 		}
 		if r.remaining >= 0 && int64(want) > r.remaining {
@@ -280,11 +316,13 @@ func (r *Reader) ReadSamples(dst []int16) (int, error) {
 			}
 		}
 	}
-	frames := min(r.n/ba, len(dst))
-	r.decode(dst[:frames], r.buf[:frames*ba])
-	used := frames * ba
+	return min(r.n/ba, limit), nil
+}
+
+// consume drops the first frames sample frames from the buffer.
+func (r *Reader) consume(frames int) {
+	used := frames * r.h.blockAlign
 	r.n = copy(r.buf, r.buf[used:r.n])
-	return frames, nil
 }
 
 // decode converts whole sample frames in src to mono samples in dst.
@@ -298,36 +336,60 @@ func (r *Reader) decode(dst []int16, src []byte) {
 		if f.Encoding == Float {
 			var sum float64
 			for c := range ch {
-				s := frame[c*width:]
-				if width == 4 {
-					sum += float64(math.Float32frombits(binary.LittleEndian.Uint32(s)))
-				} else {
-					sum += math.Float64frombits(binary.LittleEndian.Uint64(s))
-				}
+				sum += floatSample(frame[c*width:], width)
 			}
 			dst[i] = floatToInt16(sum / float64(ch))
 			continue
 		}
 		var sum int32
 		for c := range ch {
-			s := frame[c*width:]
-			switch {
-			case f.Encoding == Ulaw:
-				sum += int32(g711.DecodeUlawSample(s[0]))
-			case f.Encoding == Alaw:
-				sum += int32(g711.DecodeAlawSample(s[0]))
-			case width == 1:
-				sum += (int32(s[0]) - 128) << 8
-			default:
-				// Little-endian, left-justified: the top two bytes of the container.
-				sum += int32(int16(uint16(s[width-2]) | uint16(s[width-1])<<8))
-			}
+			sum += intSample(f.Encoding, frame[c*width:], width)
 		}
 		if ch == 1 {
 			dst[i] = int16(sum)
 		} else {
 			dst[i] = int16(sum / int32(ch))
 		}
+	}
+}
+
+// decodeInterleaved converts the samples of whole sample frames in src, each
+// channel kept, to dst.
+func (r *Reader) decodeInterleaved(dst []int16, src []byte) {
+	enc := r.h.format.Encoding
+	ch := r.h.format.Channels
+	width := r.h.blockAlign / ch
+	for i := range dst {
+		s := src[(i/ch)*r.h.blockAlign+(i%ch)*width:]
+		if enc == Float {
+			dst[i] = floatToInt16(floatSample(s, width))
+		} else {
+			dst[i] = int16(intSample(enc, s, width))
+		}
+	}
+}
+
+// floatSample decodes the IEEE float sample at the start of s, width bytes.
+func floatSample(s []byte, width int) float64 {
+	if width == 4 {
+		return float64(math.Float32frombits(binary.LittleEndian.Uint32(s)))
+	}
+	return math.Float64frombits(binary.LittleEndian.Uint64(s))
+}
+
+// intSample decodes the integer or companded sample at the start of s, width
+// bytes, to the 16-bit range.
+func intSample(enc Encoding, s []byte, width int) int32 {
+	switch {
+	case enc == Ulaw:
+		return int32(g711.DecodeUlawSample(s[0]))
+	case enc == Alaw:
+		return int32(g711.DecodeAlawSample(s[0]))
+	case width == 1:
+		return (int32(s[0]) - 128) << 8
+	default:
+		// Little-endian, left-justified: the top two bytes of the container.
+		return int32(int16(uint16(s[width-2]) | uint16(s[width-1])<<8))
 	}
 }
 
@@ -347,17 +409,32 @@ func floatToInt16(v float64) int16 {
 // ReadAll reads a whole WAVE file from r and returns its format and its samples,
 // mixed down to mono at the file's rate.
 func ReadAll(r io.Reader) (Format, []int16, error) {
+	return readAll(r, false)
+}
+
+// ReadAllInterleaved reads a whole WAVE file from r and returns its format and
+// its samples at the file's rate, every channel kept and interleaved (see
+// ReadInterleaved): len(samples)/format.Channels sample frames.
+func ReadAllInterleaved(r io.Reader) (Format, []int16, error) {
+	return readAll(r, true)
+}
+
+func readAll(r io.Reader, interleaved bool) (Format, []int16, error) {
 	wr, err := NewReader(r)
 	if err != nil {
 		return Format{}, nil, err
 	}
+	read, perFrame := (*Reader).ReadSamples, int64(1)
+	if interleaved {
+		read, perFrame = (*Reader).ReadInterleaved, int64(wr.Format().Channels)
+	}
 	var out []int16
 	if n := wr.Frames(); n > 0 && n < 1<<24 {
-		out = make([]int16, 0, n)
+		out = make([]int16, 0, n*perFrame)
 	}
 	var chunk [1024]int16
 	for {
-		n, err := wr.ReadSamples(chunk[:])
+		n, err := read(wr, chunk[:])
 		out = append(out, chunk[:n]...)
 		if errors.Is(err, io.EOF) {
 			return wr.Format(), out, nil

@@ -794,3 +794,83 @@ func BenchmarkWriteFrame(b *testing.B) {
 		}
 	}
 }
+
+// ReadInterleaved keeps every channel where ReadSamples mixes them down.
+func TestReadInterleaved(t *testing.T) {
+	left, right := sine(1000, 8000, 440, 9000), sine(1000, 8000, 1000, 5000)
+	inter := make([]int16, 0, 2*len(left))
+	for i := range left {
+		inter = append(inter, left[i], right[i])
+	}
+	for _, enc := range []Encoding{PCM, Ulaw} {
+		t.Run(enc.String(), func(t *testing.T) {
+			var mf memFile
+			w, err := NewWriter(&mf, Format{Encoding: enc, Channels: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WriteSamples(inter); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			format, got, err := ReadAllInterleaved(bytes.NewReader(mf.b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if format.Channels != 2 || len(got) != len(inter) {
+				t.Fatalf("%v, %d samples, want stereo and %d", format, len(got), len(inter))
+			}
+			tol := 0.0
+			if enc == Ulaw {
+				tol = 300
+			}
+			for i := range inter {
+				if math.Abs(float64(got[i])-float64(inter[i])) > tol {
+					t.Fatalf("sample %d: %d, want %d", i, got[i], inter[i])
+				}
+			}
+			_, mono, err := ReadAll(bytes.NewReader(mf.b))
+			if err != nil || len(mono) != len(left) {
+				t.Fatalf("ReadAll: %d samples, %v", len(mono), err)
+			}
+			if want := int16((int32(got[20]) + int32(got[21])) / 2); mono[10] != want {
+				t.Errorf("mixed sample %d, want %d", mono[10], want)
+			}
+
+			r, err := NewReader(bytes.NewReader(mf.b))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.ReadInterleaved(make([]int16, 1)); !errors.Is(err, io.ErrShortBuffer) {
+				t.Errorf("one-sample buffer for stereo: %v", err)
+			}
+			buf := make([]int16, 5) // two frames fit; the odd sample stays unused
+			total := 0
+			for {
+				n, err := r.ReadInterleaved(buf)
+				if n%2 != 0 {
+					t.Fatalf("%d samples: not whole frames", n)
+				}
+				total += n
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if total != len(inter) {
+				t.Errorf("read %d samples, want %d", total, len(inter))
+			}
+		})
+	}
+	// Mono and float: ReadInterleaved of a mono file is ReadSamples.
+	data := riff(chunk("fmt ", fmtBody(3, 2, 8000, 8, 32)),
+		chunk("data", binary.LittleEndian.AppendUint32(binary.LittleEndian.AppendUint32(nil, math.Float32bits(0.5)), math.Float32bits(-0.25))))
+	_, got, err := ReadAllInterleaved(bytes.NewReader(data))
+	if err != nil || len(got) != 2 || got[0] != 16384 || got[1] != -8192 {
+		t.Errorf("float stereo: %v %v", got, err)
+	}
+}
