@@ -108,8 +108,8 @@ var recordingEvents = map[string]bool{"in-progress": true, "completed": true, "a
 // accepted; what switchboard cannot do is accepted and done its way, so that
 // apps written for Twilio run unchanged:
 //
-//   - RecordingChannels=dual records mono: the tracks asked for are mixed
-//     in one channel (channels is 1 in the answer).
+//   - RecordingChannels=dual records the call on the first channel and
+//     what it hears on the second (RecordingTrack then does not apply).
 //   - RecordingTrack: both (the default) mixes the caller with what the
 //     call plays to them; inbound and outbound record one side.
 //   - RecordingConfigurationId, PlayBeep, Transcribe are ignored.
@@ -159,7 +159,11 @@ func parseCallRecordingOptions(form map[string][]string) (voice.CallRecordingOpt
 		}
 		o.Trim = v
 	}
-	if v := get("RecordingChannels"); v != "" && v != "mono" && v != "dual" {
+	switch v := get("RecordingChannels"); v {
+	case "", "mono":
+	case "dual":
+		o.Channels = 2
+	default:
 		return o, badRequest(CodeInvalidParameter, "RecordingChannels must be mono or dual, not %q", v)
 	}
 	if v := get("RecordingTrack"); v != "" && v != "inbound" && v != "outbound" && v != "both" {

@@ -210,6 +210,7 @@ func TestTwilioCallRecordingLifecycle(t *testing.T) {
 	wantOpts := voice.CallRecordingOptions{
 		StatusCallback: "https://app.example.com/rec", StatusCallbackMethod: "GET",
 		StatusCallbackEvent: []string{"in-progress", "completed", "absent"}, Trim: "trim-silence", Track: "both",
+		Channels: 2, // RecordingChannels=dual
 	}
 	if diff := cmp.Diff([]voice.CallRecordingOptions{wantOpts}, live.opts); diff != "" {
 		t.Errorf("options handed to the interpreter (-want +got):\n%s", diff)

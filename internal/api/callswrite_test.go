@@ -209,6 +209,7 @@ func TestTwilioCreateCallParameters(t *testing.T) {
 			StatusCallbackEvent: []string{"in-progress", "completed", "absent"},
 			Trim:                "trim-silence", // Create Call's default
 			Track:               "inbound",
+			Channels:            2, // RecordingChannels=dual
 		},
 		// MachineDetection is ignored alongside SendDigits, as Twilio does.
 		Dial: voice.DialRequest{To: "+14155550100", From: "+14155550199", Timeout: 600 * time.Second,

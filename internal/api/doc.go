@@ -100,8 +100,8 @@
 // The Call Recording resource records a call in progress through
 // Config.Live (the interpreter): POST .../Calls/{CallSid}/Recordings.json
 // starts a recording (201; RecordingStatusCallback, its Method and Event
-// list, Trim; RecordingChannels and RecordingTrack are accepted, and the
-// caller's side is recorded in mono), and POST .../Recordings/{Sid}.json with
+// list, Trim, RecordingTrack; RecordingChannels=dual records the call's side
+// and what it hears on two channels), and POST .../Recordings/{Sid}.json with
 // Status=paused, in-progress or stopped pauses, resumes or stops it ({Sid}
 // may be Twilio.CURRENT, the call's one active recording). A call that is not
 // in progress gets 400 with 21220 ("Invalid call state").

@@ -31,6 +31,7 @@ const (
 
 // 132xx: <Dial> and its nouns.
 const (
+	DialFromDialSegment       = 13201 // Dial: Cannot Dial out from a Dial Call Segment
 	DialInvalidMethod         = 13210 // Dial: Invalid method value
 	DialInvalidTimeout        = 13212 // Dial: Invalid timeout value
 	DialInvalidHangupOnStar   = 13213 // Dial: Invalid hangupOnStar value
@@ -179,7 +180,8 @@ const (
 
 // 3xxxx: voice calls.
 const (
-	TwimlTooLong = 32018 // Twiml parameter is too long
+	SIPCommunication = 32011 // Error communicating with your SIP communications infrastructure
+	TwimlTooLong     = 32018 // Twiml parameter is too long
 )
 
 // titles is Twilio's title for each code above.
@@ -204,6 +206,7 @@ var titles = map[int]string{
 	InvalidContentType:             "Invalid Content-Type",
 	ConferenceNounMixedWithNumbers: "Conference Noun cannot be mixed with Number nouns",
 
+	DialFromDialSegment:       "Dial: Cannot Dial out from a Dial Call Segment",
 	DialInvalidMethod:         "Dial: Invalid method value",
 	DialInvalidTimeout:        "Dial: Invalid timeout value",
 	DialInvalidHangupOnStar:   "Dial: Invalid hangupOnStar value",
@@ -325,7 +328,8 @@ var titles = map[int]string{
 	InvalidStatusCallbackURL:            "Invalid StatusCallbackUrl",
 	InvalidStatusCallbackEvent:          "Invalid StatusCallbackEvents",
 
-	TwimlTooLong: "Twiml parameter is too long",
+	SIPCommunication: "Error communicating with your SIP communications infrastructure",
+	TwimlTooLong:     "Twiml parameter is too long",
 }
 
 // Message returns Twilio's short title for code, as its error dictionary

@@ -8,6 +8,7 @@ import (
 
 	gosip "github.com/emiago/sipgo/sip"
 
+	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/sip"
 	"github.com/switchboard-voice/switchboard/internal/voice"
 )
@@ -96,6 +97,9 @@ func (d *dialer) Dial(ctx context.Context, r voice.DialRequest) (voice.Leg, erro
 			r.OnRinging()
 		}
 	}
+	if r.OnEarlyMedia != nil {
+		req.OnEarlyMedia = func(m *media.Session) { r.OnEarlyMedia(m) }
+	}
 	leg, err := d.sip.Dial(ctx, req)
 	if err == nil {
 		return legOf{leg}, nil
@@ -103,7 +107,7 @@ func (d *dialer) Dial(ctx context.Context, r voice.DialRequest) (voice.Leg, erro
 	de := &voice.DialError{Err: err}
 	var se *sip.DialError
 	if errors.As(err, &se) {
-		de.Code, de.Reason = se.Code, se.Reason
+		de.Code, de.Reason, de.CallID, de.Headers = se.Code, se.Reason, se.CallID, headersOf(se.Headers)
 	}
 	switch {
 	case errors.Is(err, sip.ErrNoAnswer):
@@ -115,8 +119,20 @@ func (d *dialer) Dial(ctx context.Context, r voice.DialRequest) (voice.Leg, erro
 	case se != nil && se.Code == 503 && se.Err != nil:
 		de.Unreachable = true // the request could not be sent
 	}
-	if errors.Is(err, sip.ErrBadURI) {
+	switch {
+	case errors.Is(err, sip.ErrBadURI):
 		de.Code, de.Reason = 400, "Bad Request"
+	case errors.Is(err, sip.ErrTLSUnsupported):
+		de.Unreachable = true // nothing was sent: TLS is not offered
 	}
 	return nil, de
+}
+
+// headersOf converts SIP headers to the interpreter's.
+func headersOf(hs []sip.Header) []voice.Header {
+	out := make([]voice.Header, len(hs))
+	for i, h := range hs {
+		out[i] = voice.Header{Name: h.Name, Value: h.Value}
+	}
+	return out
 }

@@ -86,8 +86,24 @@ func (i inboundCall) Answer(ctx context.Context) (voice.Leg, error) {
 	return legOf{leg}, nil
 }
 
+// EarlyMedia sends the caller a 183 with SDP: what is played to the returned
+// media is heard before the answer.
+func (i inboundCall) EarlyMedia(ctx context.Context) (voice.Media, error) {
+	m, err := i.c.EarlyMedia(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 // legOf adapts a SIP leg to the interpreter's Leg: its media session is the
 // Media.
 type legOf struct{ *sip.Leg }
 
 func (l legOf) Media() voice.Media { return l.Leg.Media() }
+
+// SIPInfo gives the Call-ID and the custom headers of the INVITE (inbound) or
+// of its 200 OK (outbound).
+func (l legOf) SIPInfo() voice.SIPInfo {
+	return voice.SIPInfo{CallID: l.Leg.CallID(), Headers: headersOf(l.Leg.Headers())}
+}

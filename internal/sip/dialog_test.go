@@ -78,40 +78,77 @@ func FuzzParseInfoDTMF(f *testing.F) {
 }
 
 func TestParseDialURI(t *testing.T) {
+	const (
+		ok = iota
+		bad
+		tls
+	)
 	tests := []struct {
 		in      string
 		host    string
 		user    string
+		params  string
 		headers []Header
-		err     bool
+		err     int
 	}{
-		{"sip:jack@example.com", "example.com", "jack", nil, false},
-		{"SIP:+14155550100@10.0.0.1:5080;transport=TCP", "10.0.0.1", "+14155550100", nil, false},
-		{"sip:jack@example.com?x-customname=Madhu%2CMathiyalagan%3BTitle%3DManager&x-myotherheader=bar", "example.com", "jack",
-			[]Header{{"x-customname", "Madhu,Mathiyalagan;Title=Manager"}, {"x-myotherheader", "bar"}}, false},
-		{"sip:jack@example.com?User-to-User=123456789%3Bencoding%3Dhex", "example.com", "jack",
-			[]Header{{"User-to-User", "123456789;encoding=hex"}}, false},
-		{"sips:jack@example.com", "", "", nil, true},
-		{"tel:+14155550100", "", "", nil, true},
-		{"sip:", "", "", nil, true},
-		{"sip:jack@example.com;transport=tls", "", "", nil, true},
-		{"sip:jack@example.com?x-a=%zz", "", "", nil, true},
-		{"sip:jack@example.com:port", "", "", nil, true},
+		{"sip:jack@example.com", "example.com", "jack", "", nil, ok},
+		{"SIP:+14155550100@10.0.0.1:5080;transport=TCP", "10.0.0.1", "+14155550100", "transport=TCP", nil, ok},
+		{"sip:jack@example.com?x-customname=Madhu%2CMathiyalagan%3BTitle%3DManager&x-myotherheader=bar", "example.com", "jack", "",
+			[]Header{{"x-customname", "Madhu,Mathiyalagan;Title=Manager"}, {"x-myotherheader", "bar"}}, ok},
+		{"sip:jack@example.com?User-to-User=123456789%3Bencoding%3Dhex", "example.com", "jack", "",
+			[]Header{{"User-to-User", "123456789;encoding=hex"}}, ok},
+		// Twilio's region is for Twilio: dropped; the other parameters stay.
+		{"sip:alice@example.com;region=ie1", "example.com", "alice", "", nil, ok},
+		{"sip:+14155550100@example.com;user=phone;Region=au1;transport=tcp?X-A=1", "example.com", "+14155550100", "user=phone;transport=tcp",
+			[]Header{{"X-A", "1"}}, ok},
+		{"sips:jack@example.com", "", "", "", nil, tls},
+		{"sips:jack@example.com:5071;transport=tcp", "", "", "", nil, tls},
+		{"sip:jack@example.com;transport=tls", "", "", "", nil, tls},
+		{"sip:jack@example.com;transport=TLS;region=ie1", "", "", "", nil, tls},
+		{"sip:jack@example.com;Transport=Tls", "", "", "", nil, tls},
+		{"tel:+14155550100", "", "", "", nil, bad},
+		{"sip:", "", "", "", nil, bad},
+		{"sips:", "", "", "", nil, bad},
+		{"sip:jack@example.com;transport=sctp", "", "", "", nil, bad},
+		{"sip:jack@example.com?x-a=%zz", "", "", "", nil, bad},
+		{"sip:jack@example.com:port", "", "", "", nil, bad},
 	}
 	for _, tt := range tests {
 		u, hs, err := parseDialURI(tt.in)
-		if (err != nil) != tt.err {
-			t.Errorf("parseDialURI(%q) err = %v", tt.in, err)
-			continue
-		}
-		if err != nil {
-			if !errors.Is(err, ErrBadURI) {
+		switch tt.err {
+		case bad:
+			if !errors.Is(err, ErrBadURI) || errors.Is(err, ErrTLSUnsupported) {
 				t.Errorf("parseDialURI(%q) err = %v, want ErrBadURI", tt.in, err)
 			}
 			continue
+		case tls:
+			if !errors.Is(err, ErrTLSUnsupported) || errors.Is(err, ErrBadURI) {
+				t.Errorf("parseDialURI(%q) err = %v, want ErrTLSUnsupported only", tt.in, err)
+			}
+			continue
 		}
-		if u.Host != tt.host || u.User != tt.user || !cmp.Equal(hs, tt.headers) || u.Headers != nil {
-			t.Errorf("parseDialURI(%q) = %s@%s %v", tt.in, u.User, u.Host, hs)
+		if err != nil {
+			t.Errorf("parseDialURI(%q) err = %v", tt.in, err)
+			continue
+		}
+		if u.Host != tt.host || u.User != tt.user || u.UriParams.ToString(';') != tt.params || !cmp.Equal(hs, tt.headers) || u.Headers != nil {
+			t.Errorf("parseDialURI(%q) = %s@%s;%s %v", tt.in, u.User, u.Host, u.UriParams.ToString(';'), hs)
+		}
+	}
+}
+
+// The TLS refusal names where TLS would have gone: the URI's port, or 5061.
+func TestParseDialURITLSMessage(t *testing.T) {
+	for in, want := range map[string]string{
+		"sip:alice@example.com;transport=tls":   "example.com:5061",
+		"sips:alice@example.com":                "example.com:5061",
+		"sips:alice@example.com:5071":           "example.com:5071",
+		"sip:bob@10.0.0.7:5070;transport=TLS":   "10.0.0.7:5070",
+		"sips:carol@[2001:db8::1]?X-Customer=1": "[2001:db8::1]:5061",
+	} {
+		_, _, err := parseDialURI(in)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(strings.ToLower(err.Error()), "tls") {
+			t.Errorf("parseDialURI(%q) err = %v, want it to name TLS and %s", in, err, want)
 		}
 	}
 }

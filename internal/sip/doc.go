@@ -17,15 +17,22 @@
 // An inbound call reaches the Handler as an InboundCall, on its own goroutine,
 // after a 100 Trying: the application answers it (Answer: 200 OK with the SDP
 // answer, then the ACK), rejects it (Reject: 404 for an unknown number, 486 or
-// 603 for <Reject>), rings it (Ringing: 180), or sees the caller cancel
-// (Canceled: the 487 is sent for it). InboundCall.WebhookParams gives what
-// Twilio passes the webhook about a SIP call: From and To (E.164 when the user
-// part is a phone number), SipCallId, SipSourceIp, SipDomain and SipHeader_X-...
-// for each X- header. An outbound call is placed with Server.Dial, which
-// returns the Leg once answered or a *DialError with the SIP status. When a
-// proxy forks the INVITE and more than one phone answers, the first 2xx makes
-// the Leg; each other one is acknowledged in its own dialog and hung up with
-// BYE (RFC 3261 §13.2.2.4).
+// 603 for <Reject>), rings it (Ringing: 180), opens its media before the answer
+// (EarlyMedia: 183 Session Progress with the SDP answer, early media per RFC
+// 3960, sent without 100rel; the 200 then repeats that SDP on the same RTP
+// session), or sees the caller cancel (Canceled: the 487 is sent for it).
+// InboundCall.WebhookParams gives what Twilio passes the webhook about a SIP
+// call: From and To (E.164 when the user part is a phone number), SipCallId,
+// SipSourceIp, SipDomain and SipHeader_X-... for each X- header. An outbound
+// call is placed with Server.Dial, which returns the Leg once answered or a
+// *DialError with the SIP status; an SDP answer in a provisional response (a
+// 183) is applied to the call's session at once and handed to
+// DialRequest.OnEarlyMedia, so the ringback or announcement of the far end can
+// be heard before the answer. Dial speaks UDP and TCP, not TLS (sips: and
+// ;transport=tls fail with ErrTLSUnsupported), and drops Twilio's region
+// parameter from the URI it calls. When a proxy forks the INVITE and more than
+// one phone answers, the first 2xx makes the Leg; each other one is
+// acknowledged in its own dialog and hung up with BYE (RFC 3261 §13.2.2.4).
 //
 // Bad input never stops the server: a request whose Request-URI or core
 // headers do not parse, or whose Content-Length overruns the datagram, is

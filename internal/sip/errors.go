@@ -33,6 +33,14 @@ var (
 	ErrServerClosed = errors.New("sip server closed")
 	// ErrBadURI means a SIP URI given to Dial cannot be used.
 	ErrBadURI = errors.New("bad sip uri")
+	// ErrTLSUnsupported means a SIP URI given to Dial asks for TLS (a sips:
+	// URI, or ;transport=tls), which switchboard does not speak: nothing was
+	// sent. It is distinct from ErrBadURI: the URI is well formed.
+	ErrTLSUnsupported = errors.New("sip over tls is not supported")
+	// ErrNoOffer means an operation needs the SDP offer of the INVITE, and
+	// the INVITE came without one (a delayed offer, RFC 3261 §13.2.1): early
+	// media cannot be sent before the answer then.
+	ErrNoOffer = errors.New("invite has no sdp offer")
 	// ErrBadConfig means a Config the server cannot run with (no address, a
 	// bad port, no media engine to answer or dial with).
 	ErrBadConfig = errors.New("bad sip config")

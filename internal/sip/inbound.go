@@ -18,7 +18,8 @@ import (
 // An InboundCall is an INVITE waiting for the application's decision. Its
 // exported fields describe the call; its methods send the responses. Exactly
 // one final response goes out: Answer's 200, Reject's error, or the 487 sent
-// for the caller's CANCEL.
+// for the caller's CANCEL. Before it, Ringing sends 180s and EarlyMedia a
+// 183 with the SDP answer, opening the RTP session before the answer.
 type InboundCall struct {
 	// CallID is the Call-ID header (Twilio's SipCallId).
 	CallID string
@@ -47,12 +48,24 @@ type InboundCall struct {
 	final    chan struct{} // closed once a final response went out
 	canceled chan struct{} // closed on the caller's CANCEL
 	once     sync.Once
+	// earlyMu serializes EarlyMedia, so that one session is opened.
+	earlyMu sync.Mutex
 
 	// mu guards the fields below.
 	mu        sync.Mutex
 	state     State
 	wasCancel bool
 	leg       *Leg
+	early     *earlyMedia // set by EarlyMedia
+}
+
+// earlyMedia is the RTP session an inbound call opened before its answer,
+// with the SDP answer the 183 carried: the 200 OK carries the same one.
+type earlyMedia struct {
+	sess  *media.Session
+	local localSDP
+	neg   negotiation
+	body  []byte
 }
 
 // WebhookParams are the parameters Twilio sends the application's webhook for
@@ -102,9 +115,94 @@ func (c *InboundCall) Ringing() error {
 	return nil
 }
 
+// EarlyMedia sends 183 Session Progress carrying the SDP answer to the
+// caller's offer (early media, RFC 3960; sent unreliably, without 100rel)
+// and returns the call's RTP session, already sending to the caller's RTP
+// address: what is played to it before the answer is what the caller hears
+// (a ringback tone, an announcement), and a sink set on it hears the caller.
+// Calling it again returns the same session and sends nothing. Answer then
+// keeps that session, and its 200 OK carries the same SDP (same origin
+// session id and version, same port): the Leg's Media is that session. Reject,
+// the caller's CANCEL, the server's shutdown, or the handler returning without
+// answering closes it. The media engine's inactivity timeout runs from the
+// 183 on, as it does after the answer; a session it ended makes Answer fail.
+//
+// An INVITE without an offer (a delayed offer, RFC 3261 §13.2.1) cannot have
+// early media: EarlyMedia then fails with ErrNoOffer, sends nothing, and the
+// call can still be answered. After the final response it fails like Ringing
+// (ErrAlreadyFinal, or ErrCanceled after the caller's CANCEL).
+func (c *InboundCall) EarlyMedia(ctx context.Context) (*media.Session, error) {
+	c.earlyMu.Lock()
+	defer c.earlyMu.Unlock()
+	c.mu.Lock()
+	if err := c.finalErrLocked(); err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	if c.early != nil {
+		sess := c.early.sess
+		c.mu.Unlock()
+		return sess, nil
+	}
+	c.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("sip: early media: %w", err)
+	}
+	if c.offer == nil {
+		return nil, fmt.Errorf("sip: early media: %w", ErrNoOffer)
+	}
+	s := c.s
+	if s.cfg.Media == nil {
+		return nil, fmt.Errorf("sip: early media: %w: no media engine", ErrBadConfig)
+	}
+	sess, err := s.cfg.Media.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("sip: early media: %w", err)
+	}
+	e := &earlyMedia{sess: sess, local: localSDP{addr: sess.LocalAddr(), id: newSessionID(), version: 1}}
+	e.neg = c.offer.negotiate("")
+	e.body = e.local.answer(c.offer, e.neg)
+	sess.SetRemote(remoteOf(e.neg))
+
+	c.mu.Lock()
+	if err := c.finalErrLocked(); err != nil {
+		// Rejected, answered or canceled meanwhile.
+		c.mu.Unlock()
+		_ = sess.Close()
+		return nil, err
+	}
+	c.early = e
+	c.state, _ = Transition(c.state, EventRing)
+	c.mu.Unlock()
+
+	res := sip.NewResponseFromRequest(c.req, 183, "Session Progress", e.body)
+	ct := sip.ContentTypeHeader("application/sdp")
+	res.AppendHeader(&ct)
+	res.AppendHeader(s.contact(c.Transport))
+	s.decorate(res)
+	if err := c.tx.Respond(res); err != nil {
+		// The session stays the call's: Answer may still use it, the end of
+		// the call closes it.
+		return nil, fmt.Errorf("sip: early media: %w", err)
+	}
+	return sess, nil
+}
+
+// closeEarly closes the early media session of a call that will not be
+// answered.
+func (c *InboundCall) closeEarly() {
+	c.mu.Lock()
+	e := c.early
+	c.mu.Unlock()
+	if e != nil {
+		_ = e.sess.Close()
+	}
+}
+
 // Reject ends the call with a final error response (300-699): 486 Busy Here
 // and 603 Decline are what <Reject> sends, 404 Not Found what an unknown
-// number gets. An empty reason takes the standard phrase of the code.
+// number gets. An empty reason takes the standard phrase of the code. It
+// closes the session EarlyMedia opened.
 func (c *InboundCall) Reject(code int, reason string) error {
 	if code < 300 || code > 699 {
 		return fmt.Errorf("%w: %d", ErrBadStatus, code)
@@ -112,58 +210,86 @@ func (c *InboundCall) Reject(code int, reason string) error {
 	if reason == "" {
 		reason = reasonPhrase(code)
 	}
+	// A 183 EarlyMedia is sending goes out before the final response.
+	c.earlyMu.Lock()
 	c.mu.Lock()
 	if err := c.finalErrLocked(); err != nil {
 		c.mu.Unlock()
+		c.earlyMu.Unlock()
 		return err
 	}
 	c.state = StateTerminated
 	c.mu.Unlock()
+	c.earlyMu.Unlock()
 	res := sip.NewResponseFromRequest(c.req, code, reason, nil)
 	c.s.decorate(res)
 	err := c.tx.Respond(res)
 	c.markFinal()
 	c.cancel()
+	c.closeEarly()
 	if err != nil {
 		return fmt.Errorf("sip: reject: %w", err)
 	}
 	return nil
 }
 
-// Answer accepts the call: it opens the RTP session, sends 200 OK with the SDP
+// Answer accepts the call: it opens the RTP session (or keeps the one
+// EarlyMedia opened, with the SDP answer it sent), sends 200 OK with the SDP
 // answer and waits for the ACK. The returned Leg carries the call from there.
 // If the caller canceled first it returns ErrCanceled; if the ACK never comes,
 // ErrAckTimeout (the call is then hung up); if the caller hangs up before
 // acknowledging, the Leg it returns has already ended.
 func (c *InboundCall) Answer(ctx context.Context) (*Leg, error) {
 	s := c.s
+	// A 183 EarlyMedia is sending goes out before the 200.
+	c.earlyMu.Lock()
 	c.mu.Lock()
 	if err := c.finalErrLocked(); err != nil {
 		c.mu.Unlock()
+		c.earlyMu.Unlock()
 		return nil, err
 	}
 	c.state = StateAnswered // claims the final response
+	early := c.early
 	c.mu.Unlock()
+	c.earlyMu.Unlock()
 
-	if s.cfg.Media == nil {
+	var (
+		sess  *media.Session
+		local localSDP
+		neg   negotiation
+		body  []byte
+		err   error
+	)
+	switch {
+	case early != nil:
+		// The 200 repeats the 183's answer (RFC 3264 §5: the same SDP, so the
+		// same origin version) on the session already running.
+		sess, local, neg, body = early.sess, early.local, early.neg, early.body
+		if serr := sess.Err(); serr != nil {
+			c.sendFinal(500, "Server Internal Error")
+			return nil, fmt.Errorf("sip: answer: early media session ended: %w", serr)
+		}
+		sess.SetRemote(remoteOf(neg)) // restarts the inactivity timer
+	case s.cfg.Media == nil:
 		c.sendFinal(500, "Server Internal Error")
 		return nil, fmt.Errorf("sip: answer: %w: no media engine", ErrBadConfig)
-	}
-	sess, err := s.cfg.Media.NewSession()
-	if err != nil {
-		c.sendFinal(503, "Service Unavailable")
-		return nil, fmt.Errorf("sip: answer: %w", err)
-	}
-	local := localSDP{addr: sess.LocalAddr(), id: newSessionID(), version: 1}
-	var neg negotiation
-	var body []byte
-	if c.offer != nil {
-		neg = c.offer.negotiate("")
-		sess.SetRemote(remoteOf(neg))
-		body = local.answer(c.offer, neg)
-	} else {
-		// Delayed offer (RFC 3261 §13.2.1): offer in the 200, answer in the ACK.
-		body = local.offer(media.SendRecv)
+	default:
+		sess, err = s.cfg.Media.NewSession()
+		if err != nil {
+			c.sendFinal(503, "Service Unavailable")
+			return nil, fmt.Errorf("sip: answer: %w", err)
+		}
+		local = localSDP{addr: sess.LocalAddr(), id: newSessionID(), version: 1}
+		if c.offer != nil {
+			neg = c.offer.negotiate("")
+			sess.SetRemote(remoteOf(neg))
+			body = local.answer(c.offer, neg)
+		} else {
+			// Delayed offer (RFC 3261 §13.2.1): offer in the 200, answer in
+			// the ACK.
+			body = local.offer(media.SendRecv)
+		}
 	}
 	d := uasDialog(c.req, c.localTag)
 	leg := newLeg(s, d, sess, true, local, neg)
@@ -249,6 +375,7 @@ func (c *InboundCall) sendFinal(code int, reason string) {
 	_ = c.tx.Respond(res)
 	c.markFinal()
 	c.cancel()
+	c.closeEarly()
 }
 
 func (c *InboundCall) markFinal() {
@@ -275,13 +402,20 @@ func (c *InboundCall) onCancel(*sip.Request) {
 		return
 	}
 	c.wasCancel = true
+	var early *earlyMedia
 	if c.state == StateTrying || c.state == StateRinging {
+		// Not answered: the early media session, if any, ends with the call.
+		// (Once Answer claimed the call, its Leg owns the session.)
 		c.state = StateTerminated
+		early = c.early
 	}
 	c.mu.Unlock()
 	close(c.canceled)
 	c.cancel()
 	c.markFinal()
+	if early != nil {
+		_ = early.sess.Close()
+	}
 }
 
 // run runs the handler for the call, then makes sure the call is over.

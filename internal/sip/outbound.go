@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,7 +24,10 @@ type DialRequest struct {
 	// URI is the SIP URI called: "sip:alice@example.com",
 	// "sip:+14155550100@trunk.example.com:5060;transport=tcp". Headers in the
 	// URI ("?X-Customer=42&User-to-User=...") are sent with the INVITE, as
-	// with Twilio's <Sip>.
+	// with Twilio's <Sip>. A region parameter (";region=ie1", which tells
+	// Twilio where to place the call) is dropped from the Request-URI sent;
+	// other parameters (transport, user=phone...) are kept. TLS is not spoken:
+	// a sips: URI or ";transport=tls" fails with ErrTLSUnsupported.
 	URI string
 	// From is the caller: a user part ("+14155550100", "alice"), or a SIP URI;
 	// default "switchboard". DisplayName is its optional display name.
@@ -40,6 +46,19 @@ type DialRequest struct {
 	// OnProgress, if set, is called with each provisional response above 100
 	// (180 Ringing, 183 Session Progress).
 	OnProgress func(code int, reason string)
+	// OnEarlyMedia, if set, is called once, on the goroutine running Dial,
+	// the first time a provisional response carries an SDP answer (early
+	// media, RFC 3960: typically a 183 Session Progress with a ringback tone
+	// or an announcement), right after that answer is applied to the call's
+	// RTP session s, so that s already sends to and hears from the far end.
+	// The consumer may SetSink on s to hear the early media, or Play to it,
+	// before the call is answered. Later provisional answers (another 183,
+	// another fork's) update s without a second call. If the call is
+	// answered, s is the Leg's Media (a sink set on it stays set); if dialing
+	// fails, s is closed before Dial returns (a Play on it then returns an
+	// error wrapping media.ErrClosed). OnProgress, when set, is called first
+	// for the same response. It must not block: the dialing waits for it.
+	OnEarlyMedia func(s *media.Session)
 }
 
 // A DialError reports an outbound call that was not answered: the final
@@ -78,10 +97,14 @@ var identityHeaders = map[string]bool{
 
 // Dial places an outbound call and returns the established Leg once the far
 // end answers (200 OK and ACK). The offer carries PCMU, PCMA and
-// telephone-event; early media in a 183 is played into the session before the
-// answer. Dialing ends with a *DialError when the far end rejects the call,
-// when Timeout or ctx ends it first (CANCEL is sent, RFC 3261 §9.1), or when
-// the answer shares no codec (the call is then hung up).
+// telephone-event; an SDP answer in a provisional response (early media in a
+// 183) is applied to the session before the answer, and handed to
+// OnEarlyMedia. Dialing ends with a *DialError when the far end rejects the
+// call (its Code, Reason and custom Headers, and the Call-ID used), when
+// Timeout or ctx ends it first (CANCEL is sent, RFC 3261 §9.1), or when the
+// answer shares no codec (the call is then hung up). A URI that cannot be
+// dialed fails before anything is sent: ErrBadURI, or ErrTLSUnsupported for
+// sips: and ;transport=tls.
 //
 // When a proxy forks the INVITE, several phones may answer, each with a 2xx of
 // its own dialog (RFC 3261 §13.2.2.4): the first one becomes the Leg; every
@@ -107,7 +130,7 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 		return nil, err
 	}
 	transport := "UDP"
-	if t, ok := target.UriParams.Get("transport"); ok {
+	if t, ok := uriParam(target, "transport"); ok {
 		transport = strings.ToUpper(t)
 	}
 	from, err := s.fromHeader(r.From, r.DisplayName)
@@ -158,7 +181,7 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 		defer t.Stop()
 		ring = t.C()
 	}
-	provisional, authTries := false, 0
+	provisional, authTries, early := false, 0, false
 	for {
 		var res *sip.Response
 		select {
@@ -182,6 +205,10 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 					// Early media (RFC 3960): hear the ringback or announcement.
 					if n, err := answerToOffer(res.Body()); err == nil {
 						sess.SetRemote(remoteOf(n))
+						if !early && r.OnEarlyMedia != nil {
+							r.OnEarlyMedia(sess)
+						}
+						early = true
 					}
 				}
 			}
@@ -474,16 +501,19 @@ func (s *Server) fromHeader(from, name string) (*sip.FromHeader, error) {
 	return h, nil
 }
 
+// tlsPort is the default port of SIP over TLS (RFC 3261 §19.1.2).
+const tlsPort = 5061
+
 // parseDialURI parses the URI given to Dial, splitting off its headers
-// (RFC 3261 §19.1.1: "?name=value&..." percent-encoded).
+// (RFC 3261 §19.1.1: "?name=value&..." percent-encoded) and dropping its
+// region parameter. A URI asking for TLS (sips:, ;transport=tls) fails with
+// ErrTLSUnsupported, any other unusable one with ErrBadURI.
 func parseDialURI(raw string) (sip.Uri, []Header, error) {
 	var u sip.Uri
 	raw = strings.TrimSpace(raw)
 	lower := strings.ToLower(raw)
-	if strings.HasPrefix(lower, "sips:") {
-		return u, nil, fmt.Errorf("%w: %q: sips (TLS) is not supported", ErrBadURI, raw)
-	}
-	if !strings.HasPrefix(lower, "sip:") {
+	sips := strings.HasPrefix(lower, "sips:")
+	if !sips && !strings.HasPrefix(lower, "sip:") {
 		return u, nil, fmt.Errorf("%w: %q: want sip:user@host", ErrBadURI, raw)
 	}
 	if len(raw) > 255+1024 {
@@ -496,9 +526,26 @@ func parseDialURI(raw string) (sip.Uri, []Header, error) {
 	if u.Host == "" {
 		return u, nil, fmt.Errorf("%w: %q: no host", ErrBadURI, raw)
 	}
-	if t, ok := u.UriParams.Get("transport"); ok && !strings.EqualFold(t, "udp") && !strings.EqualFold(t, "tcp") {
+	t, hasTransport := uriParam(u, "transport")
+	if sips || (hasTransport && strings.EqualFold(t, "tls")) {
+		port := u.Port
+		if port == 0 {
+			port = tlsPort
+		}
+		what := "transport=" + t
+		if sips {
+			what = "a sips: URI"
+		}
+		target := net.JoinHostPort(strings.Trim(u.Host, "[]"), strconv.Itoa(port))
+		return u, nil, fmt.Errorf("sip: dial %q: %w: %s asks for TLS to %s; switchboard dials over udp or tcp",
+			base, ErrTLSUnsupported, what, target)
+	}
+	if hasTransport && !strings.EqualFold(t, "udp") && !strings.EqualFold(t, "tcp") {
 		return u, nil, fmt.Errorf("%w: %q: transport %q is not supported (udp, tcp)", ErrBadURI, raw, t)
 	}
+	// Twilio's region parameter says where Twilio places the call; it means
+	// nothing to the far end.
+	u.UriParams = slices.DeleteFunc(u.UriParams, func(kv sip.HeaderKV) bool { return strings.EqualFold(kv.K, "region") })
 	u.Headers = nil
 	var hs []Header
 	if query != "" {
@@ -513,6 +560,17 @@ func parseDialURI(raw string) (sip.Uri, []Header, error) {
 		}
 	}
 	return u, hs, nil
+}
+
+// uriParam is the value of a URI parameter; parameter names are
+// case-insensitive (RFC 3261 §19.1.4).
+func uriParam(u sip.Uri, name string) (string, bool) {
+	for _, kv := range u.UriParams {
+		if strings.EqualFold(kv.K, name) {
+			return kv.V, true
+		}
+	}
+	return "", false
 }
 
 // dialHeaders validates the headers an outbound INVITE carries: those of the

@@ -425,7 +425,7 @@ func TestDialFailures(t *testing.T) {
 		}
 	})
 	t.Run("bad uri", func(t *testing.T) {
-		for _, uri := range []string{"tel:+14155550100", "sips:a@b", "sip:", "sip:a@b;transport=sctp", "sip:a@b?Via=x"} {
+		for _, uri := range []string{"tel:+14155550100", "sip:", "sip:a@b;transport=sctp", "sip:a@b?Via=x"} {
 			if _, err := srv.Dial(context.Background(), sip.DialRequest{URI: uri}); !errors.Is(err, sip.ErrBadURI) {
 				t.Errorf("dial %q: %v, want ErrBadURI", uri, err)
 			}

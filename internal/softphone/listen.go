@@ -17,7 +17,9 @@ type ListenOptions struct {
 	// Calls is how many calls to take before Listen returns; default 1.
 	Calls int
 	// AnswerOptions apply to every call. Script.PlayFile is played on every
-	// answered call, Script.Play on the first only (a Source plays once).
+	// answered call, Script.Play and Early on the first only (a Source plays
+	// once: later calls get EarlyFor of silence as early media, or none when
+	// EarlyFor is 0).
 	// With more than one call, Script.Record names a file per call:
 	// heard.wav becomes heard-1.wav, heard-2.wav...
 	AnswerOptions
@@ -53,7 +55,7 @@ func (p *Phone) Listen(ctx context.Context, o ListenOptions) ([]Result, error) {
 		}
 		ao := o.AnswerOptions
 		if n > 1 {
-			ao.Play = nil
+			ao.Play, ao.Early = nil, nil
 		}
 		if samples != nil {
 			ao.Play, ao.PlayFile = NewSamplesSource(samples), ""

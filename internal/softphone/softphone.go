@@ -186,7 +186,11 @@ type Result struct {
 	// End says why it ended (local-hangup when Duration passed or ctx ended,
 	// remote-hangup when the far end hung up...).
 	End sip.EndReason
-	// HeardSamples counts the 8 kHz samples heard (and recorded).
+	// HeardSamples counts the 8 kHz samples heard (and recorded). For a call
+	// the phone placed, what it heard as early media (a 183 with SDP before
+	// the answer: a ringback, an announcement) counts too: Script.Sink and
+	// Script.Record get it from the early media on, ahead of the answered
+	// call's audio, and keep it when the call is then not answered.
 	HeardSamples int
 	// Digits are the RFC 4733 digits the far end sent.
 	Digits string
@@ -199,8 +203,15 @@ type Result struct {
 }
 
 // Call places a call and runs the script; it returns when the call has ended.
-// A call that is not answered returns its Result (with the status code) and a
-// *sip.DialError.
+// A call that is not answered returns its Result (with the status code, and
+// the samples heard as early media) and a *sip.DialError.
+//
+// Early media (a provisional response with an SDP answer, usually 183
+// Session Progress) is heard: from the first one on, what the far end sends
+// goes to Script.Sink and Script.Record (the WAV file is created then) and
+// counts in HeardSamples, before the answer and then with the answered call's
+// audio in the same stream. Without early media the recording starts at the
+// answer. The script itself (Play, Digits, Duration) starts at the answer.
 func (p *Phone) Call(ctx context.Context, o Options) (Result, error) {
 	src, err := o.source()
 	if err != nil {
@@ -210,22 +221,49 @@ func (p *Phone) Call(ctx context.Context, o Options) (Result, error) {
 	if from == "" {
 		from = p.cfg.User
 	}
+	// Early media is heard from the first provisional SDP answer on: the
+	// callback runs on this goroutine, inside Dial.
+	var (
+		heard     *heardSink
+		heardErr  error
+		earlySess *media.Session
+	)
 	leg, err := p.srv.Dial(ctx, sip.DialRequest{
 		URI: o.URI, From: from, Headers: o.Headers,
 		Username: o.Username, Password: o.Password, Timeout: o.Timeout,
 		OnProgress: o.OnProgress,
+		OnEarlyMedia: func(s *media.Session) {
+			if heard, heardErr = newHeardSink(o.Script); heardErr == nil {
+				earlySess = s
+				s.SetSink(heard)
+			}
+		},
 	})
 	if err != nil {
+		var res Result
 		var de *sip.DialError
 		if errors.As(err, &de) {
-			return Result{StatusCode: de.Code, Reason: de.Reason, CallID: de.CallID, Headers: de.Headers}, err
+			res = Result{StatusCode: de.Code, Reason: de.Reason, CallID: de.CallID, Headers: de.Headers}
 		}
-		return Result{}, err
+		if heard != nil {
+			// Once SetSink returns the sink is not called again, even on the
+			// session Dial closed: the recording can be finished.
+			earlySess.SetSink(nil)
+			res.HeardSamples = heard.samples()
+			if cerr := heard.close(); cerr != nil {
+				err = errors.Join(err, cerr)
+			}
+		}
+		return res, err
+	}
+	if heardErr != nil {
+		_ = leg.Hangup(context.WithoutCancel(ctx))
+		return Result{Answered: true, StatusCode: 200, Reason: "OK", CallID: leg.CallID(), Headers: leg.Headers()}, heardErr
 	}
 	if o.OnAnswer != nil {
 		o.OnAnswer()
 	}
-	return p.converse(ctx, leg, src, o.Script)
+	return p.converse(ctx, leg, src, o.Script, heard)
 }
 
 // AnswerOptions describe how the phone takes the next incoming call.
@@ -240,6 +278,17 @@ type AnswerOptions struct {
 	// NoAnswer rings until the caller gives up (CANCEL) or ctx ends; the
 	// call is then reported with End sip.EndCanceled and status 487.
 	NoAnswer bool
+	// Early and EarlyFor send early media before the answer: when either is
+	// set, the phone sends 183 Session Progress with its SDP answer
+	// (sip.InboundCall.EarlyMedia) after ringing for Ring, plays Early to
+	// the caller (silence when nil) for EarlyFor (until Early ends when
+	// EarlyFor is 0), then answers with 200 on the same RTP session, or
+	// rejects with Reject, or with NoAnswer keeps ringing until the caller
+	// gives up. A caller whose INVITE has no SDP offer cannot get early
+	// media: the call is rejected with 500 and Answer returns
+	// sip.ErrNoOffer. Unset, the phone answers (or rejects) without a 183.
+	Early    media.Source
+	EarlyFor time.Duration
 	Script
 }
 
@@ -273,14 +322,23 @@ func (p *Phone) nextCall(ctx context.Context) (*sip.InboundCall, error) {
 // src as its audio) once it is answered.
 func (p *Phone) take(ctx context.Context, call *sip.InboundCall, src media.Source, o AnswerOptions) (Result, error) {
 	res := Result{CallID: call.CallID, Headers: call.Headers, From: call.From, To: call.To}
+	early := o.Early != nil || o.EarlyFor > 0
 	if o.Ring > 0 || o.NoAnswer {
 		var ring <-chan time.Time
-		if !o.NoAnswer {
+		switch {
+		case o.NoAnswer && !early:
+			// Rings until the caller gives up.
+		case o.Ring > 0:
 			// Armed before the 180 goes out: once the caller hears it ring,
 			// the ring time is running (tests advance a fake clock then).
 			t := p.cfg.Clock.NewTimer(o.Ring)
 			defer t.Stop()
 			ring = t.C()
+		default:
+			// NoAnswer with early media and no ring time: on to the 183.
+			now := make(chan time.Time)
+			close(now)
+			ring = now
 		}
 		_ = call.Ringing()
 		select {
@@ -291,6 +349,24 @@ func (p *Phone) take(ctx context.Context, call *sip.InboundCall, src media.Sourc
 		case <-ctx.Done():
 			_ = call.Reject(480, "")
 			return res, ctx.Err()
+		}
+	}
+	if early {
+		if err := p.earlyMedia(ctx, call, o); err != nil {
+			if errors.Is(err, sip.ErrCanceled) {
+				res.StatusCode, res.Reason, res.End = 487, "Request Terminated", sip.EndCanceled
+			}
+			return res, err
+		}
+		if o.NoAnswer {
+			select {
+			case <-call.Canceled():
+				res.StatusCode, res.Reason, res.End = 487, "Request Terminated", sip.EndCanceled
+				return res, sip.ErrCanceled
+			case <-ctx.Done():
+				_ = call.Reject(480, "")
+				return res, ctx.Err()
+			}
 		}
 	}
 	if o.Reject != 0 {
@@ -304,9 +380,67 @@ func (p *Phone) take(ctx context.Context, call *sip.InboundCall, src media.Sourc
 	if err != nil {
 		return res, err
 	}
-	r, err := p.converse(ctx, leg, src, o.Script)
+	r, err := p.converse(ctx, leg, src, o.Script, nil)
 	r.From, r.To = res.From, res.To
 	return r, err
+}
+
+// earlyMedia sends the caller 183 with the SDP answer and plays o.Early for
+// o.EarlyFor (or until it ends). It returns sip.ErrCanceled if the caller
+// gave up meanwhile, ctx's error (the call rejected with 480) if ctx ended.
+func (p *Phone) earlyMedia(ctx context.Context, call *sip.InboundCall, o AnswerOptions) error {
+	sess, err := call.EarlyMedia(ctx)
+	if err != nil {
+		if errors.Is(err, sip.ErrCanceled) {
+			return err
+		}
+		_ = call.Reject(500, "")
+		return fmt.Errorf("softphone: early media: %w", err)
+	}
+	playCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	played := make(chan error, 1)
+	go func() { played <- sess.Play(playCtx, o.Early) }()
+	var until <-chan time.Time
+	if o.EarlyFor > 0 {
+		t := p.cfg.Clock.NewTimer(o.EarlyFor)
+		defer t.Stop()
+		until = t.C()
+	}
+	var result error
+wait:
+	for {
+		select {
+		case <-until:
+			break wait
+		case err := <-played:
+			played = nil
+			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, media.ErrClosed) {
+				_ = call.Reject(500, "")
+				return fmt.Errorf("softphone: early media: %w", err)
+			}
+			if o.EarlyFor <= 0 {
+				break wait
+			}
+		case <-call.Canceled():
+			result = sip.ErrCanceled
+			break wait
+		case <-ctx.Done():
+			_ = call.Reject(480, "")
+			result = ctx.Err()
+			break wait
+		}
+	}
+	stop()
+	if played != nil {
+		<-played
+	}
+	select {
+	case <-call.Canceled():
+		return sip.ErrCanceled
+	default:
+	}
+	return result
 }
 
 // handleInbound hands incoming calls to Answer; with nobody answering, the
@@ -321,20 +455,19 @@ func (p *Phone) handleInbound(ctx context.Context, call *sip.InboundCall) {
 	}
 }
 
-// converse runs a script on an answered call and waits for its end.
-func (p *Phone) converse(ctx context.Context, leg *sip.Leg, src media.Source, sc Script) (Result, error) {
+// converse runs a script on an answered call and waits for its end. heard,
+// when not nil, is the sink already hearing the call's early media.
+func (p *Phone) converse(ctx context.Context, leg *sip.Leg, src media.Source, sc Script, heard *heardSink) (Result, error) {
 	res := Result{Answered: true, StatusCode: 200, Reason: "OK", CallID: leg.CallID(), Headers: leg.Headers()}
 	sess := leg.Media()
 
-	var rec *wav.Writer
-	if sc.Record != "" {
+	if heard == nil {
 		var err error
-		if rec, err = wav.Create(sc.Record, wav.Default); err != nil {
+		if heard, err = newHeardSink(sc); err != nil {
 			_ = leg.Hangup(context.WithoutCancel(ctx))
-			return res, fmt.Errorf("softphone: record: %w", err)
+			return res, err
 		}
 	}
-	heard := &heardSink{rec: rec, user: sc.Sink}
 	sess.SetSink(heard)
 
 	digits := make(chan string, 1)
@@ -392,10 +525,8 @@ func (p *Phone) converse(ctx context.Context, leg *sip.Leg, src media.Source, sc
 	res.Talk = p.cfg.Clock.Now().Sub(leg.AnsweredAt())
 	res.End = leg.EndReason()
 	res.HeardSamples = heard.samples()
-	if rec != nil {
-		if cerr := rec.Close(); cerr != nil && err == nil {
-			err = fmt.Errorf("softphone: record: %w", cerr)
-		}
+	if cerr := heard.close(); cerr != nil && err == nil {
+		err = cerr
 	}
 	return res, err
 }
@@ -408,6 +539,31 @@ type heardSink struct {
 
 	mu sync.Mutex
 	n  int
+}
+
+// newHeardSink is the sink of what a script hears: it records to sc.Record
+// (created now) and forwards to sc.Sink.
+func newHeardSink(sc Script) (*heardSink, error) {
+	h := &heardSink{user: sc.Sink}
+	if sc.Record != "" {
+		rec, err := wav.Create(sc.Record, wav.Default)
+		if err != nil {
+			return nil, fmt.Errorf("softphone: record: %w", err)
+		}
+		h.rec = rec
+	}
+	return h, nil
+}
+
+// close finishes the recording; the sink must be detached first.
+func (h *heardSink) close() error {
+	if h.rec == nil {
+		return nil
+	}
+	if err := h.rec.Close(); err != nil {
+		return fmt.Errorf("softphone: record: %w", err)
+	}
+	return nil
 }
 
 func (h *heardSink) WriteFrame(frame []int16) error {

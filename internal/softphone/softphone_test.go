@@ -9,7 +9,9 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -345,5 +347,124 @@ func TestDurationOnFakeClock(t *testing.T) {
 	}
 	if cres := <-answered; cres.End != sip.EndRemoteHangup {
 		t.Fatalf("callee %+v", cres)
+	}
+}
+
+// tone is a media.Source of freq Hz for d.
+func tone(freq float64, d time.Duration) media.Source {
+	s := make([]int16, int(d.Seconds()*8000))
+	for i := range s {
+		s[i] = int16(9000 * math.Sin(2*math.Pi*freq*float64(i)/8000))
+	}
+	return NewSamplesSource(s)
+}
+
+// keep is a media.Sink keeping what it hears.
+type keep struct {
+	mu      sync.Mutex
+	samples []int16
+}
+
+func (k *keep) WriteFrame(frame []int16) error {
+	k.mu.Lock()
+	k.samples = append(k.samples, frame...)
+	k.mu.Unlock()
+	return nil
+}
+
+func (k *keep) all() []int16 {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.samples)
+}
+
+// The callee answers with early media first: 183 with SDP, a 900 Hz tone for
+// 300 ms, then the 200 and its script's 600 Hz prompt. The caller hears and
+// records both: the early tone before the answer, the prompt after.
+func TestAnswerWithEarlyMedia(t *testing.T) {
+	caller, callee := startPhone(t), startPhone(t)
+	answered := make(chan Result, 1)
+	go func() {
+		res, err := callee.Answer(ctxFor(t, 10*time.Second), AnswerOptions{
+			Early: tone(900, 5*time.Second), EarlyFor: 300 * time.Millisecond,
+			Script: Script{Play: tone(600, 400*time.Millisecond)},
+		})
+		if err != nil {
+			t.Errorf("answer: %v", err)
+		}
+		answered <- res
+	}()
+	record := filepath.Join(t.TempDir(), "heard.wav")
+	heard := &keep{}
+	var progress []int
+	var earlyAt, answerAt time.Time
+	var atAnswer []int16
+	res, err := caller.Call(ctxFor(t, 10*time.Second), Options{
+		URI: callee.URI("bob"),
+		OnProgress: func(code int, _ string) {
+			progress = append(progress, code)
+			if code == 183 && earlyAt.IsZero() {
+				earlyAt = time.Now()
+			}
+		},
+		OnAnswer: func() {
+			answerAt = time.Now()
+			atAnswer = heard.all()
+		},
+		Script: Script{Record: record, Sink: heard, Duration: time.Second},
+	})
+	if err != nil {
+		t.Fatalf("call: %v", err)
+	}
+	if !res.Answered || res.End != sip.EndLocalHangup {
+		t.Fatalf("caller result %+v", res)
+	}
+	if !slices.Equal(progress, []int{183}) {
+		t.Errorf("provisional responses %v, want a single 183 (no ringing asked)", progress)
+	}
+	if d := answerAt.Sub(earlyAt); d < 250*time.Millisecond {
+		t.Errorf("answered %v after the 183, want about 300 ms of early media", d)
+	}
+	if !toneIn(atAnswer, 900) {
+		t.Errorf("the early 900 Hz tone was not heard before the answer (%d samples)", len(atAnswer))
+	}
+	if toneIn(atAnswer, 600) {
+		t.Error("the answered call's prompt was heard before the answer")
+	}
+	samples, err := LoadWAV(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(samples) != res.HeardSamples || len(samples) <= len(atAnswer) {
+		t.Errorf("recording has %d samples, result says %d heard, %d before the answer", len(samples), res.HeardSamples, len(atAnswer))
+	}
+	if !toneIn(samples, 900) || !toneIn(samples, 600) {
+		t.Error("the recording lacks the early tone or the prompt")
+	}
+	cres := <-answered
+	if !cres.Answered || cres.End != sip.EndRemoteHangup {
+		t.Fatalf("callee result %+v", cres)
+	}
+}
+
+// Early media, then a rejection: the caller's Result still reports (and its
+// recording holds) what it heard before the 486.
+func TestEarlyMediaThenReject(t *testing.T) {
+	caller, callee := startPhone(t), startPhone(t)
+	go callee.Answer(ctxFor(t, 10*time.Second), AnswerOptions{
+		Early: tone(900, 5*time.Second), EarlyFor: 300 * time.Millisecond, Reject: 486,
+	})
+	record := filepath.Join(t.TempDir(), "heard.wav")
+	res, err := caller.Call(ctxFor(t, 10*time.Second), Options{URI: callee.URI("bob"), Script: Script{Record: record}})
+	var de *sip.DialError
+	if !errors.As(err, &de) || res.StatusCode != 486 || res.Answered {
+		t.Fatalf("call: %+v, %v; want 486", res, err)
+	}
+	samples, err := LoadWAV(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.HeardSamples == 0 || len(samples) != res.HeardSamples || !toneIn(samples, 900) {
+		t.Fatalf("heard %d samples, recorded %d; want the early tone", res.HeardSamples, len(samples))
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/switchboard-voice/switchboard/internal/errcode"
+	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/recording"
 	"github.com/switchboard-voice/switchboard/internal/sid"
 	"github.com/switchboard-voice/switchboard/internal/store"
@@ -40,13 +41,16 @@ type CallRecordingOptions struct {
 	// default: the caller and what the call plays to them), inbound (the
 	// caller) or outbound (what the call plays).
 	Track string
+	// Channels is 1 (the tracks mixed) or 2 (dual: the far end on the first
+	// channel, what it hears on the second).
+	Channels int
 }
 
 // callRecording is one REST-started recording of a live call: the tracks
 // asked for, mixed to mono.
 type callRecording struct {
 	rec  *recording.Recorder
-	tap  *mixTap
+	tap  media.Tap
 	row  store.Recording
 	opts CallRecordingOptions
 }
@@ -94,13 +98,17 @@ func (r *run) startCallRecording(ctx context.Context, o CallRecordingOptions, so
 	}
 	rsid := sid.New("RE")
 	rel := filepath.Join("recordings", r.account.SID, rsid+".wav")
-	rec, err := recording.Start(filepath.Join(in.cfg.DataDir, rel))
+	start, channels := recording.Start, 1
+	if o.Channels == 2 {
+		start, channels = recording.StartStereo, 2
+	}
+	rec, err := start(filepath.Join(in.cfg.DataDir, rel))
 	if err != nil {
 		return nil, fmt.Errorf("start call recording: %w", err)
 	}
 	row, err := in.cfg.Store.CreateRecording(ctx, store.Recording{
 		SID: rsid, AccountSID: r.account.SID, CallSID: r.sid, Source: source,
-		Status: store.RecordingInProgress, Channels: 1, Track: track,
+		Status: store.RecordingInProgress, Channels: channels, Track: track,
 		StartTime: in.cfg.Clock.Now().UTC(), File: rel,
 	})
 	if err != nil {
@@ -108,7 +116,11 @@ func (r *run) startCallRecording(ctx context.Context, o CallRecordingOptions, so
 		os.Remove(filepath.Join(in.cfg.DataDir, rel))
 		return nil, fmt.Errorf("start call recording: %w", err)
 	}
-	cr := &callRecording{rec: rec, tap: &mixTap{rec: rec, in: track != "outbound", out: track != "inbound"}, row: row, opts: o}
+	var tap media.Tap = &mixTap{rec: rec, in: track != "outbound", out: track != "inbound"}
+	if channels == 2 {
+		tap = &stereoTap{rec: rec}
+	}
+	cr := &callRecording{rec: rec, tap: tap, row: row, opts: o}
 	if r.callRecs == nil {
 		r.callRecs = map[string]*callRecording{}
 	}

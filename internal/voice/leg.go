@@ -80,6 +80,28 @@ type DialRequest struct {
 	// OnRinging, when set, is called (on the dialing goroutine) at the first
 	// provisional response above 100.
 	OnRinging func()
+	// OnEarlyMedia, when set, is called (on the dialing goroutine) once, when
+	// the far end starts sending early media (a 183 with SDP): m is the
+	// media of the call to come, which may be listened to before the answer.
+	OnEarlyMedia func(m Media)
+}
+
+// SIPInfo is what a leg set up over SIP tells the application: the Call-ID
+// and the custom headers (X-, User-to-User) of the INVITE or of its answer.
+// Legs implement it optionally (interface{ SIPInfo() SIPInfo }).
+type SIPInfo struct {
+	CallID  string
+	Headers []Header
+}
+
+// A Header is one SIP header.
+type Header struct{ Name, Value string }
+
+// EarlyMedia is implemented by an Inbound that can send early media (SIP
+// 183 with SDP): the caller hears what is played to the returned media
+// before the call is answered; Answer afterwards keeps that media.
+type EarlyMedia interface {
+	EarlyMedia(ctx context.Context) (Media, error)
 }
 
 // A Dialer places outbound calls. The SIP server implements it (through the
@@ -99,7 +121,11 @@ type DialError struct {
 	// Unreachable is set when the far end never answered the request at
 	// all (no response before the transaction timed out, or no route).
 	Unreachable bool
-	Err         error
+	// CallID and Headers are the SIP Call-ID used and the custom headers of
+	// the final response (Twilio's DialSipCallId, DialSipHeader_*).
+	CallID  string
+	Headers []Header
+	Err     error
 }
 
 func (e *DialError) Error() string {

@@ -2,6 +2,7 @@ package voice
 
 import (
 	"github.com/switchboard-voice/switchboard/internal/media"
+	"github.com/switchboard-voice/switchboard/internal/recording"
 )
 
 // mixTap records a call through a tap on its media, in one mono track: what
@@ -37,6 +38,27 @@ func (m *mixTap) TapOut(frame []int16) {
 
 func sat16(v int32) int16 {
 	return int16(min(max(v, -32768), 32767))
+}
+
+// stereoTap records a call in two channels (Twilio's dual recordings): what
+// the far end said on the first, what it heard on the second. Both sides
+// run on the pacer goroutine, as for mixTap.
+type stereoTap struct {
+	rec *recording.Recorder
+	buf [media.FrameSamples]int16
+}
+
+var _ media.Tap = (*stereoTap)(nil)
+
+func (s *stereoTap) TapIn(frame []int16) {
+	n := copy(s.buf[:], frame)
+	clear(s.buf[n:])
+}
+
+func (s *stereoTap) TapOut(frame []int16) {
+	var out [media.FrameSamples]int16
+	copy(out[:], frame)
+	_ = s.rec.WriteStereo(s.buf[:], out[:])
 }
 
 // inTap records what the far end says (<Record>).

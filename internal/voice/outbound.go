@@ -19,7 +19,9 @@ func (r *run) dial(ctx context.Context) bool {
 	r.setDialing(true)
 	defer r.setDialing(false)
 
-	if wait := r.in.rate.reserve(r.account.SID, r.in.cfg.Clock.Now()); wait > 0 {
+	// A <Dial> rings its legs at once: only calls placed through the API
+	// wait their turn.
+	if wait := r.rateWait(); wait > 0 {
 		waited := false
 		r.step(ctx, func(sctx context.Context) {
 			t := r.in.cfg.Clock.NewTimer(wait)
@@ -95,6 +97,9 @@ func (r *run) dialLeg(ctx context.Context) (Leg, error) {
 			default:
 			}
 		}
+		if a := r.attempt; a != nil {
+			req.OnEarlyMedia = func(m Media) { a.events <- legEvent{a: a, kind: legEarly, early: m} }
+		}
 		done := make(chan answer, 1)
 		go func() {
 			l, e := r.in.cfg.Dialer.Dial(sctx, req)
@@ -125,6 +130,15 @@ func (r *run) dialLeg(ctx context.Context) (Leg, error) {
 	return leg, err
 }
 
+// rateWait takes the call's turn under the account's calls-per-second limit
+// and returns how long to wait for it.
+func (r *run) rateWait() time.Duration {
+	if r.spec.Direction == store.DirectionOutboundDial {
+		return 0
+	}
+	return r.in.rate.reserve(r.account.SID, r.in.cfg.Clock.Now())
+}
+
 func (r *run) setDialing(on bool) {
 	r.mu.Lock()
 	r.dialing = on
@@ -141,15 +155,21 @@ func (r *run) notConnected(ctx context.Context, err error) {
 		return
 	default:
 	}
+	var de *DialError
+	if errors.As(err, &de) {
+		r.sipCode = de.Code
+		r.sipInfo = SIPInfo{CallID: de.CallID, Headers: de.Headers}
+	}
 	if ctx.Err() != nil {
+		if errors.Is(context.Cause(ctx), errDialEnded) {
+			r.setFinal(ctx, store.CallCanceled, "the dial ended")
+			return
+		}
 		r.setFinal(ctx, store.CallFailed, "shutting down")
 		return
 	}
 	status, cause := dialStatus(err)
-	var de *DialError
-	if errors.As(err, &de) {
-		r.sipCode = de.Code
-	}
+	r.failCause = cause
 	r.setFinal(ctx, status, cause)
 }
 

@@ -43,6 +43,9 @@ type run struct {
 	callCtx   context.Context // ends with the call; its cause says why
 	cancel    context.CancelCauseFunc
 	recorded  *callRecording // Record=true: the whole call's recording
+	attempt   *dialAttempt   // a leg dialled by <Dial>: its link to the caller
+	sipInfo   SIPInfo        // a dialled leg's SIP details, once answered
+	failCause string         // why an outbound call was not connected
 	stopCmd   *command       // the command that ended the call, answered at the end
 	hungUp    bool           // a <Hangup> (or <Reject> after the answer) ended the call
 	docURL    string         // the document being run: base of relative URLs, default action
@@ -123,6 +126,12 @@ func (r *run) drive(ctx context.Context) {
 	var doc *twiml.Response
 	var resp *webhook.Response
 	r.step(ctx, func(sctx context.Context) { doc, resp = r.first(sctx) })
+	r.follow(ctx, doc, resp)
+}
+
+// follow runs a document (none when resp is nil), then whatever the commands
+// of the mailbox ask for, until the call or its last document ends.
+func (r *run) follow(ctx context.Context, doc *twiml.Response, resp *webhook.Response) {
 	for ctx.Err() == nil {
 		if resp != nil {
 			r.step(ctx, func(sctx context.Context) { r.runResponse(sctx, doc, resp) })

@@ -42,6 +42,9 @@ func (r *run) verb(ctx context.Context, v twiml.Verb) (*webhook.Response, *twiml
 	case *twiml.Gather:
 		r.redirects = 0
 		return r.gather(ctx, v)
+	case *twiml.Dial:
+		r.redirects = 0
+		return r.dialVerb(ctx, v)
 	default:
 		r.notify(ctx, logWarning, errcode.SchemaValidationWarning, fmt.Sprintf("<%s> is not supported yet: skipped", v.TagName()), nil)
 		return nil, nil, nil
