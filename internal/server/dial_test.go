@@ -2,18 +2,23 @@ package server_test
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
+	"github.com/switchboard-voice/switchboard/internal/config"
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/media/dsp"
 	"github.com/switchboard-voice/switchboard/internal/media/wav"
@@ -476,5 +481,311 @@ func TestDialRecordDual(t *testing.T) {
 	}
 	if dsp.GoertzelPower(left, 1000, media.SampleRate) > dsp.GoertzelPower(left, 600, media.SampleRate)/100 {
 		t.Errorf("the callee leaks into the caller's channel")
+	}
+}
+
+// newBaresip starts baresip answering at once and sending source (see
+// startBaresip), retrying when its port was taken meanwhile.
+func newBaresip(t *testing.T, source string) (dir string, uri string, out *lockedBuffer) {
+	t.Helper()
+	bin, err := exec.LookPath("baresip")
+	if err != nil {
+		t.Skip("baresip is not installed")
+	}
+	for attempt := 1; ; attempt++ {
+		dir, port, out, ok := startBaresip(t, bin, source)
+		if ok {
+			return dir, "sip:bob@127.0.0.1:" + strconv.Itoa(port), out
+		}
+		if attempt == 3 {
+			t.Fatalf("baresip did not start:\n%s", out.String())
+		}
+	}
+}
+
+// baresip as the callee of a <Dial><Sip>: each side hears the other, and
+// the caller hanging up hangs baresip up.
+func TestDialBaresip(t *testing.T) {
+	t.Parallel()
+	dir, uri, out := newBaresip(t, toneWAV(t, 400, 15*time.Second, 8000))
+	e := newEnv(t, server.Options{})
+	e.number("+15550109000", nil)
+	e.app.twiml("/voice", `<Response><Dial><Sip>`+uri+`</Sip></Dial></Response>`)
+	res, heard, err := e.call("+15550109000", softphone.Script{Play: tone(600, 4*time.Second), Duration: 4 * time.Second})
+	if err != nil || !res.Answered {
+		t.Fatalf("caller: %+v %v", res, err)
+	}
+	if span := toneSpan(heard.all(), 400, time.Second); span == nil || !dominant(span, 400) {
+		t.Errorf("the caller did not hear baresip")
+	}
+	s := baresipHeard(t, dir, out)
+	if span := toneSpan(s, 600, time.Second); span == nil || !dominant(span, 600) {
+		t.Errorf("baresip did not hear the caller (%d samples)", len(s))
+	}
+	if !strings.Contains(out.String(), "terminated") && !strings.Contains(out.String(), "closed") {
+		t.Logf("baresip output:\n%s", out.String())
+	}
+}
+
+// answerOnBridge: the caller is not answered until the callee is; the
+// callee's early media (a 183 with SDP) reaches the caller meanwhile, and
+// its answer is the caller's.
+func TestDialAnswerOnBridgeEarlyMedia(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.number("+15550110000", nil)
+	callee := newCallee(t)
+	e.app.twiml("/voice", `<Response><Dial answerOnBridge="true" action="/dialed"><Sip>`+callee.URI("c")+`</Sip></Dial></Response>`)
+	e.app.twiml("/dialed", `<Response><Hangup/></Response>`)
+	done := take(t, callee, softphone.AnswerOptions{Early: tone(800, 1500*time.Millisecond), EarlyFor: 1500 * time.Millisecond,
+		Script: softphone.Script{Play: tone(1000, 2*time.Second), Duration: 2 * time.Second}})
+	h := &heard{}
+	var mu sync.Mutex
+	var progress []int
+	var answeredAt time.Time
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	res, err := e.phone.Call(ctx, softphone.Options{
+		URI: "sip:+15550110000@" + e.srv.SIPAddr().String(), From: "+15550001234",
+		OnProgress: func(code int, _ string) { mu.Lock(); progress = append(progress, code); mu.Unlock() },
+		OnAnswer:   func() { mu.Lock(); answeredAt = time.Now(); mu.Unlock() },
+		Script:     softphone.Script{Sink: h},
+	})
+	if err != nil || !res.Answered {
+		t.Fatalf("caller: %+v %v", res, err)
+	}
+	if r := wait(t, done, 10*time.Second, "callee"); !r.res.Answered {
+		t.Fatalf("callee %+v %v", r.res, r.err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Contains(progress, 183) {
+		t.Errorf("provisional responses %v: want a 183 with the early media", progress)
+	}
+	if waited := answeredAt.Sub(start); waited < 1200*time.Millisecond {
+		t.Errorf("the caller was answered %v after calling: before the callee", waited)
+	}
+	s := h.all()
+	early := window(s, 200*time.Millisecond, 1200*time.Millisecond)
+	if !dominant(early, 800) {
+		t.Errorf("the caller did not hear the callee's early media before the answer")
+	}
+	if span := toneSpan(s, 1000, time.Second); span == nil || !dominant(span, 1000) {
+		t.Errorf("the caller did not hear the callee after the answer")
+	}
+	d := e.app.waitFor("/dialed", 1, 5*time.Second)[0].Params
+	if d.Get("DialCallStatus") != "completed" {
+		t.Errorf("action %v", d)
+	}
+	parent, err := e.rest().Api.FetchCall(d.Get("CallSid"), nil)
+	leg, err2 := e.rest().Api.FetchCall(d.Get("DialCallSid"), nil)
+	if err != nil || err2 != nil {
+		t.Fatal(err, err2)
+	}
+	if *parent.Status != "completed" || *leg.Status != "completed" {
+		t.Errorf("parent %s, leg %s", *parent.Status, *leg.Status)
+	}
+}
+
+// <Number> goes to the trunk, in E.164, answering the trunk's digest
+// challenge with its credentials; the caller hanging up hangs the leg up.
+func TestDialNumberThroughTrunk(t *testing.T) {
+	t.Parallel()
+	needSIPp(t)
+	uas := startUAS(t, "sipp_uas_trunk_auth.xml", 1, 0)
+	e := newEnvWith(t, server.Options{}, func(c *config.Serve) {
+		c.Trunk = fmt.Sprintf("sip:acme:s3cret@127.0.0.1:%d", uas.port)
+	})
+	e.number("+15550111000", nil)
+	e.app.twiml("/voice", `<Response><Dial callerId="+15550111000" action="/dialed"><Number>+1 (415) 555-0100</Number></Dial></Response>`)
+	e.app.twiml("/dialed", `<Response><Hangup/></Response>`)
+	res, _, err := e.call("+15550111000", softphone.Script{Duration: 1500 * time.Millisecond})
+	if err != nil || !res.Answered {
+		t.Fatalf("caller: %+v %v", res, err)
+	}
+	uas.wait(t, 10*time.Second)
+	d := e.app.waitFor("/dialed", 1, 5*time.Second)[0].Params
+	leg, err := e.rest().Api.FetchCall(d.Get("DialCallSid"), nil)
+	if err != nil || *leg.To != "+14155550100" || *leg.From != "+15550111000" || *leg.Status != "completed" || d.Get("DialCallStatus") != "completed" {
+		t.Errorf("leg %+v %v; action %v", leg, err, d)
+	}
+	if d.Has("DialSipResponseCode") {
+		t.Errorf("a <Number> got SIP details: %v", d)
+	}
+}
+
+// <Number sendDigits> sends the digits once the callee answers.
+func TestDialNumberSendDigits(t *testing.T) {
+	t.Parallel()
+	callee := newCallee(t)
+	e := newEnvWith(t, server.Options{}, func(c *config.Serve) { c.Trunk = "sip:" + callee.Addr().String() })
+	e.number("+15550112000", nil)
+	e.app.twiml("/voice", `<Response><Dial><Number sendDigits="1w2#">4155550123</Number></Dial></Response>`)
+	done := take(t, callee, softphone.AnswerOptions{Script: softphone.Script{Duration: 3 * time.Second}})
+	if res, _, err := e.call("+15550112000", softphone.Script{}); err != nil || !res.Answered {
+		t.Fatalf("caller: %+v %v", res, err)
+	}
+	r := wait(t, done, 10*time.Second, "callee")
+	if r.res.Digits != "12#" || r.res.To.User != "+14155550123" {
+		t.Errorf("callee got digits %q, called as %+v", r.res.Digits, r.res.To)
+	}
+}
+
+// Bad input: a SIP URI over 255 characters is reported (13243) and not
+// dialled, eleven nouns are reported (12200) and the first ten rung; a host that refuses the
+// connection fails at once with warning 32011, TLS too (not offered), and a
+// far end that never answers the INVITE ends no-answer at the Dial's
+// timeout. The caller's call ends cleanly each time.
+func TestDialBadInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	closed := freeTCPUDPPort(t)
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			if _, _, err := silent.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	eleven := strings.Repeat("<Sip>sip:a@127.0.0.1:"+strconv.Itoa(closed)+";transport=tcp</Sip>", 11)
+	for i, c := range []struct {
+		name   string
+		dial   string
+		status string // DialCallStatus
+		code   int    // a notification of the call or its leg
+	}{
+		{"long URI", `<Dial action="/dialed"><Sip>sip:` + strings.Repeat("a", 250) + `@example.com</Sip></Dial>`, "failed", 13243},
+		{"eleven nouns", `<Dial action="/dialed">` + eleven + `</Dial>`, "failed", 12200},
+		{"connection refused", `<Dial action="/dialed"><Sip>sip:a@127.0.0.1:` + strconv.Itoa(closed) + `;transport=tcp</Sip></Dial>`, "failed", 32011},
+		{"tls", `<Dial action="/dialed"><Sip>sip:a@example.com;transport=tls</Sip></Dial>`, "failed", 32011},
+		{"never answers", `<Dial action="/dialed" timeout="2"><Sip>sip:a@` + silent.LocalAddr().String() + `</Sip></Dial>`, "no-answer", 0},
+	} {
+		num := "+1555011300" + strconv.Itoa(i)
+		path := "/bad" + strconv.Itoa(i)
+		e.number(num, func(n *store.IncomingPhoneNumber) { n.VoiceURL = e.app.url(path) })
+		e.app.twiml(path, `<Response>`+c.dial+`<Hangup/></Response>`)
+		e.app.twiml("/dialed", `<Response><Hangup/></Response>`)
+		start := time.Now()
+		res, _, err := e.call(num, softphone.Script{})
+		if err != nil || !res.Answered {
+			t.Fatalf("%s: caller %+v %v", c.name, res, err)
+		}
+		took := time.Since(start)
+		d := e.app.waitFor("/dialed", i+1, 5*time.Second)
+		p := d[i].Params
+		if p.Get("DialCallStatus") != c.status {
+			t.Errorf("%s: action %v", c.name, p)
+		}
+		legs, err := e.rest().Api.ListCall(&openapi.ListCallParams{ParentCallSid: ptr(p.Get("CallSid"))})
+		want := 1
+		switch c.name {
+		case "long URI":
+			want = 0
+		case "eleven nouns":
+			want = 10 // the first ten are rung
+		}
+		if err != nil || len(legs) != want {
+			t.Errorf("%s: %d legs, want %d (%v)", c.name, len(legs), want, err)
+		}
+		if c.name == "never answers" && (took < 2*time.Second || took > 6*time.Second) {
+			t.Errorf("%s: took %v, want the 2 s timeout", c.name, took)
+		}
+		if c.code != 0 {
+			found := false
+			for _, nt := range e.notifications() {
+				found = found || nt.ErrorCode == c.code
+			}
+			if !found {
+				t.Errorf("%s: no notification %d", c.name, c.code)
+			}
+		}
+	}
+}
+
+// A PCMU caller bridged to a PCMA callee (SIPp echoing its RTP) hears its
+// own voice back through both conversions; when the callee holds the call
+// (re-INVITE sendonly, answered recvonly) nothing is sent to it, so the
+// echo stops, and it resumes when the callee takes the call off hold.
+func TestDialPCMACalleeAndHold(t *testing.T) {
+	t.Parallel()
+	needSIPp(t)
+	uas := startUASWith(t, "sipp_uas_pcma_hold.xml", 1, 0, "-rtp_echo")
+	e := newEnv(t, server.Options{})
+	e.number("+15550114000", nil)
+	e.app.twiml("/voice", `<Response><Dial><Sip>sip:pcma@127.0.0.1:`+strconv.Itoa(uas.port)+`</Sip></Dial></Response>`)
+	res, heard, err := e.call("+15550114000", softphone.Script{Play: tone(600, 10*time.Second)})
+	if err != nil || !res.Answered {
+		t.Fatalf("caller: %+v %v", res, err)
+	}
+	uas.wait(t, 10*time.Second)
+	if res.Talk < 5*time.Second || res.Talk > 8*time.Second {
+		t.Errorf("the call lasted %v, want the callee's 6 s", res.Talk)
+	}
+	s := heard.all()
+	level := func(from, to time.Duration) float64 {
+		return dsp.Level(window(s, from, to))
+	}
+	before, held, after := level(500*time.Millisecond, 1500*time.Millisecond), level(2600*time.Millisecond, 3400*time.Millisecond),
+		level(4600*time.Millisecond, 5500*time.Millisecond)
+	t.Logf("echo level: before hold %.1f dBFS, on hold %.1f, after %.1f", before, held, after)
+	if before < -16 || after < -16 || held > -40 {
+		t.Errorf("echo: %.1f dBFS before the hold, %.1f on hold, %.1f after: want the tone, silence, the tone", before, held, after)
+	}
+	if !dominant(window(s, 500*time.Millisecond, 1500*time.Millisecond), 600) {
+		t.Errorf("the echo is not the caller's 600 Hz")
+	}
+}
+
+// A caller sending its digits as SIP INFO over PCMA (SIPp) is bridged to a
+// PCMU softphone: the digits reach the callee as RFC 4733 events.
+func TestDialRelaysInfoDigits(t *testing.T) {
+	t.Parallel()
+	needSIPp(t)
+	e := newEnv(t, server.Options{})
+	e.number("support", nil)
+	callee := newCallee(t)
+	e.app.twiml("/voice", `<Response><Dial><Sip>`+callee.URI("c")+`</Sip></Dial></Response>`)
+	done := take(t, callee, softphone.AnswerOptions{Script: softphone.Script{Duration: 4 * time.Second}})
+	scenario, _ := filepath.Abs("testdata/sipp_info.xml")
+	runSIPp(t, e, "-sf", scenario, "-s", "support", "-m", "1")
+	r := wait(t, done, 10*time.Second, "callee")
+	if !r.res.Answered || r.res.Digits != "42#" {
+		t.Errorf("callee: %+v %v: want the digits 42#", r.res, r.err)
+	}
+}
+
+// The caller holds the call (SIPp re-INVITEs a=sendonly, answered
+// recvonly): the callee's voice is no longer sent to it, so the caller's
+// echo of it stops, and resumes when the caller takes the call off hold.
+// The bridge stays up throughout.
+func TestDialCallerHold(t *testing.T) {
+	t.Parallel()
+	needSIPp(t)
+	e := newEnv(t, server.Options{})
+	e.number("support", nil)
+	callee := newCallee(t)
+	e.app.twiml("/voice", `<Response><Dial><Sip>`+callee.URI("c")+`</Sip></Dial></Response>`)
+	h := &heard{}
+	done := take(t, callee, softphone.AnswerOptions{Script: softphone.Script{Play: tone(1000, 10*time.Second), Sink: h}})
+	scenario, _ := filepath.Abs("testdata/sipp_uac_hold.xml")
+	runSIPp(t, e, "-sf", scenario, "-s", "support", "-m", "1", "-rtp_echo")
+	r := wait(t, done, 10*time.Second, "callee")
+	if !r.res.Answered || r.res.End != sip.EndRemoteHangup || r.res.Talk < 5*time.Second {
+		t.Errorf("callee %+v", r.res)
+	}
+	s := h.all()
+	level := func(from, to time.Duration) float64 { return dsp.Level(window(s, from, to)) }
+	before, held, after := level(500*time.Millisecond, 1500*time.Millisecond), level(2600*time.Millisecond, 3400*time.Millisecond),
+		level(4600*time.Millisecond, 5500*time.Millisecond)
+	t.Logf("echo heard by the callee: before hold %.1f dBFS, on hold %.1f, after %.1f", before, held, after)
+	if before < -16 || after < -16 || held > -40 {
+		t.Errorf("echo: %.1f dBFS before the hold, %.1f on hold, %.1f after: want the tone, silence, the tone", before, held, after)
 	}
 }

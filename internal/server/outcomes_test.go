@@ -114,6 +114,12 @@ func (l *lockedBuffer) String() string {
 // if still running.
 func startUAS(t *testing.T, scenario string, calls, code int) *uas {
 	t.Helper()
+	return startUASWith(t, scenario, calls, code)
+}
+
+// startUASWith is startUAS with more SIPp options (-rtp_echo...).
+func startUASWith(t *testing.T, scenario string, calls, code int, extra ...string) *uas {
+	t.Helper()
 	sipp, err := exec.LookPath("sipp")
 	if err != nil {
 		t.Skip("sipp (Debian sip-tester) is not installed")
@@ -135,6 +141,7 @@ func startUAS(t *testing.T, scenario string, calls, code int) *uas {
 		"-i", "127.0.0.1", "-p", strconv.Itoa(u.port),
 		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
 		"-timeout", "60s", "-timeout_error", "-nostdin"}
+	args = append(args, extra...)
 	cmd := exec.Command(sipp, args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = u.out, u.out
@@ -488,41 +495,7 @@ func TestCreateCallToBaresip(t *testing.T) {
 		t.Errorf("callbacks %v", names)
 	}
 
-	// sndfile writes what baresip heard once the call is closed.
-	var dump string
-	deadline := time.Now().Add(10 * time.Second)
-	for dump == "" {
-		m, _ := filepath.Glob(filepath.Join(dir, "dump-*-dec.wav"))
-		if len(m) > 0 {
-			dump = m[0]
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no dump-*-dec.wav in %s:\n%s", dir, out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	var s []int16
-	var format wav.Format
-	deadline = time.Now().Add(5 * time.Second)
-	for {
-		f, err := os.Open(dump)
-		if err != nil {
-			t.Fatal(err)
-		}
-		format, s, err = wav.ReadAll(f)
-		f.Close()
-		if err == nil && len(s) > media.SampleRate {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("read %s: %v (%d samples)", dump, err, len(s))
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	if format.SampleRate != media.SampleRate || format.Channels != 1 {
-		t.Fatalf("dump format %v", format)
-	}
+	s := baresipHeard(t, dir, out)
 	v := voiced(s)
 	t.Logf("baresip heard %d samples, %d voiced", len(s), len(v))
 	if len(v) < 3*media.SampleRate/2 || !dominant(v, 1000) {
@@ -647,6 +620,47 @@ func TestCreateCallCPSLimit(t *testing.T) {
 		}
 	}
 	u.wait(t, 20*time.Second)
+}
+
+// baresipHeard reads what baresip heard: sndfile writes dump-*-dec.wav
+// once the call is closed.
+func baresipHeard(t *testing.T, dir string, out *lockedBuffer) []int16 {
+	t.Helper()
+	var dump string
+	deadline := time.Now().Add(10 * time.Second)
+	for dump == "" {
+		m, _ := filepath.Glob(filepath.Join(dir, "dump-*-dec.wav"))
+		if len(m) > 0 {
+			dump = m[0]
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no dump-*-dec.wav in %s:\n%s", dir, out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	var s []int16
+	var format wav.Format
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		f, err := os.Open(dump)
+		if err != nil {
+			t.Fatal(err)
+		}
+		format, s, err = wav.ReadAll(f)
+		f.Close()
+		if err == nil && len(s) > media.SampleRate {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("read %s: %v (%d samples)", dump, err, len(s))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if format.SampleRate != media.SampleRate || format.Channels != 1 {
+		t.Fatalf("dump format %v", format)
+	}
+	return s
 }
 
 // startBaresip runs baresip answering bob@127.0.0.1:PORT at once (a port free

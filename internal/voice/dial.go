@@ -130,7 +130,13 @@ func (r *run) dialTargets(ctx context.Context, v *twiml.Dial) []dialTarget {
 			t.url, t.method, t.sendDigits = n.URL, n.Method, n.SendDigits
 			t.statusCallback, t.statusCallbackMethod, t.statusCallbackEvents = n.StatusCallback, n.StatusCallbackMethod, n.StatusCallbackEvent
 		case *twiml.Sip:
-			t = dialTarget{sip: true, to: sipBase(n.URI), req: DialRequest{To: n.URI, Username: n.Username, Password: n.Password}}
+			base, headers, _ := strings.Cut(strings.TrimSpace(n.URI), "?")
+			if len(base) > twiml.MaxSipURI || len(headers) > twiml.MaxSipHeaders {
+				// Reported when the document was parsed (13243, 13253).
+				r.log.Info("Dial: SIP URI over the limits: skipped", "length", len(base), "headers", len(headers))
+				continue
+			}
+			t = dialTarget{sip: true, to: base, req: DialRequest{To: n.URI, Username: n.Username, Password: n.Password}}
 			t.region = uriParam(t.to, "region")
 			t.url, t.method = n.URL, n.Method
 			t.statusCallback, t.statusCallbackMethod, t.statusCallbackEvents = n.StatusCallback, n.StatusCallbackMethod, n.StatusCallbackEvent
@@ -140,6 +146,9 @@ func (r *run) dialTargets(ctx context.Context, v *twiml.Dial) []dialTarget {
 			continue
 		}
 		out = append(out, t)
+	}
+	if len(out) > twiml.MaxDialNouns {
+		out = out[:twiml.MaxDialNouns] // the rest was reported when parsed (12200)
 	}
 	for i := range out {
 		out[i].req.From = callerID
@@ -186,12 +195,6 @@ func dialNumber(raw string) (string, bool) {
 		return "", false
 	}
 	return "+" + d, true
-}
-
-// sipBase is a SIP URI without its headers ("?X-Foo=bar").
-func sipBase(uri string) string {
-	base, _, _ := strings.Cut(strings.TrimSpace(uri), "?")
-	return base
 }
 
 // uriParam returns a URI parameter's value (";region=ie1").
