@@ -289,13 +289,20 @@ func (r *run) ring(ctx context.Context, v *twiml.Dial, targets []dialTarget, onB
 // next verb. A caller who has hung up is not brought back: the action is
 // still requested, as Twilio does, and its answer ignored.
 func (r *run) dialAction(ctx context.Context, v *twiml.Dial, o dialOutcome) (*webhook.Response, *twiml.Response, error) {
-	gone := ctx.Err() != nil || r.leg == nil
-	if r.leg != nil {
-		select {
-		case <-r.leg.Done():
-			gone = true
-		default:
-		}
+	// The caller is gone when its call ended (or a command moved it), hung
+	// up, or gave up before being answered (answerOnBridge).
+	gone := ctx.Err() != nil
+	var end <-chan struct{}
+	switch {
+	case r.leg != nil:
+		end = r.leg.Done()
+	case r.inbound != nil:
+		end = r.inbound.Canceled()
+	}
+	select {
+	case <-end:
+		gone = true
+	default:
 	}
 	if v.Action == "" {
 		if gone {

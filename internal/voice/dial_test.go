@@ -3,6 +3,7 @@ package voice
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/switchboard-voice/switchboard/internal/errcode"
 	"github.com/switchboard-voice/switchboard/internal/media"
+	"github.com/switchboard-voice/switchboard/internal/media/dsp"
 	"github.com/switchboard-voice/switchboard/internal/store"
 )
 
@@ -278,4 +280,81 @@ func TestDialBridgeAudioAndDigits(t *testing.T) {
 	waitFor(t, "the digit relayed", func() bool { return slices.Contains(ic.m.sentDigits(), "5") })
 	leg.remoteHangup()
 	ic.wait()
+}
+
+// record="record-from-ringing" records from the start of the Dial: the
+// recording holds the ring tone (ringTone="de": 425 Hz) the caller heard
+// while the leg rang, and the action carries it.
+func TestDialRecordFromRingingWithRingTone(t *testing.T) {
+	h := newHarness(t)
+	release := make(chan struct{})
+	h.dialer.setScript(func(ctx context.Context, r DialRequest, leg *fakeLeg) (Leg, error) {
+		r.OnRinging()
+		<-release
+		return nil, &DialError{Code: 480, Reason: "Temporarily Unavailable"}
+	})
+	h.app.twiml("/voice", `<Response><Dial record="record-from-ringing" ringTone="de" action="/after"><Sip>sip:bob@example.com</Sip></Dial></Response>`)
+	h.app.twiml("/after", `<Response><Hangup/></Response>`)
+	ic := h.inbound(Call{URL: "/voice"})
+	h.outboundLeg(0)
+	ic.m.waitPlaying(t, 1)
+	ic.m.tickN(50) // 1 s of ringing
+	close(release)
+	p := h.waitRequest("/after").Params
+	ic.wait()
+	if p.Get("DialCallStatus") != "no-answer" || p.Get("RecordingSid") == "" || p.Get("RecordingDuration") != "1" {
+		t.Fatalf("action %v", p)
+	}
+	recs := h.st.recordings(ic.sid())
+	if len(recs) != 1 || recs[0].Source != store.SourceDialVerb || recs[0].Status != store.RecordingCompleted {
+		t.Fatalf("recordings %+v", recs)
+	}
+	pcm := readRecording(t, filepath.Join(h.dataDir, recs[0].File))
+	if n := toneFrames(pcm, 425); n < 40 {
+		t.Errorf("the recording holds the 425 Hz ring tone in %d frames of 50", n)
+	}
+	if de, us := dsp.GoertzelPower(pcm, 425, 8000), dsp.GoertzelPower(pcm, 480, 8000); de < 100*us {
+		t.Errorf("425 Hz %.3g, 480 Hz (the US ring tone) %.3g", de, us)
+	}
+}
+
+// answerOnBridge: the caller hears ringing (180) and is not answered while
+// the leg rings; it is answered when the leg answers. When no leg answers,
+// the caller is still there for the action's document.
+func TestDialAnswerOnBridge(t *testing.T) {
+	h := newHarness(t)
+	release := make(chan struct{})
+	h.dialer.setScript(func(ctx context.Context, r DialRequest, leg *fakeLeg) (Leg, error) {
+		r.OnRinging()
+		<-release
+		return leg, nil
+	})
+	h.app.twiml("/voice", `<Response><Dial answerOnBridge="true"><Sip>sip:bob@example.com</Sip></Dial></Response>`)
+	ic := h.inbound(Call{URL: "/voice"})
+	leg := h.outboundLeg(0)
+	waitFor(t, "a 180 to the caller", func() bool { return ic.inb.ringCount() > 0 })
+	if ic.inb.wasAnswered() {
+		t.Fatal("the caller was answered while the leg rang")
+	}
+	close(release)
+	ic.answered()
+	leg.remoteHangup()
+	ic.wait()
+
+	h2 := newHarness(t)
+	h2.dialer.setScript(failDial(&DialError{Code: 486, Reason: "Busy Here"}))
+	h2.app.twiml("/voice", `<Response><Dial answerOnBridge="true" action="/after"><Sip>sip:bob@example.com</Sip></Dial></Response>`)
+	h2.app.twiml("/after", `<Response><Say>busy</Say></Response>`)
+	ic2 := h2.inbound(Call{URL: "/voice"})
+	p := h2.waitRequest("/after").Params
+	if p.Get("DialCallStatus") != "busy" || p.Get("CallStatus") != "ringing" {
+		t.Errorf("action %v", p)
+	}
+	ic2.answered()
+	ic2.m.waitPlaying(t, 1)
+	ic2.m.playOut(t, 50)
+	ic2.wait()
+	if got := h2.tts.texts(); !slices.Equal(got, []string{"busy"}) {
+		t.Errorf("said %v", got)
+	}
 }

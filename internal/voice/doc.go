@@ -6,7 +6,7 @@
 //
 // A Call describes a call once for every kind: an incoming call routed to a
 // number (HandleInbound), a call placed through the REST API (Place, direction
-// outbound-api) and, next, a leg dialled by <Dial> (outbound-dial): its URL and
+// outbound-api) and a leg dialled by <Dial> (outbound-dial): its URL and
 // method or inline TwiML, fallback, status callback and the progress events it
 // wants, its parent. Answering is a step only inbound calls take; dialing (the
 // account's calls-per-second turn, initiated, ringing, the answer or how it
@@ -21,7 +21,27 @@
 // fetching the next document, <Hangup> and <Reject> by ending the call. A
 // document that runs out of verbs ends the call. A response that is an audio
 // file is played, a text/plain response is spoken. Verbs not built yet
-// (<Dial>, <Enqueue>, ...) are skipped with a warning notification (12200).
+// (<Enqueue>, <Dial><Conference>, ...) are skipped with a warning
+// notification (12200).
+//
+// # <Dial>: legs of their own, and a bridge
+//
+// A <Dial> (dial.go) rings each of its nouns (<Number> through the trunk,
+// <Sip> directly) as an outbound-dial call with its own goroutine, record,
+// status callbacks and mailbox (dialleg.go): all at once, or one after the
+// other with sequential. A leg with a screening url runs that document on the
+// callee once answered; a <Hangup> there refuses the call. The caller hears
+// the ring tone of its ringTone (package tones), or, with answerOnBridge, is
+// not answered yet and hears the callee's early media. The first leg to take
+// the call wins and the others are canceled; the bridge (bridge.go) then makes
+// each leg the other's consumer through a pair of pipes (taps keep hearing
+// both: the recordings of record="record-from-..."), relays key presses, and
+// ends when either side hangs up, at * (hangupOnStar), at timeLimit, or when a
+// command moves either call. The caller's goroutine and a leg's talk only
+// through channels: the leg reports (early media, taken, ended), the caller
+// decides (chosen, released, canceled). The action gets DialCallStatus,
+// DialCallSid, DialCallDuration, DialBridged and, for <Sip>, the SIP details
+// of the final response.
 //
 // # Ownership and the control mailbox
 //
@@ -38,8 +58,8 @@
 // # Media: one consumer, many taps
 //
 // The interpreter sees a leg's audio through the small Media interface. The
-// leg has one consumer at a time — the interpreter's playback now, a bridge or
-// a room's mixer next — and any number of taps that hear both directions
+// leg has one consumer at a time — the interpreter's playback, a bridge, a
+// room's mixer next — and any number of taps that hear both directions
 // whoever the consumer is: the ear (ear.go: RFC 4733 events, SIP INFO and
 // in-band tones merged into one stream of digits), the <Record> recorder and
 // the recordings the REST API starts (callrec.go, mix.go), which therefore
