@@ -18,6 +18,12 @@ import (
 // other's consumer through a pair of pipes; taps (the ears, the recorders)
 // keep listening to both. The caller's key presses are relayed to the callee
 // here, the callee's to the caller by the leg's own goroutine.
+//
+// The pipes carry linear PCM from one leg's jitter buffer to the other's
+// encoder. Between legs of one codec that is no transcoding: G.711 decoding
+// then encoding gives back the very byte (g711.TestCodeRoundTrip), so the
+// callee gets what the caller sent; between PCMU and PCMA it is the
+// conversion.
 func (r *run) bridge(ctx context.Context, v *twiml.Dial, w *legEvent, o *dialOutcome) {
 	a := w.a
 	if r.leg == nil { // answerOnBridge: the caller is answered now

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/switchboard-voice/switchboard/internal/errcode"
 	"github.com/switchboard-voice/switchboard/internal/media"
@@ -131,7 +132,7 @@ func (r *run) dialTargets(ctx context.Context, v *twiml.Dial) []dialTarget {
 			t.statusCallback, t.statusCallbackMethod, t.statusCallbackEvents = n.StatusCallback, n.StatusCallbackMethod, n.StatusCallbackEvent
 		case *twiml.Sip:
 			base, headers, _ := strings.Cut(strings.TrimSpace(n.URI), "?")
-			if len(base) > twiml.MaxSipURI || len(headers) > twiml.MaxSipHeaders {
+			if utf8.RuneCountInString(base) > twiml.MaxSipURI || utf8.RuneCountInString(headers) > twiml.MaxSipHeaders {
 				// Reported when the document was parsed (13243, 13253).
 				r.log.Info("Dial: SIP URI over the limits: skipped", "length", len(base), "headers", len(headers))
 				continue

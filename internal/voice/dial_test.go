@@ -358,3 +358,26 @@ func TestDialAnswerOnBridge(t *testing.T) {
 		t.Errorf("said %v", got)
 	}
 }
+
+// Canceling the ringing leg through the API ends the Dial canceled.
+func TestDialLegCanceledByAPI(t *testing.T) {
+	h := newHarness(t)
+	h.dialer.setScript(blockDial)
+	h.app.twiml("/voice", `<Response><Dial action="/after"><Sip>sip:bob@example.com</Sip></Dial></Response>`)
+	h.app.twiml("/after", `<Response><Hangup/></Response>`)
+	ic := h.inbound(Call{URL: "/voice"})
+	h.outboundLeg(0)
+	kid := h.dialedLeg(ic.sid(), 0)
+	h.waitStatus(kid, store.CallRinging)
+	if err := h.in.Update(context.Background(), h.acct.SID, kid, Update{Status: store.CallCanceled}); err != nil {
+		t.Fatal(err)
+	}
+	p := h.waitRequest("/after").Params
+	ic.wait()
+	if p.Get("DialCallStatus") != "canceled" || p.Get("DialCallSid") != kid {
+		t.Errorf("action %v", p)
+	}
+	if h.st.call(kid).Status != store.CallCanceled {
+		t.Errorf("leg %+v", h.st.call(kid))
+	}
+}
