@@ -181,6 +181,20 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 		defer t.Stop()
 		ring = t.C()
 	}
+	// The transactions of the challenged INVITEs stay in Completed until Dial
+	// returns: a retransmission of their 401/407 (the ACK was lost) must be
+	// acknowledged again (RFC 3261 §17.1.1.2), which the transaction does
+	// without passing it up to Responses (nothing reads them any more), on
+	// sipgo's response goroutine after holding it T2 (its guard against ACK
+	// loops; that wait ends early when the transaction terminates).
+	// Terminating them at the end keeps their timer D and those goroutines
+	// from outliving Dial.
+	var challenged []sip.ClientTransaction
+	defer func() {
+		for _, c := range challenged {
+			c.Terminate()
+		}
+	}()
 	provisional, authTries, early := false, 0, false
 	for {
 		var res *sip.Response
@@ -216,11 +230,21 @@ func (s *Server) Dial(ctx context.Context, r DialRequest) (*Leg, error) {
 			return s.establish(f, res, sess, local)
 		case (res.StatusCode == 401 || res.StatusCode == 407) && r.Password != "" && authTries < 2:
 			authTries++
-			tx.Terminate()
-			tx, err = s.client.TransactionDigestAuth(ctx, req, res, sipgo.DigestAuth{Username: r.Username, Password: r.Password})
-			if err != nil {
-				return fail(&DialError{Code: res.StatusCode, Reason: res.Reason, Err: err})
+			challenged = append(challenged, tx)
+			// The challenged transaction keeps its request (its ACK is built
+			// from it): the retry is a copy, with the credentials, the next
+			// CSeq and a new Via branch (RFC 3261 §22.2, §8.1.3.5).
+			retry := req.Clone()
+			if err := authorize(retry, res, r.Username, r.Password); err != nil {
+				return fail(&DialError{Code: res.StatusCode, Reason: res.Reason, Headers: customHeaders(res), Err: err})
 			}
+			retry.CSeq().SeqNo++
+			retry.RemoveHeader("Via")
+			tx, err = s.client.TransactionRequest(ctx, retry, sipgo.ClientRequestAddVia)
+			if err != nil {
+				return fail(&DialError{Code: res.StatusCode, Reason: res.Reason, Headers: customHeaders(res), Err: err})
+			}
+			req = retry
 			f = s.watchForks(tx, req)
 			provisional = false
 		default:
