@@ -1,7 +1,7 @@
 // Package store is switchboard's persistence: accounts, incoming phone
 // numbers, calls and the notifications raised while running them, recordings,
-// the event log that history is rebuilt from and the outbox of callbacks to
-// deliver; in later issues, conferences.
+// conferences and their participants, the event log that history is rebuilt
+// from and the outbox of callbacks to deliver.
 //
 // Everything goes through the Store interface. Open returns the one
 // implementation, which speaks database/sql to either engine:
@@ -43,6 +43,18 @@
 // account_sid; nothing node-local (ports, goroutines, live call state) is
 // stored, so that nodes sharing PostgreSQL see the same data; a phone number is
 // unique across the server because an INVITE is routed by it (FindNumber).
+//
+// Conferences (ConferenceStore) follow the calls' pattern: SaveConference
+// writes a room, the participants that changed, their events (EventConference,
+// EventParticipant) and callbacks in one transaction, and a completed
+// conference is final. A room's name is unique among the account's live
+// (not completed) rooms, by a partial unique index, and reusable by a new
+// room once the old one has completed. A participant row is one join of one
+// call, named by Insights' participant SID (CP...): a call that leaves and
+// comes back is a new participant, so the rows are the room's whole
+// participant history, as Conference Insights lists it, while the
+// 2010-04-01 API shows the current ones (ParticipantFilter.Current). The
+// timeline of a room is ListEvents with EventFilter.ConferenceSID.
 //
 // The conformance suite in package storetest is written against the Store
 // interface only; sqlite_test.go runs it always and postgres_test.go runs it

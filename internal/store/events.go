@@ -7,7 +7,7 @@ import (
 
 // Event types of the event log. A call's row is a projection of its call
 // events: the interpreter emits them (SaveCall), it never writes the row
-// itself. Later issues add conference, participant and queue types.
+// itself. Later issues add queue types.
 const (
 	// EventCall is a change of a call's record (created, queued,
 	// initiated, ringing, answered, completed...); Payload is the JSON of
@@ -29,6 +29,19 @@ const (
 	// recording status callback; a call's status callbacks are queued with
 	// its EventCall events); Payload is {"url","method"}.
 	EventCallback = "callback"
+	// EventConference is a change of a conference's record (created,
+	// started, ended...); ResourceSID is the conference's SID, Name by
+	// convention Twilio's StatusCallbackEvent ("conference-start",
+	// "conference-end"; the status when empty), Payload by default the JSON
+	// of ConferenceChange. Written by SaveConference.
+	EventConference = "conference"
+	// EventParticipant is a change of a conference participant's record
+	// (joined, muted, held, left...); ResourceSID is the participant's SID,
+	// CallSID its call, Name by convention Twilio's StatusCallbackEvent
+	// ("participant-join", "participant-mute", "participant-leave"...; the
+	// status when empty), Payload by default the JSON of ParticipantChange.
+	// Written by SaveConference.
+	EventParticipant = "participant"
 )
 
 // An Event is one row of the append-only event log.
@@ -42,8 +55,8 @@ type Event struct {
 	AccountSID string
 	// CallSID is the call the event belongs to; "" when none.
 	CallSID string
-	// ResourceSID is the resource that changed (a call, recording or
-	// notification SID); CallSID for call events.
+	// ResourceSID is the resource that changed (a call, recording,
+	// notification, conference or participant SID); CallSID for call events.
 	ResourceSID string
 	Type        string
 	// Name says what happened within the type: a call's status
@@ -56,13 +69,18 @@ type Event struct {
 
 // EventFilter selects events for ListEvents; AccountSID is required.
 type EventFilter struct {
-	AccountSID string
-	CallSID    string // when not empty
-	Type       string // when not empty
+	AccountSID  string
+	CallSID     string // when not empty
+	Type        string // when not empty
+	ResourceSID string // when not empty
+	// ConferenceSID, when not empty, selects the events of that conference
+	// and of its participants (whose ResourceSID is the conference's or one
+	// of its participants' SIDs): the timeline of the room.
+	ConferenceSID string
 }
 
 // A Callback is one queued HTTP request to the user's app whose answer is
-// ignored (a status, recording or, later, conference callback): a row of the
+// ignored (a status, recording or conference callback): a row of the
 // outbox. Callbacks are written in the same transaction as the event that
 // caused them, and delivered at least once by whichever node holds their
 // lease; the callbacks of one call are delivered one at a time, in ID order.
@@ -71,7 +89,9 @@ type Callback struct {
 	ID         int64
 	AccountSID string // the request is signed with this account's auth token
 	// CallSID orders delivery: a call's callbacks go one at a time, oldest
-	// first. "" for callbacks of no call (they are ordered by nothing).
+	// first. "" for callbacks of no call (they are ordered by nothing); a
+	// conference's callbacks carry the conference's SID instead (see
+	// SaveConference), which orders them the same way.
 	CallSID string
 	URL     string
 	Method  string // GET or POST; empty is POST

@@ -259,6 +259,13 @@ func (s *sqlStore) ListEvents(ctx context.Context, f EventFilter, afterSeq int64
 	if f.Type != "" {
 		q.add(" AND type = ", q.arg(f.Type))
 	}
+	if f.ResourceSID != "" {
+		q.add(" AND resource_sid = ", q.arg(f.ResourceSID))
+	}
+	if f.ConferenceSID != "" {
+		c := q.arg(f.ConferenceSID)
+		q.add(" AND (resource_sid = ", c, " OR resource_sid IN (SELECT sid FROM conference_participants WHERE conference_sid = ", c, "))")
+	}
 	q.add(" AND seq > ", q.arg(afterSeq), " ORDER BY seq LIMIT ", strconv.Itoa(limit+1))
 	rows, err := s.r.QueryContext(ctx, q.sb.String(), q.args...)
 	if err != nil {

@@ -174,6 +174,8 @@ type Store interface {
 	RecordingStore
 	// The event log and the callback outbox (events.go).
 	EventStore
+	// Conferences and their participants (conferences.go).
+	ConferenceStore
 
 	// Close releases the database.
 	Close() error

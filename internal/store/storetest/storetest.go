@@ -62,6 +62,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ResourceEvents", testResourceEvents},
 		{"Outbox", testOutbox},
 		{"OutboxConcurrentClaims", testOutboxConcurrentClaims},
+		{"ConferenceRoundTrip", testConferenceRoundTrip},
+		{"ConferenceSaveAtomic", testConferenceSaveAtomic},
+		{"ConferenceCompletedIsFinal", testConferenceCompletedIsFinal},
+		{"ConferenceLiveName", testConferenceLiveName},
+		{"ConferenceList", testConferenceList},
+		{"ConferenceParticipantLookups", testParticipantLookups},
+		{"ConferenceInsightsCounts", testConferenceInsightsCounts},
+		{"ConferenceEvents", testConferenceEvents},
+		{"ConferenceFinalize", testConferenceFinalize},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
