@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/audiocache"
 	"github.com/switchboard-voice/switchboard/internal/config"
 	"github.com/switchboard-voice/switchboard/internal/media"
+	"github.com/switchboard-voice/switchboard/internal/media/holdmusic"
 	"github.com/switchboard-voice/switchboard/internal/outbox"
 	"github.com/switchboard-voice/switchboard/internal/sip"
 	"github.com/switchboard-voice/switchboard/internal/store"
@@ -163,8 +164,11 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 		return nil, fmt.Errorf("play cache: %w", err)
 	}
 	d := &dialer{trunk: trunk}
+	// The built-in hold music is rendered once (~80 ms of CPU): at start,
+	// rather than while the first conference caller waits for it.
+	holdmusic.New()
 	s.interp = voice.New(voice.Config{
-		Store: s.store, Webhooks: s.webhooks, Kick: s.outbox.Kick, Dialer: d, CPS: cfg.CPS, Node: node,
+		Store: s.store, Webhooks: s.webhooks, Kick: s.outbox.Kick, Dialer: d, CPS: cfg.CPS, Node: node, Ticks: s.media,
 		Speech: s.speech, Audio: s.audio, Logger: log.With("part", "voice"),
 		InbandDTMF: inband, DataDir: cfg.Data, PublicURL: cfg.PublicURL,
 	})

@@ -72,6 +72,11 @@ func (r *run) dialVerb(ctx context.Context, v *twiml.Dial) (*webhook.Response, *
 		r.notify(ctx, logError, errcode.DialFromDialSegment, "Dial: a dialled call cannot <Dial> in turn", nil)
 		return nil, nil, r.hangup(ctx)
 	}
+	for _, n := range v.Nouns {
+		if c, ok := n.(*twiml.Conference); ok {
+			return r.conferenceVerb(ctx, v, c) // alone in its Dial (13000)
+		}
+	}
 	targets := r.dialTargets(ctx, v)
 	onBridge := v.AnswerOnBridge && r.leg == nil && r.inbound != nil
 	if !onBridge {

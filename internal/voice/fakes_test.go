@@ -782,6 +782,8 @@ type fakeStore struct {
 	callbacks []store.Callback
 	notes     []store.Notification
 	recs      map[string]store.Recording
+	confs     map[string]store.Conference
+	parts     map[string]store.Participant
 	conflicts int
 
 	// Hooks, set before the calls start: beforeSave runs (unlocked) before
@@ -795,7 +797,30 @@ var _ Store = (*fakeStore)(nil)
 var _ Store = store.Store(nil)
 
 func newFakeStore() *fakeStore {
-	return &fakeStore{calls: map[string]store.Call{}, recs: map[string]store.Recording{}}
+	return &fakeStore{calls: map[string]store.Call{}, recs: map[string]store.Recording{},
+		confs: map[string]store.Conference{}, parts: map[string]store.Participant{}}
+}
+
+// SaveConference keeps the room, its participants (by SID), the events and
+// the callbacks; a completed room never changes.
+func (s *fakeStore) SaveConference(ctx context.Context, c store.Conference, parts []store.Participant, evs []store.Event, cbs []store.Callback) (store.Conference, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.confs[c.SID]; ok && old.Status == store.ConferenceCompleted && c.Status != store.ConferenceCompleted {
+		return store.Conference{}, fmt.Errorf("conference %s is completed: %w", c.SID, store.ErrConflict)
+	}
+	s.confs[c.SID] = c
+	for _, p := range parts {
+		s.parts[p.SID] = p
+	}
+	s.events = append(s.events, evs...)
+	for _, cb := range cbs {
+		if cb.CallSID == "" {
+			cb.CallSID = c.SID
+		}
+		s.callbacks = append(s.callbacks, cb)
+	}
+	return c, nil
 }
 
 func (s *fakeStore) SaveCall(ctx context.Context, c store.Call, ev store.Event, cbs []store.Callback) (store.Call, error) {

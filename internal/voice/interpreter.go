@@ -25,6 +25,7 @@ type Store interface {
 	AppendEvent(ctx context.Context, ev store.Event, cbs []store.Callback) (store.Event, error)
 	CreateNotification(ctx context.Context, n store.Notification) (store.Notification, error)
 	CreateRecording(ctx context.Context, r store.Recording) (store.Recording, error)
+	SaveConference(ctx context.Context, c store.Conference, parts []store.Participant, evs []store.Event, cbs []store.Callback) (store.Conference, error)
 	UpdateRecording(ctx context.Context, accountSID, sid string, update func(*store.Recording) error) (store.Recording, error)
 }
 
@@ -44,6 +45,9 @@ type Config struct {
 	Audio  *audiocache.Cache
 	// Dialer places outbound calls; nil refuses them (ErrNoDialer).
 	Dialer Dialer
+	// Ticks runs the conference mixers in the media pacer's ticks (the
+	// media engine); without it <Conference> is refused.
+	Ticks Ticks
 	// CPS is how many calls per second each account may place; calls
 	// beyond it wait, queued (default 10).
 	CPS    float64
@@ -68,10 +72,11 @@ type Config struct {
 // call runs on one goroutine of its own, and is steered from outside only
 // through its control mailbox (Update).
 type Interpreter struct {
-	cfg  Config
-	log  *slog.Logger
-	pcm  *pcmCache
-	rate *callRate
+	cfg   Config
+	log   *slog.Logger
+	pcm   *pcmCache
+	rate  *callRate
+	rooms *rooms
 
 	// ctx ends the calls placed through Place when the interpreter closes.
 	ctx  context.Context
@@ -99,11 +104,13 @@ func New(cfg Config) *Interpreter {
 		cfg.CPS = 10
 	}
 	ctx, stop := context.WithCancel(context.Background())
-	return &Interpreter{
+	in := &Interpreter{
 		cfg: cfg, log: cfg.Logger, pcm: newPCMCache(64 << 20),
 		rate: newCallRate(cfg.CPS), ctx: ctx, stop: stop,
 		live: map[string]*run{},
 	}
+	in.rooms = &rooms{in: in}
+	return in
 }
 
 // Close ends the calls placed through Place that are still running (queued,

@@ -1,0 +1,326 @@
+package voice
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/conference"
+	"github.com/switchboard-voice/switchboard/internal/errcode"
+	"github.com/switchboard-voice/switchboard/internal/media"
+	"github.com/switchboard-voice/switchboard/internal/media/audiofile"
+	"github.com/switchboard-voice/switchboard/internal/media/holdmusic"
+	"github.com/switchboard-voice/switchboard/internal/store"
+	"github.com/switchboard-voice/switchboard/internal/tts"
+	"github.com/switchboard-voice/switchboard/internal/twiml"
+	"github.com/switchboard-voice/switchboard/internal/webhook"
+)
+
+// twilioHoldMusic is Twilio's default waitUrl: switchboard plays its own
+// built-in music instead of fetching it.
+const twilioHoldMusic = "http://twimlets.com/holdmusic?Bucket=com.twilio.music.classical"
+
+// conferenceVerb runs a <Dial><Conference>: the call joins the room and
+// stays until it leaves (it hangs up, presses * with hangupOnStar, reaches
+// the Dial's timeLimit, or a command moves it) or the room lets it go (the
+// conference ended); then the Dial's action, or the next verb.
+func (r *run) conferenceVerb(ctx context.Context, d *twiml.Dial, c *twiml.Conference) (*webhook.Response, *twiml.Response, error) {
+	if err := r.answer(ctx); err != nil {
+		return nil, nil, err
+	}
+	name := strings.TrimSpace(c.Name)
+	if name == "" {
+		r.notify(ctx, logError, errcode.ConfInvalidName, "Conference: a room name is required", nil)
+		return nil, nil, nil
+	}
+	req := joinRequest{
+		account: r.account, name: name, callSID: r.sid,
+		from: r.call.From, to: r.call.To, direction: participantDirection(r.call.Direction),
+		opts: conference.Options{
+			Label: c.ParticipantLabel, Muted: c.Muted, Beep: conference.Beep(c.Beep),
+			StartConferenceOnEnter: &c.StartConferenceOnEnter, EndConferenceOnExit: c.EndConferenceOnExit,
+			Coach: c.Coach, JitterBufferSize: conference.JitterBufferSize(c.JitterBufferSize),
+		},
+		settings: roomSettings{
+			maxParticipants: c.MaxParticipants, region: c.Region,
+			conf: store.ConferenceSettings{
+				StatusCallback: r.resolveRef(c.StatusCallback), StatusCallbackMethod: c.StatusCallbackMethod,
+				StatusCallbackEvents: c.StatusCallbackEvent,
+				Record:               c.Record, Trim: c.Trim,
+				RecordingStatusCallback:       r.resolveRef(c.RecordingStatusCallback),
+				RecordingStatusCallbackMethod: c.RecordingStatusCallbackMethod,
+				RecordingStatusCallbackEvents: c.RecordingStatusCallbackEvent,
+			},
+		},
+	}
+	m, err := r.in.rooms.join(ctx, req)
+	if err != nil {
+		// Twilio reports the refusal and goes on with the next verb.
+		code := conference.Code(err)
+		if code == 0 {
+			code = errcode.ConferenceAttributesInvalid
+		}
+		r.notify(ctx, logError, code, "Conference "+name+": "+err.Error(), nil)
+		return nil, nil, nil
+	}
+	start := r.in.cfg.Clock.Now()
+	reason := r.inRoom(ctx, d, c, m)
+	r.log.Info("left the conference", "conference", m.room.sid, "reason", reason)
+	if d.Action == "" {
+		if ctx.Err() != nil {
+			return nil, nil, errHangup
+		}
+		select {
+		case <-r.leg.Done():
+			return nil, nil, errHangup
+		default:
+		}
+		return nil, nil, nil
+	}
+	p := r.params()
+	p.Set("DialCallStatus", string(store.CallCompleted))
+	p.Set("DialCallDuration", strconv.Itoa(int(r.in.cfg.Clock.Now().Sub(start).Round(time.Second)/time.Second)))
+	p.Set("ConferenceSid", m.room.sid)
+	method := d.Method
+	if method == "" {
+		method = http.MethodPost
+	}
+	if ctx.Err() != nil || reason == conference.LeaveHungUp {
+		if errors.Is(context.Cause(ctx), errInterrupted) {
+			return nil, nil, errHangup
+		}
+		select {
+		case <-r.leg.Done():
+			p.Set("CallStatus", string(store.CallCompleted))
+			r.notifyAction(ctx, d.Action, method, p)
+			return nil, nil, errHangup
+		default:
+		}
+	}
+	return r.fetchNext(ctx, d.Action, method, p)
+}
+
+// participantDirection is a participant's direction as Insights reports it.
+func participantDirection(callDirection string) string {
+	if callDirection == store.DirectionInbound {
+		return store.DirectionInbound
+	}
+	return store.DirectionOutbound
+}
+
+// resolveRef resolves a URL of the current document ("" stays "").
+func (r *run) resolveRef(ref string) string {
+	if ref = strings.TrimSpace(ref); ref == "" {
+		return ""
+	}
+	u, err := webhook.Resolve(r.docURL, ref)
+	if err != nil {
+		return ""
+	}
+	return u
+}
+
+// inRoom keeps the call in its room, playing what the room says it hears
+// (the mix, the wait music, the hold music), until it leaves; it returns
+// why it left.
+func (r *run) inRoom(ctx context.Context, d *twiml.Dial, c *twiml.Conference, m *member) conference.LeaveReason {
+	leg := r.leg.Media()
+	leg.SetSink(m.ep)
+	defer leg.SetSink(nil)
+	var out player
+	defer out.stop()
+	limit := secs(d.TimeLimit)
+	if d.TimeLimit <= 0 {
+		limit = DefaultTimeLimit
+	}
+	timer := r.in.cfg.Clock.NewTimer(limit)
+	defer timer.Stop()
+	if d.HangupOnStar && r.ear.detector != nil {
+		r.ear.collect(true)
+		defer r.ear.collect(false)
+	}
+	var role conference.Role
+	var wait media.Source
+	for {
+		rt, left, reason := m.current()
+		if left {
+			return reason
+		}
+		if rt.Role != role {
+			role = rt.Role
+			switch role {
+			case conference.RoleMixed:
+				out.play(leg, m.ep)
+			case conference.RoleWaiting:
+				if wait == nil {
+					wait = r.waitMusic(ctx, c.WaitURL, c.WaitMethod)
+				}
+				out.play(leg, wait)
+			case conference.RoleHeld:
+				out.play(leg, holdmusic.New())
+			}
+		}
+		select {
+		case <-m.changed:
+		case k := <-r.ear.digits:
+			if k == '*' && d.HangupOnStar {
+				m.leave(conference.LeaveHungUp)
+				return conference.LeaveHungUp
+			}
+		case <-timer.C():
+			m.leave(conference.LeaveHungUp)
+			return conference.LeaveHungUp
+		case <-r.leg.Done():
+			m.leave(conference.LeaveHungUp)
+			return conference.LeaveHungUp
+		case <-ctx.Done():
+			reason := conference.LeaveHungUp
+			if errors.Is(context.Cause(ctx), errInterrupted) {
+				reason = conference.LeaveUpdatedViaAPI
+			}
+			m.leave(reason)
+			return reason
+		}
+	}
+}
+
+// waitMusic is what a participant hears while the conference has not
+// started: the built-in music for Twilio's default waitUrl, nothing for "",
+// an audio file looped, or the <Play>, <Say> and <Pause> of a TwiML document
+// (following its <Redirect>s) played in a loop.
+func (r *run) waitMusic(ctx context.Context, rawURL, method string) media.Source {
+	rawURL = strings.TrimSpace(rawURL)
+	switch rawURL {
+	case "":
+		return nil
+	case twilioHoldMusic:
+		return holdmusic.New()
+	}
+	if method == "" {
+		method = http.MethodPost
+	}
+	var pcm []int16
+	target := r.resolveRef(rawURL)
+	for range 10 { // <Redirect>s followed, at most
+		if target == "" {
+			break
+		}
+		resp, err := r.in.cfg.Webhooks.Fetch(ctx, r.request(target, method, r.params()))
+		if err != nil {
+			var werr *webhook.Error
+			if errors.As(err, &werr) {
+				r.notify(ctx, logWarning, werr.Code, "Conference waitUrl: "+werr.Message(), werr)
+			}
+			return holdmusic.New()
+		}
+		next := ""
+		switch resp.Kind {
+		case webhook.KindAudio:
+			src, err := audiofile.Decode(bytes.NewReader(resp.Body), resp.MediaType)
+			if err == nil {
+				pcm, err = readAll(src, maxPCM)
+			}
+			if err != nil {
+				r.notify(ctx, logWarning, errcode.InvalidContentType, "Conference waitUrl: "+err.Error(), &webhook.Error{URL: resp.URL, Method: resp.Method})
+				return holdmusic.New()
+			}
+		case webhook.KindTwiML:
+			doc, err := r.parse(ctx, resp)
+			if err != nil || doc == nil {
+				return holdmusic.New()
+			}
+			var more []int16
+			more, next, method = r.waitDocument(ctx, resp.URL, doc)
+			pcm = append(pcm, more...)
+		default:
+			r.notify(ctx, logWarning, errcode.InvalidContentType, "Conference waitUrl: not audio nor TwiML", &webhook.Error{URL: resp.URL, Method: resp.Method})
+			return holdmusic.New()
+		}
+		target = next
+	}
+	if len(pcm) == 0 {
+		return nil
+	}
+	return &pcmSource{pcm: pcm, loops: -1}
+}
+
+// waitDocument renders the verbs of a waitUrl document a conference allows
+// (Play, Say, Pause) as audio, and returns where its <Redirect> leads.
+// Other verbs are refused with a warning, as Twilio does.
+func (r *run) waitDocument(ctx context.Context, base string, doc *twiml.Response) (pcm []int16, next, method string) {
+	for _, v := range doc.Verbs {
+		switch v := v.(type) {
+		case *twiml.Play:
+			target, err := webhook.Resolve(base, strings.TrimSpace(v.URL))
+			if err != nil {
+				continue
+			}
+			p, code, err := r.in.fetchAudio(ctx, target)
+			if err != nil {
+				r.notify(ctx, logWarning, code, "Conference waitUrl <Play>: "+err.Error(), nil)
+				continue
+			}
+			for range max(v.Loop, 1) {
+				pcm = append(pcm, p...)
+			}
+		case *twiml.Say:
+			path, err := r.in.cfg.Speech.Get(ctx, tts.Request{Voice: v.Voice, Language: v.Language, Text: v.Text()})
+			if err != nil {
+				continue
+			}
+			p, err := r.in.pcm.file(path)
+			if err != nil {
+				continue
+			}
+			for range max(v.Loop, 1) {
+				pcm = append(pcm, p...)
+			}
+		case *twiml.Pause:
+			pcm = append(pcm, make([]int16, v.Length*media.SampleRate)...)
+		case *twiml.Redirect:
+			u, err := webhook.Resolve(base, strings.TrimSpace(v.URL))
+			if err != nil {
+				return pcm, "", ""
+			}
+			return pcm, u, v.Method
+		default:
+			r.notify(ctx, logWarning, errcode.ConfInvalidWaitURL,
+				fmt.Sprintf("Conference waitUrl: <%s> is not allowed (only Play, Say, Pause and Redirect)", v.TagName()), nil)
+		}
+	}
+	return pcm, "", ""
+}
+
+// player plays one source at a time to a leg, on a goroutine of its own,
+// until replaced or stopped.
+type player struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (p *player) play(leg Media, src media.Source) {
+	p.stop()
+	if src == nil {
+		_ = leg.Play(context.Background(), nil) // silence
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p.cancel, p.done = cancel, make(chan struct{})
+	go func() {
+		defer close(p.done)
+		_ = leg.Play(ctx, src)
+	}()
+}
+
+func (p *player) stop() {
+	if p.cancel != nil {
+		p.cancel()
+		<-p.done
+		p.cancel = nil
+	}
+}

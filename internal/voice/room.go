@@ -1,0 +1,514 @@
+package voice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/conference"
+	"github.com/switchboard-voice/switchboard/internal/media"
+	"github.com/switchboard-voice/switchboard/internal/sid"
+	"github.com/switchboard-voice/switchboard/internal/store"
+	"github.com/switchboard-voice/switchboard/internal/webhook"
+)
+
+// Conference rooms live here, one goroutine each.
+//
+// A room's goroutine owns its conference.Room (who is in, what follows),
+// writes the room's and its participants' records with their events and
+// status callbacks (Store.SaveConference), and routes the mixer. The calls in
+// the room reach it only through its mailbox (room.cmds); it tells each call
+// what to play through the call's member (the route, or that it left). The
+// mixer runs on the media pacer, in the room's tick hook.
+
+// Ticks registers a function to run in every tick of the media pacer,
+// between the receive and the send phase. *media.Engine implements it.
+type Ticks interface {
+	AddTickHook(f func(tick uint64)) (remove func())
+}
+
+// roomKey names a live room: an account's friendly name.
+type roomKey struct{ account, name string }
+
+// rooms are the live conference rooms of the interpreter.
+type rooms struct {
+	in *Interpreter
+	// mu guards live.
+	mu   sync.Mutex
+	live map[roomKey]*room
+}
+
+// roomSettings are what the first participant sets for the whole room.
+type roomSettings struct {
+	maxParticipants int
+	region          string
+	conf            store.ConferenceSettings
+}
+
+// errRoomEnded: the room ended while a call was joining; it joins the next
+// room of that name.
+var errRoomEnded = errors.New("conference ended")
+
+// join adds a call to the room of that name, creating the room if none is
+// live, and returns the call's membership.
+func (rs *rooms) join(ctx context.Context, req joinRequest) (*member, error) {
+	for range 3 {
+		r, err := rs.get(ctx, req.account, req.name, req.settings)
+		if err != nil {
+			return nil, err
+		}
+		m, err := r.join(ctx, req)
+		if errors.Is(err, errRoomEnded) {
+			continue // ended meanwhile: the next caller starts a new room
+		}
+		return m, err
+	}
+	return nil, fmt.Errorf("join conference %q: %w", req.name, errRoomEnded)
+}
+
+// get returns the live room of that name, creating it.
+func (rs *rooms) get(ctx context.Context, account store.Account, name string, s roomSettings) (*room, error) {
+	key := roomKey{account.SID, name}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if r := rs.live[key]; r != nil {
+		return r, nil
+	}
+	if rs.live == nil {
+		rs.live = map[roomKey]*room{}
+	}
+	r, err := rs.in.newRoom(ctx, account, name, s)
+	if err != nil {
+		return nil, err
+	}
+	rs.live[key] = r
+	return r, nil
+}
+
+// forget removes an ended room, so that its name starts a new one.
+func (rs *rooms) forget(r *room) {
+	rs.mu.Lock()
+	if rs.live[r.key] == r {
+		delete(rs.live, r.key)
+	}
+	rs.mu.Unlock()
+}
+
+// room is one live conference.
+type room struct {
+	in      *Interpreter
+	key     roomKey
+	sid     string
+	account store.Account
+	log     *slog.Logger
+	cmds    chan roomCmd
+	done    chan struct{} // closed when the room has ended
+	mixer   *conference.Mixer
+	unhook  func()
+
+	// Owned by the room's goroutine.
+	state   *conference.Room
+	rec     store.Conference
+	members map[string]*member // by call SID
+	seq     map[string]int     // next SequenceNumber per callback URL
+
+	// The notification beep, fed to the mix on the pacer.
+	beepEP  *conference.Endpoint
+	beep    atomic.Pointer[beepPlay]
+	beepBuf [media.FrameSamples]int16 // pacer only
+}
+
+// beepPlay is one beep being played; pos is touched by the pacer only.
+type beepPlay struct {
+	pcm []int16
+	pos int
+}
+
+// roomCmd is a request to a room's goroutine.
+type roomCmd struct {
+	join   *joinRequest
+	leave  *member
+	reason conference.LeaveReason
+	reply  chan roomReply // buffered
+}
+
+type roomReply struct {
+	m   *member
+	err error
+}
+
+// joinRequest is a call joining a room.
+type joinRequest struct {
+	account   store.Account
+	name      string
+	callSID   string
+	from, to  string
+	direction string
+	opts      conference.Options
+	settings  roomSettings
+}
+
+// member is a call in a room, shared by the room's goroutine (which writes
+// it) and the call's (which reads it).
+type member struct {
+	room    *room
+	callSID string
+	ep      *conference.Endpoint
+	// changed is signalled (never blocking) when the route changes or the
+	// member leaves.
+	changed chan struct{}
+
+	// row is the participant's record: owned by the room's goroutine.
+	row store.Participant
+
+	// mu guards route, left and reason.
+	mu     sync.Mutex
+	route  conference.Route
+	left   bool
+	reason conference.LeaveReason
+}
+
+// current returns what the member should hear, or that it has left.
+func (m *member) current() (conference.Route, bool, conference.LeaveReason) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.route, m.left, m.reason
+}
+
+func (m *member) signal() {
+	select {
+	case m.changed <- struct{}{}:
+	default:
+	}
+}
+
+// leave takes the member out of its room (the call hung up, pressed *,
+// reached its time limit, or was moved elsewhere) and waits until it is out.
+func (m *member) leave(reason conference.LeaveReason) {
+	if _, left, _ := m.current(); left {
+		return
+	}
+	reply := make(chan roomReply, 1)
+	select {
+	case m.room.cmds <- roomCmd{leave: m, reason: reason, reply: reply}:
+	case <-m.room.done:
+		return
+	}
+	select {
+	case <-reply:
+	case <-m.room.done:
+	}
+}
+
+// newRoom records a new room and starts its goroutine.
+func (in *Interpreter) newRoom(ctx context.Context, account store.Account, name string, s roomSettings) (*room, error) {
+	now := in.cfg.Clock.Now().UTC()
+	csid := sid.New("CF")
+	state, err := conference.NewRoom(conference.RoomConfig{
+		SID: csid, AccountSID: account.SID, FriendlyName: name, MaxParticipants: s.maxParticipants,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if in.cfg.Ticks == nil {
+		return nil, errors.New("conference: no media engine to mix on")
+	}
+	r := &room{
+		in: in, key: roomKey{account.SID, name}, sid: csid, account: account,
+		log:  in.log.With("conference", csid),
+		cmds: make(chan roomCmd, 16), done: make(chan struct{}),
+		state: state, members: map[string]*member{}, seq: map[string]int{},
+		mixer: conference.NewMixer(conference.MixerConfig{}),
+	}
+	r.rec = store.Conference{
+		SID: csid, AccountSID: account.SID, FriendlyName: name, Status: store.ConferenceInit,
+		APIVersion: webhook.APIVersion, Region: s.region, MaxParticipants: state.MaxParticipants(),
+		Settings: s.conf, Node: in.cfg.Node, DateCreated: now, DateUpdated: now,
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	rec, err := in.cfg.Store.SaveConference(sctx, r.rec, nil, []store.Event{{
+		AccountSID: account.SID, ResourceSID: csid, Type: store.EventConference, Name: "created", Time: now,
+	}}, nil)
+	if err != nil {
+		return nil, fmt.Errorf("record conference: %w", err)
+	}
+	r.rec = rec
+	r.beepEP = r.mixer.Add("~beep")
+	r.beepEP.Set(conference.Flags{Talks: true})
+	r.unhook = in.cfg.Ticks.AddTickHook(r.tick)
+	in.wg.Add(1)
+	go func() {
+		defer in.wg.Done()
+		r.serve()
+	}()
+	r.log.Info("conference created", "name", name)
+	return r, nil
+}
+
+// tick mixes the room: on the media pacer, between receive and send.
+func (r *room) tick(uint64) {
+	if b := r.beep.Load(); b != nil {
+		n := copy(r.beepBuf[:], b.pcm[b.pos:])
+		clear(r.beepBuf[n:])
+		b.pos += n
+		if b.pos >= len(b.pcm) {
+			r.beep.CompareAndSwap(b, nil)
+		}
+		_ = r.beepEP.WriteFrame(r.beepBuf[:])
+	}
+	r.mixer.Mix()
+}
+
+// join asks the room's goroutine to add a call.
+func (r *room) join(ctx context.Context, req joinRequest) (*member, error) {
+	reply := make(chan roomReply, 1)
+	select {
+	case r.cmds <- roomCmd{join: &req, reply: reply}:
+	case <-r.done:
+		return nil, errRoomEnded
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case rep := <-reply:
+		return rep.m, rep.err
+	case <-r.done:
+		return nil, errRoomEnded
+	}
+}
+
+// serve is the room's goroutine: it applies commands until the room ends.
+func (r *room) serve() {
+	defer close(r.done)
+	defer r.unhook()
+	for cmd := range r.cmds {
+		var rep roomReply
+		switch {
+		case cmd.join != nil:
+			rep.m, rep.err = r.doJoin(*cmd.join)
+		case cmd.leave != nil:
+			r.doLeave(cmd.leave, cmd.reason)
+		}
+		cmd.reply <- rep
+		if r.state.Status() == conference.StatusCompleted {
+			r.in.rooms.forget(r)
+			// Commands queued meanwhile are answered: the room is over.
+			for {
+				select {
+				case c := <-r.cmds:
+					c.reply <- roomReply{err: errRoomEnded}
+				default:
+					r.log.Info("conference ended", "reason", r.rec.ReasonConferenceEnded)
+					return
+				}
+			}
+		}
+	}
+}
+
+func (r *room) doJoin(req joinRequest) (*member, error) {
+	now := r.in.cfg.Clock.Now().UTC()
+	evs, err := r.state.Join(req.callSID, req.opts, now)
+	if err != nil {
+		return nil, err
+	}
+	m := &member{room: r, callSID: req.callSID, changed: make(chan struct{}, 1)}
+	m.ep = r.mixer.Add(req.callSID)
+	p, _ := r.state.Participant(req.callSID)
+	m.row = store.Participant{
+		SID: sid.New("CP"), ConferenceSID: r.sid, AccountSID: r.account.SID, CallSID: req.callSID,
+		From: req.from, To: req.to, Direction: req.direction, CallStatus: store.CallInProgress,
+		Status: store.ParticipantConnected, JoinTime: now, Node: r.in.cfg.Node, DateCreated: now,
+	}
+	participantRow(&m.row, p)
+	r.members[req.callSID] = m
+	r.apply(evs, now)
+	return m, nil
+}
+
+func (r *room) doLeave(m *member, reason conference.LeaveReason) {
+	if r.members[m.callSID] != m {
+		return
+	}
+	now := r.in.cfg.Clock.Now().UTC()
+	evs, err := r.state.Leave(m.callSID, reason, now)
+	if err != nil {
+		r.log.Warn("leave", "call", m.callSID, "err", err)
+		return
+	}
+	r.apply(evs, now)
+}
+
+// apply follows the events of a change: the records, the callbacks, the
+// beeps, the mixer's routes and what each member hears.
+func (r *room) apply(evs []conference.Event, now time.Time) {
+	var sevs []store.Event
+	var cbs []store.Callback
+	changed := map[string]bool{}
+	for _, ev := range evs {
+		switch ev.Type {
+		case conference.BeepEnter, conference.BeepExit:
+			r.beep.Store(&beepPlay{pcm: beepPCM})
+			continue
+		}
+		csid := ev.Participant.CallSID
+		if m := r.members[csid]; m != nil {
+			p, ok := r.state.Participant(csid)
+			if ok {
+				participantRow(&m.row, p)
+			}
+			m.row.DateUpdated = now
+			if ev.Type == conference.ParticipantLeave {
+				m.row.Status, m.row.LeaveTime = store.ParticipantComplete, now
+				m.row.ReasonParticipantLeft = ev.ReasonParticipantLeft.String()
+				if ev.ReasonParticipantLeft == conference.LeaveHungUp {
+					m.row.CallStatus = store.CallCompleted
+				}
+			}
+			changed[csid] = true
+		}
+		typ, res := store.EventParticipant, ""
+		if m := r.members[csid]; m != nil {
+			res = m.row.SID
+		}
+		switch ev.Type {
+		case conference.ConferenceStart:
+			typ, res = store.EventConference, r.sid
+			r.rec.Status, r.rec.StartTime = store.ConferenceInProgress, now
+		case conference.ConferenceEnd:
+			typ, res = store.EventConference, r.sid
+			r.rec.Status, r.rec.EndTime = store.ConferenceCompleted, now
+			r.rec.ReasonConferenceEnded = string(ev.ReasonConferenceEnded)
+			r.rec.Reason = ev.Reason
+			r.rec.CallSIDEndingConference = ev.CallSIDEndingConference
+			r.rec.ParticipantLabelEndingConference = ev.ParticipantLabelEndingConference
+		}
+		sevs = append(sevs, store.Event{
+			AccountSID: r.account.SID, CallSID: csid, ResourceSID: res,
+			Type: typ, Name: string(ev.Type), Time: ev.Timestamp.UTC(),
+		})
+		if cb, ok := r.callback(ev, now); ok {
+			cbs = append(cbs, cb)
+		}
+	}
+	r.rec.DateUpdated = now
+	var parts []store.Participant
+	for csid := range changed {
+		parts = append(parts, r.members[csid].row)
+	}
+	slices.SortFunc(parts, func(a, b store.Participant) int { return a.DateCreated.Compare(b.DateCreated) })
+	sctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	rec, err := r.in.cfg.Store.SaveConference(sctx, r.rec, parts, sevs, cbs)
+	cancel()
+	if err != nil {
+		r.log.Error("cannot record the conference", "err", err)
+	} else {
+		r.rec = rec
+		if len(cbs) > 0 && r.in.cfg.Kick != nil {
+			r.in.cfg.Kick()
+		}
+	}
+	r.route()
+}
+
+// route applies the room's routing to the mixer and tells each member what
+// to hear; members who left are told so and forgotten.
+func (r *room) route() {
+	routes := r.state.Routing()
+	r.mixer.Apply(routes)
+	in := map[string]conference.Route{}
+	for _, rt := range routes {
+		in[rt.CallSID] = rt
+	}
+	for csid, m := range r.members {
+		rt, ok := in[csid]
+		m.mu.Lock()
+		switch {
+		case !ok:
+			m.left = true
+			if p := m.row.ReasonParticipantLeft; p != "" {
+				m.reason = leaveReasonOf(p)
+			}
+		case rt != m.route:
+			m.route = rt
+		default:
+			m.mu.Unlock()
+			continue
+		}
+		m.mu.Unlock()
+		if !ok {
+			r.mixer.Remove(m.ep)
+			delete(r.members, csid)
+		}
+		m.signal()
+	}
+}
+
+// leaveReasonOf reads a ReasonParticipantLeft back.
+func leaveReasonOf(s string) conference.LeaveReason {
+	for _, r := range []conference.LeaveReason{conference.LeaveHungUp, conference.LeaveKicked, conference.LeaveUpdatedViaAPI,
+		conference.LeaveModeratorEnded, conference.LeaveConferenceEndedViaAPI} {
+		if r.String() == s {
+			return r
+		}
+	}
+	return conference.LeaveHungUp
+}
+
+// callback builds the status callback of a room event, if the room's
+// statusCallbackEvent asks for it; SequenceNumber counts the callbacks sent
+// to the URL, from 1.
+func (r *room) callback(ev conference.Event, now time.Time) (store.Callback, bool) {
+	s := r.rec.Settings
+	if s.StatusCallback == "" || !ev.Type.StatusCallback() || !slices.Contains(s.StatusCallbackEvents, ev.Type.Subscription()) {
+		return store.Callback{}, false
+	}
+	p := ev.Params()
+	r.seq[s.StatusCallback]++
+	p.Set("SequenceNumber", strconv.Itoa(r.seq[s.StatusCallback]))
+	method := s.StatusCallbackMethod
+	if method == "" {
+		method = http.MethodPost
+	}
+	return store.Callback{
+		AccountSID: r.account.SID, URL: s.StatusCallback, Method: method,
+		Params: p.Encode(), MaxAttempts: 1, DateCreated: now,
+	}, true
+}
+
+// participantRow copies the room's view of a participant to its record.
+func participantRow(row *store.Participant, p conference.Participant) {
+	row.Label = p.Label
+	row.Muted, row.Hold = p.Muted, p.Hold
+	row.Coaching, row.CallSIDToCoach = p.Coaching, p.CallSIDToCoach
+	row.StartConferenceOnEnter, row.EndConferenceOnExit = p.StartConferenceOnEnter, p.EndConferenceOnExit
+	row.BeepOnEnter, row.BeepOnExit = p.BeepOnEnter, p.BeepOnExit
+	row.JitterBufferSize = string(p.JitterBufferSize)
+}
+
+// beepPCM is the notification beep: 300 ms of 880 Hz at -16 dBFS with soft
+// edges.
+var beepPCM = func() []int16 {
+	const n = 300 * media.SampleRate / 1000
+	pcm := make([]int16, n)
+	fade := media.SampleRate / 100 // 10 ms
+	for i := range pcm {
+		g := 1.0
+		if i < fade {
+			g = float64(i) / float64(fade)
+		} else if n-i < fade {
+			g = float64(n-i) / float64(fade)
+		}
+		pcm[i] = int16(g * 5200 * math.Sin(2*math.Pi*880*float64(i)/media.SampleRate))
+	}
+	return pcm
+}()
