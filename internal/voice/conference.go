@@ -1,10 +1,8 @@
 package voice
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,10 +11,8 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/conference"
 	"github.com/switchboard-voice/switchboard/internal/errcode"
 	"github.com/switchboard-voice/switchboard/internal/media"
-	"github.com/switchboard-voice/switchboard/internal/media/audiofile"
 	"github.com/switchboard-voice/switchboard/internal/media/holdmusic"
 	"github.com/switchboard-voice/switchboard/internal/store"
-	"github.com/switchboard-voice/switchboard/internal/tts"
 	"github.com/switchboard-voice/switchboard/internal/twiml"
 	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
@@ -146,26 +142,51 @@ func (r *run) inRoom(ctx context.Context, d *twiml.Dial, c *twiml.Conference, m 
 	}
 	var role conference.Role
 	var wait media.Source
+	var waitFrom string
+	announcing := false
+	announced := r.in.cfg.Clock.NewTimer(time.Hour)
+	announced.Stop()
+	defer announced.Stop()
 	for {
 		rt, left, reason := m.current()
 		if left {
 			return reason
 		}
-		if rt.Role != role {
+		select {
+		case pcm := <-m.announce:
+			// An announcement for this participant alone, then back to
+			// the room.
+			out.play(leg, &pcmSource{pcm: pcm, loops: 1})
+			announced.Reset(time.Duration(len(pcm)) * time.Second / media.SampleRate)
+			announcing, role = true, 0
+			continue
+		default:
+		}
+		if rt.Role != role && !announcing {
 			role = rt.Role
+			holdURL, holdMethod, waitURL, waitMethod := m.music()
 			switch role {
 			case conference.RoleMixed:
 				out.play(leg, m.ep)
 			case conference.RoleWaiting:
-				if wait == nil {
-					wait = r.waitMusic(ctx, c.WaitURL, c.WaitMethod)
+				if waitURL == "" {
+					waitURL, waitMethod = c.WaitURL, c.WaitMethod
+				}
+				if wait == nil || waitFrom != waitURL {
+					wait, waitFrom = r.waitMusic(ctx, waitURL, waitMethod), waitURL
 				}
 				out.play(leg, wait)
 			case conference.RoleHeld:
-				out.play(leg, holdmusic.New())
+				if holdURL != "" {
+					out.play(leg, r.loopURL(ctx, "Participant holdUrl", holdURL, holdMethod))
+				} else {
+					out.play(leg, holdmusic.New())
+				}
 			}
 		}
 		select {
+		case <-announced.C():
+			announcing = false // over: back to what the room says
 		case <-m.changed:
 		case k := <-r.ear.digits:
 			if k == '*' && d.HangupOnStar {
@@ -191,109 +212,34 @@ func (r *run) inRoom(ctx context.Context, d *twiml.Dial, c *twiml.Conference, m 
 
 // waitMusic is what a participant hears while the conference has not
 // started: the built-in music for Twilio's default waitUrl, nothing for "",
-// an audio file looped, or the <Play>, <Say> and <Pause> of a TwiML document
-// (following its <Redirect>s) played in a loop.
+// otherwise an audio file, or the <Play>, <Say> and <Pause> of a TwiML
+// document, looped. A waitUrl that gives nothing playable falls back to the
+// built-in music.
 func (r *run) waitMusic(ctx context.Context, rawURL, method string) media.Source {
-	rawURL = strings.TrimSpace(rawURL)
-	switch rawURL {
+	switch rawURL = strings.TrimSpace(rawURL); rawURL {
 	case "":
 		return nil
 	case twilioHoldMusic:
 		return holdmusic.New()
 	}
-	if method == "" {
-		method = http.MethodPost
-	}
-	var pcm []int16
-	target := r.resolveRef(rawURL)
-	for range 10 { // <Redirect>s followed, at most
-		if target == "" {
-			break
-		}
-		resp, err := r.in.cfg.Webhooks.Fetch(ctx, r.request(target, method, r.params()))
-		if err != nil {
-			var werr *webhook.Error
-			if errors.As(err, &werr) {
-				r.notify(ctx, logWarning, werr.Code, "Conference waitUrl: "+werr.Message(), werr)
-			}
-			return holdmusic.New()
-		}
-		next := ""
-		switch resp.Kind {
-		case webhook.KindAudio:
-			src, err := audiofile.Decode(bytes.NewReader(resp.Body), resp.MediaType)
-			if err == nil {
-				pcm, err = readAll(src, maxPCM)
-			}
-			if err != nil {
-				r.notify(ctx, logWarning, errcode.InvalidContentType, "Conference waitUrl: "+err.Error(), &webhook.Error{URL: resp.URL, Method: resp.Method})
-				return holdmusic.New()
-			}
-		case webhook.KindTwiML:
-			doc, err := r.parse(ctx, resp)
-			if err != nil || doc == nil {
-				return holdmusic.New()
-			}
-			var more []int16
-			more, next, method = r.waitDocument(ctx, resp.URL, doc)
-			pcm = append(pcm, more...)
-		default:
-			r.notify(ctx, logWarning, errcode.InvalidContentType, "Conference waitUrl: not audio nor TwiML", &webhook.Error{URL: resp.URL, Method: resp.Method})
-			return holdmusic.New()
-		}
-		target = next
-	}
-	if len(pcm) == 0 {
-		return nil
-	}
-	return &pcmSource{pcm: pcm, loops: -1}
+	return r.loopURL(ctx, "Conference waitUrl", rawURL, method)
 }
 
-// waitDocument renders the verbs of a waitUrl document a conference allows
-// (Play, Say, Pause) as audio, and returns where its <Redirect> leads.
-// Other verbs are refused with a warning, as Twilio does.
-func (r *run) waitDocument(ctx context.Context, base string, doc *twiml.Response) (pcm []int16, next, method string) {
-	for _, v := range doc.Verbs {
-		switch v := v.(type) {
-		case *twiml.Play:
-			target, err := webhook.Resolve(base, strings.TrimSpace(v.URL))
-			if err != nil {
-				continue
-			}
-			p, code, err := r.in.fetchAudio(ctx, target)
-			if err != nil {
-				r.notify(ctx, logWarning, code, "Conference waitUrl <Play>: "+err.Error(), nil)
-				continue
-			}
-			for range max(v.Loop, 1) {
-				pcm = append(pcm, p...)
-			}
-		case *twiml.Say:
-			path, err := r.in.cfg.Speech.Get(ctx, tts.Request{Voice: v.Voice, Language: v.Language, Text: v.Text()})
-			if err != nil {
-				continue
-			}
-			p, err := r.in.pcm.file(path)
-			if err != nil {
-				continue
-			}
-			for range max(v.Loop, 1) {
-				pcm = append(pcm, p...)
-			}
-		case *twiml.Pause:
-			pcm = append(pcm, make([]int16, v.Length*media.SampleRate)...)
-		case *twiml.Redirect:
-			u, err := webhook.Resolve(base, strings.TrimSpace(v.URL))
-			if err != nil {
-				return pcm, "", ""
-			}
-			return pcm, u, v.Method
-		default:
-			r.notify(ctx, logWarning, errcode.ConfInvalidWaitURL,
-				fmt.Sprintf("Conference waitUrl: <%s> is not allowed (only Play, Say, Pause and Redirect)", v.TagName()), nil)
-		}
+// loopURL renders a URL of the call's document (a waitUrl, a holdUrl) and
+// loops it; the built-in music when it gives nothing.
+func (r *run) loopURL(ctx context.Context, what, rawURL, method string) media.Source {
+	target := r.resolveRef(rawURL)
+	if target == "" {
+		r.notify(ctx, logWarning, errcode.InvalidURL, what+": invalid URL "+rawURL, nil)
+		return holdmusic.New()
 	}
-	return pcm, "", ""
+	pcm := r.in.render(ctx, r.request(target, method, r.params()), func(code int, msg string, werr *webhook.Error) {
+		r.notify(ctx, logWarning, code, what+": "+msg, werr)
+	})
+	if len(pcm) == 0 {
+		return holdmusic.New()
+	}
+	return &pcmSource{pcm: pcm, loops: -1}
 }
 
 // player plays one source at a time to a leg, on a goroutine of its own,

@@ -9,12 +9,14 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/conference"
 	"github.com/switchboard-voice/switchboard/internal/media"
+	"github.com/switchboard-voice/switchboard/internal/media/dsp"
 	"github.com/switchboard-voice/switchboard/internal/sid"
 	"github.com/switchboard-voice/switchboard/internal/store"
 	"github.com/switchboard-voice/switchboard/internal/webhook"
@@ -120,28 +122,68 @@ type room struct {
 	members map[string]*member // by call SID
 	seq     map[string]int     // next SequenceNumber per callback URL
 
-	// The notification beep, fed to the mix on the pacer.
-	beepEP  *conference.Endpoint
-	beep    atomic.Pointer[beepPlay]
-	beepBuf [media.FrameSamples]int16 // pacer only
+	// What is played into the mix (the beeps, the announcements), and the
+	// recording of the mix: fed and read on the pacer, in tick.
+	beep, announce injector
+	recording      *roomRecording
+	recTap         *conference.Endpoint
+	recBuf         [media.FrameSamples]int16 // pacer only
+
+	// speech carries the voice activity detector's verdicts from the pacer
+	// to the room's goroutine (a full channel drops one: the next frame of
+	// speech tells again); vads are the detectors, on the pacer only.
+	speech chan speechEvent
+	vads   map[string]*dsp.VAD
 }
 
-// beepPlay is one beep being played; pos is touched by the pacer only.
-type beepPlay struct {
+// speechEvent is a participant starting or stopping to speak.
+type speechEvent struct {
+	callSID  string
+	speaking bool
+}
+
+// injector plays clips into the mix through an endpoint of their own that
+// talks to everyone. Play may be called from any goroutine; feed runs on
+// the pacer.
+type injector struct {
+	ep  *conference.Endpoint
+	cur atomic.Pointer[clip]
+	buf [media.FrameSamples]int16 // pacer only
+}
+
+// clip is audio being played; pos is touched by the pacer only.
+type clip struct {
 	pcm []int16
 	pos int
 }
 
-// roomCmd is a request to a room's goroutine.
+func (j *injector) play(pcm []int16) { j.cur.Store(&clip{pcm: pcm}) }
+
+// feed gives the endpoint this tick's frame of the clip, if one plays.
+func (j *injector) feed() {
+	c := j.cur.Load()
+	if c == nil {
+		return
+	}
+	n := copy(j.buf[:], c.pcm[c.pos:])
+	clear(j.buf[n:])
+	c.pos += n
+	if c.pos >= len(c.pcm) {
+		j.cur.CompareAndSwap(c, nil)
+	}
+	_ = j.ep.WriteFrame(j.buf[:])
+}
+
+// roomCmd is work for a room's goroutine: do runs there, its reply goes
+// back to whoever asked.
 type roomCmd struct {
-	join   *joinRequest
-	leave  *member
-	reason conference.LeaveReason
-	reply  chan roomReply // buffered
+	do    func() roomReply
+	reply chan roomReply // buffered
 }
 
 type roomReply struct {
 	m   *member
+	p   store.Participant
 	err error
 }
 
@@ -168,12 +210,26 @@ type member struct {
 
 	// row is the participant's record: owned by the room's goroutine.
 	row store.Participant
+	// announce carries an announcement for this participant alone (the
+	// REST API's AnnounceUrl), played before it goes back to the room.
+	announce chan []int16
 
-	// mu guards route, left and reason.
+	// mu guards the fields below.
 	mu     sync.Mutex
 	route  conference.Route
 	left   bool
 	reason conference.LeaveReason
+	// holdURL and waitURL (with their methods), set through the REST API,
+	// replace what it hears on hold and while waiting.
+	holdURL, holdMethod string
+	waitURL, waitMethod string
+}
+
+// music returns the hold and wait URLs set through the REST API.
+func (m *member) music() (holdURL, holdMethod, waitURL, waitMethod string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.holdURL, m.holdMethod, m.waitURL, m.waitMethod
 }
 
 // current returns what the member should hear, or that it has left.
@@ -196,15 +252,28 @@ func (m *member) leave(reason conference.LeaveReason) {
 	if _, left, _ := m.current(); left {
 		return
 	}
+	m.room.call(context.Background(), func() roomReply {
+		m.room.doLeave(m, reason)
+		return roomReply{}
+	})
+}
+
+// call runs f on the room's goroutine and returns its reply; errRoomEnded
+// when the room ended first.
+func (r *room) call(ctx context.Context, f func() roomReply) roomReply {
 	reply := make(chan roomReply, 1)
 	select {
-	case m.room.cmds <- roomCmd{leave: m, reason: reason, reply: reply}:
-	case <-m.room.done:
-		return
+	case r.cmds <- roomCmd{do: f, reply: reply}:
+	case <-r.done:
+		return roomReply{err: errRoomEnded}
+	case <-ctx.Done():
+		return roomReply{err: ctx.Err()}
 	}
 	select {
-	case <-reply:
-	case <-m.room.done:
+	case rep := <-reply:
+		return rep
+	case <-r.done:
+		return roomReply{err: errRoomEnded}
 	}
 }
 
@@ -226,8 +295,13 @@ func (in *Interpreter) newRoom(ctx context.Context, account store.Account, name 
 		log:  in.log.With("conference", csid),
 		cmds: make(chan roomCmd, 16), done: make(chan struct{}),
 		state: state, members: map[string]*member{}, seq: map[string]int{},
-		mixer: conference.NewMixer(conference.MixerConfig{}),
+		speech: make(chan speechEvent, 64), vads: map[string]*dsp.VAD{},
 	}
+	var onInput func(string, []int16, uint32)
+	if slices.Contains(s.conf.StatusCallbackEvents, "speaker") {
+		onInput = r.detectSpeech // only when someone listens: it costs
+	}
+	r.mixer = conference.NewMixer(conference.MixerConfig{OnInput: onInput})
 	r.rec = store.Conference{
 		SID: csid, AccountSID: account.SID, FriendlyName: name, Status: store.ConferenceInit,
 		APIVersion: webhook.APIVersion, Region: s.region, MaxParticipants: state.MaxParticipants(),
@@ -242,8 +316,10 @@ func (in *Interpreter) newRoom(ctx context.Context, account store.Account, name 
 		return nil, fmt.Errorf("record conference: %w", err)
 	}
 	r.rec = rec
-	r.beepEP = r.mixer.Add("~beep")
-	r.beepEP.Set(conference.Flags{Talks: true})
+	for _, j := range []*injector{&r.beep, &r.announce} {
+		j.ep = r.mixer.Add("~play")
+		j.ep.Set(conference.Flags{Talks: true})
+	}
 	r.unhook = in.cfg.Ticks.AddTickHook(r.tick)
 	in.wg.Add(1)
 	go func() {
@@ -256,51 +332,63 @@ func (in *Interpreter) newRoom(ctx context.Context, account store.Account, name 
 
 // tick mixes the room: on the media pacer, between receive and send.
 func (r *room) tick(uint64) {
-	if b := r.beep.Load(); b != nil {
-		n := copy(r.beepBuf[:], b.pcm[b.pos:])
-		clear(r.beepBuf[n:])
-		b.pos += n
-		if b.pos >= len(b.pcm) {
-			r.beep.CompareAndSwap(b, nil)
-		}
-		_ = r.beepEP.WriteFrame(r.beepBuf[:])
-	}
+	r.beep.feed()
+	r.announce.feed()
 	r.mixer.Mix()
+	if t := r.recTap; t != nil {
+		if err := t.ReadFrame(r.recBuf[:]); err == nil {
+			_ = r.recording.rec.WriteFrame(r.recBuf[:])
+		}
+	}
+}
+
+// detectSpeech runs each participant's voice activity detector on what it
+// said this tick (on the pacer) and tells the room's goroutine when one
+// starts or stops speaking.
+func (r *room) detectSpeech(id string, frame []int16, _ uint32) {
+	if strings.HasPrefix(id, "~") {
+		return // a clip, not a participant
+	}
+	v := r.vads[id]
+	if v == nil {
+		v = dsp.NewVAD(dsp.VADConfig{})
+		r.vads[id] = v
+	}
+	if changed, speaking := v.Process(frame); changed {
+		select {
+		case r.speech <- speechEvent{callSID: id, speaking: speaking}:
+		default:
+		}
+	}
 }
 
 // join asks the room's goroutine to add a call.
 func (r *room) join(ctx context.Context, req joinRequest) (*member, error) {
-	reply := make(chan roomReply, 1)
-	select {
-	case r.cmds <- roomCmd{join: &req, reply: reply}:
-	case <-r.done:
-		return nil, errRoomEnded
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	select {
-	case rep := <-reply:
-		return rep.m, rep.err
-	case <-r.done:
-		return nil, errRoomEnded
-	}
+	rep := r.call(ctx, func() roomReply {
+		m, err := r.doJoin(req)
+		return roomReply{m: m, err: err}
+	})
+	return rep.m, rep.err
 }
 
-// serve is the room's goroutine: it applies commands until the room ends.
+// serve is the room's goroutine: it applies commands and speech events
+// until the room ends.
 func (r *room) serve() {
 	defer close(r.done)
 	defer r.unhook()
-	for cmd := range r.cmds {
-		var rep roomReply
-		switch {
-		case cmd.join != nil:
-			rep.m, rep.err = r.doJoin(*cmd.join)
-		case cmd.leave != nil:
-			r.doLeave(cmd.leave, cmd.reason)
+	for {
+		select {
+		case cmd := <-r.cmds:
+			cmd.reply <- cmd.do()
+		case sp := <-r.speech:
+			now := r.in.cfg.Clock.Now().UTC()
+			if evs, err := r.state.Speech(sp.callSID, sp.speaking, now); err == nil && len(evs) > 0 {
+				r.apply(evs, now)
+			}
 		}
-		cmd.reply <- rep
 		if r.state.Status() == conference.StatusCompleted {
 			r.in.rooms.forget(r)
+			r.stopRecording()
 			// Commands queued meanwhile are answered: the room is over.
 			for {
 				select {
@@ -321,7 +409,7 @@ func (r *room) doJoin(req joinRequest) (*member, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &member{room: r, callSID: req.callSID, changed: make(chan struct{}, 1)}
+	m := &member{room: r, callSID: req.callSID, changed: make(chan struct{}, 1), announce: make(chan []int16, 1)}
 	m.ep = r.mixer.Add(req.callSID)
 	p, _ := r.state.Participant(req.callSID)
 	m.row = store.Participant{
@@ -357,7 +445,7 @@ func (r *room) apply(evs []conference.Event, now time.Time) {
 	for _, ev := range evs {
 		switch ev.Type {
 		case conference.BeepEnter, conference.BeepExit:
-			r.beep.Store(&beepPlay{pcm: beepPCM})
+			r.beep.play(beepPCM)
 			continue
 		}
 		csid := ev.Participant.CallSID
@@ -384,6 +472,9 @@ func (r *room) apply(evs []conference.Event, now time.Time) {
 		case conference.ConferenceStart:
 			typ, res = store.EventConference, r.sid
 			r.rec.Status, r.rec.StartTime = store.ConferenceInProgress, now
+			if r.rec.Settings.Record == "record-from-start" {
+				r.startRecording(now)
+			}
 		case conference.ConferenceEnd:
 			typ, res = store.EventConference, r.sid
 			r.rec.Status, r.rec.EndTime = store.ConferenceCompleted, now

@@ -1,0 +1,141 @@
+package voice
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/conference"
+	"github.com/switchboard-voice/switchboard/internal/errcode"
+	"github.com/switchboard-voice/switchboard/internal/recording"
+	"github.com/switchboard-voice/switchboard/internal/sid"
+	"github.com/switchboard-voice/switchboard/internal/store"
+	"github.com/switchboard-voice/switchboard/internal/webhook"
+)
+
+// roomRecording is a conference's recording (record="record-from-start"):
+// the room's mix as everyone hears it, through an endpoint of its own that
+// hears and never talks, so wait and hold music (played on the legs, not
+// mixed) are never in it.
+type roomRecording struct {
+	rec *recording.Recorder
+	row store.Recording
+}
+
+// startRecording starts recording the room's mix (on its goroutine, when
+// the conference starts: "when the first two participants are bridged").
+func (r *room) startRecording(now time.Time) {
+	if r.recording != nil {
+		return
+	}
+	rsid := sid.New("RE")
+	rel := filepath.Join("recordings", r.account.SID, rsid+".wav")
+	rec, err := recording.Start(filepath.Join(r.in.cfg.DataDir, rel))
+	if err != nil {
+		r.log.Error("cannot record the conference", "err", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	row, err := r.in.cfg.Store.CreateRecording(ctx, store.Recording{
+		SID: rsid, AccountSID: r.account.SID, ConferenceSID: r.sid, Source: store.SourceConference,
+		Status: store.RecordingInProgress, Channels: 1, Track: "both", StartTime: now, File: rel,
+	})
+	if err != nil {
+		rec.Stop(false)
+		os.Remove(filepath.Join(r.in.cfg.DataDir, rel))
+		r.log.Error("cannot record the conference", "err", err)
+		return
+	}
+	r.recording = &roomRecording{rec: rec, row: row}
+	tap := r.mixer.Add("~rec")
+	tap.Set(conference.Flags{Hears: true})
+	r.recTap = tap
+	r.recordingCallback("in-progress")
+}
+
+// stopRecording finishes the room's recording when the conference ends.
+func (r *room) stopRecording() {
+	cr := r.recording
+	if cr == nil {
+		return
+	}
+	// The pacer stops writing once the tap is out of the mix: the hook is
+	// removed first (serve's deferred unhook runs after), so take the tap
+	// out and wait one tick's worth by removing the hook now.
+	r.unhook()
+	r.unhook = func() {}
+	r.recTap = nil
+	res, werr := cr.rec.Stop(r.rec.Settings.Trim != "do-not-trim")
+	status, code := store.RecordingCompleted, 0
+	switch {
+	case werr != nil:
+		status, code = store.RecordingFailed, errcode.RecordLengthOutOfRange
+	case res.Samples == 0:
+		status = store.RecordingAbsent
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	row, err := r.in.cfg.Store.UpdateRecording(ctx, cr.row.AccountSID, cr.row.SID, func(x *store.Recording) error {
+		x.Status, x.Duration, x.ErrorCode = status, res.Duration(), code
+		return nil
+	})
+	if err != nil {
+		r.log.Error("cannot finish the conference recording", "err", err)
+		row = cr.row
+		row.Status, row.Duration = status, res.Duration()
+	}
+	cr.row = row
+	event := "completed"
+	if status != store.RecordingCompleted {
+		event = "absent"
+	}
+	r.recordingCallback(event)
+}
+
+// recordingCallback queues the room's recordingStatusCallback for event, if
+// asked for, with seed 000's parameters.
+func (r *room) recordingCallback(event string) {
+	s, rec := r.rec.Settings, r.recording.row
+	events := s.RecordingStatusCallbackEvents
+	if len(events) == 0 {
+		events = []string{"completed"}
+	}
+	if s.RecordingStatusCallback == "" || !slices.Contains(events, event) {
+		return
+	}
+	p := url.Values{}
+	p.Set("AccountSid", rec.AccountSID)
+	p.Set("ConferenceSid", r.sid)
+	p.Set("RecordingSid", rec.SID)
+	p.Set("RecordingUrl", r.in.cfg.PublicURL+"/2010-04-01/Accounts/"+rec.AccountSID+"/Recordings/"+rec.SID)
+	p.Set("RecordingStatus", string(rec.Status))
+	p.Set("RecordingDuration", strconv.Itoa(durationSeconds(rec.Duration)))
+	p.Set("RecordingChannels", "1")
+	p.Set("RecordingStartTime", webhook.FormatTimestamp(rec.StartTime))
+	p.Set("RecordingSource", store.SourceConference)
+	method := s.RecordingStatusCallbackMethod
+	if method == "" {
+		method = http.MethodPost
+	}
+	now := r.in.cfg.Clock.Now().UTC()
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if _, err := r.in.cfg.Store.AppendEvent(ctx, store.Event{
+		AccountSID: r.account.SID, ResourceSID: rec.SID, Type: store.EventCallback, Name: "recording-" + event, Time: now,
+	}, []store.Callback{{
+		AccountSID: r.account.SID, CallSID: r.sid, URL: s.RecordingStatusCallback, Method: method,
+		Params: p.Encode(), MaxAttempts: recordingAttempts, DateCreated: now,
+	}}); err != nil {
+		r.log.Error("cannot queue the recording callback", "err", err)
+		return
+	}
+	if r.in.cfg.Kick != nil {
+		r.in.cfg.Kick()
+	}
+}
