@@ -9,6 +9,8 @@
 # the server's CPU (% of one core, from /proc/PID/stat utime+stime) and RSS.
 # In mode rest the calls go the other way: bench/cmd/restload creates them
 # with the REST API and SIPp is the callee (scenarios/uas_answer_bye.xml).
+# In modes dial and bridge the app answers <Dial><Sip> to a second SIPp, the
+# callee: switchboard places a dialled leg to it and bridges the two legs.
 # Everything it started is killed on exit; the data dir lives in a temp dir.
 #
 # Usage:
@@ -21,6 +23,14 @@
 #                                             SECONDS (60), Url = the app's <Say>(~3 s)+<Hangup/>,
 #                                             to a SIPp UAS that answers and sends BYE after 1 s;
 #                                             create->answered p50/p99 from the status callbacks
+#   bench/run.sh dial   RATE [SECONDS]        <Dial><Sip> to a SIPp UAS that answers and sends BYE
+#                                             after 1 s; the caller (uac_wait_bye.xml) gets
+#                                             switchboard's BYE; RATE calls/s for SECONDS (60)
+#   bench/run.sh bridge CALLS [HOLD [RAMP]]   CALLS concurrent bridged calls (2 legs each) for HOLD
+#                                             s (75), placed at RAMP calls/s (100): the caller sends
+#                                             marked u-law RTP (rtp_stream), the callee's media is
+#                                             bench/cmd/rtppeer (sends RTP back, counts what the
+#                                             bridge delivers); CPU and loss while all are up
 #
 # Environment:
 #   SB_BIN=path        use this switchboard binary instead of building one
@@ -40,6 +50,7 @@
 #   CPS=1000           (rest) switchboard --cps: the account's calls-per-second limit
 #   MAX_INFLIGHT=256   (rest) create requests outstanding at most (restload -max-inflight)
 #   EVENTS=initiated,ringing,answered,completed   (rest) StatusCallbackEvent values asked for
+#   RTPPEER_BIN=path   (bridge) use this bench/cmd/rtppeer binary instead of building one
 set -Eeuo pipefail
 
 die() { echo "run.sh: $*" >&2; exit 2; }
@@ -49,15 +60,16 @@ usage() { sed -n '/^# Usage:/,/^# Environment:/p' "$0" | sed 's/^# \{0,1\}//' >&
 ARGS="$*"
 MODE=$1
 case $MODE in
-say | hangup | rest)
+say | hangup | rest | dial)
 	RATE=$2
 	SECONDS_RUN=${3:-60}
 	[[ $RATE =~ ^[0-9]+$ && $RATE -ge 1 && $RATE -le 5000 ]] || die "RATE must be 1..5000"
 	[[ $SECONDS_RUN =~ ^[0-9]+$ && $SECONDS_RUN -ge 1 && $SECONDS_RUN -le 600 ]] || die "SECONDS must be 1..600"
 	;;
-play)
+play | bridge)
 	CALLS=$2
 	HOLD=${3:-60}
+	[[ $MODE == bridge ]] && HOLD=${3:-75}
 	RAMP=${4:-100}
 	[[ $CALLS =~ ^[0-9]+$ && $CALLS -ge 1 && $CALLS -le 9000 ]] || die "CALLS must be 1..9000"
 	[[ $HOLD =~ ^[0-9]+$ && $RAMP =~ ^[0-9]+$ && $RAMP -ge 1 ]] || die "HOLD and RAMP must be numbers"
@@ -75,7 +87,7 @@ for tool in sipp sox curl taskset python3 go; do
 	command -v "$tool" >/dev/null || die "$tool is not installed"
 done
 # Without it every <Say> fails at once and switchboard hangs up first.
-[[ $MODE == play || $MODE == hangup ]] || command -v espeak-ng >/dev/null || die "espeak-ng is not installed (<Say>)"
+[[ $MODE == say || $MODE == rest ]] && { command -v espeak-ng >/dev/null || die "espeak-ng is not installed (<Say>)"; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 SERVER_CPU=${SERVER_CPU:-0}
@@ -106,6 +118,7 @@ sipp_pids() {
 	return 0
 }
 
+# shellcheck disable=SC2317 # run by the EXIT trap
 cleanup() {
 	local rc=$?
 	set +e
@@ -201,14 +214,29 @@ if [[ $MODE == rest ]]; then
 		(cd "$ROOT" && go build -o "$RUN/restload" ./bench/cmd/restload) || die "building restload failed"
 	fi
 fi
+if [[ $MODE == bridge ]]; then
+	if [[ -n ${RTPPEER_BIN:-} ]]; then
+		cp "$RTPPEER_BIN" "$RUN/rtppeer"
+	else
+		(cd "$ROOT" && go build -o "$RUN/rtppeer" ./bench/cmd/rtppeer) || die "building rtppeer failed"
+	fi
+fi
 
 # --- the webhook app -------------------------------------------------------
+APP_EXTRA=()
 case $MODE in
 say | rest) APP_MODE=say ;;
 hangup) APP_MODE=hangup ;;
 play) APP_MODE=play ;;
+dial | bridge)
+	APP_MODE=dial
+	# The callee's SIP port, fixed now: the app's TwiML names it. The warm-up
+	# callee and the measured one take it in turn.
+	UAS_PORT=$(free_port)
+	APP_EXTRA=(-dial "sip:uas@127.0.0.1:$UAS_PORT")
+	;;
 esac
-taskset -c "$LOAD_CPU" "$RUN/benchapp" -mode "$APP_MODE" -addr 127.0.0.1:0 -addr-file "$RUN/app.addr" \
+taskset -c "$LOAD_CPU" "$RUN/benchapp" -mode "$APP_MODE" "${APP_EXTRA[@]}" -addr 127.0.0.1:0 -addr-file "$RUN/app.addr" \
 	>"$RUN/benchapp.log" 2>&1 &
 APP_PID=$!
 PIDS+=("$APP_PID")
@@ -245,14 +273,51 @@ code=$(curl -sS -o "$RUN/number.json" -w '%{http_code}' --max-time 10 -u "$SID:$
 	"http://127.0.0.1:$HTTP_PORT/2010-04-01/Accounts/$SID/IncomingPhoneNumbers.json" \
 	--data-urlencode PhoneNumber=bench --data-urlencode "VoiceUrl=http://$APP_ADDR/voice")
 [[ $code == 201 || $code == 200 ]] || { FAILED=1; die "creating the number: HTTP $code $(cat "$RUN/number.json")"; }
-echo "switchboard pid $SB_PID on core $SERVER_CPU (nice $NICE): http 127.0.0.1:$HTTP_PORT, sip 127.0.0.1:$SIP_PORT, rtp $RTP_PORTS${SB_EXTRA[*]:+, ${SB_EXTRA[*]}}; app $APP_ADDR ($APP_MODE)"
+echo "switchboard pid $SB_PID on core $SERVER_CPU (nice $NICE): http 127.0.0.1:$HTTP_PORT, sip 127.0.0.1:$SIP_PORT, rtp $RTP_PORTS${SB_EXTRA[*]:+, ${SB_EXTRA[*]}}; app $APP_ADDR ($APP_MODE${APP_EXTRA[*]:+ ${APP_EXTRA[*]}})"
+
+# --- the callee's media (bridge) ----------------------------------------------
+if [[ $MODE == bridge ]]; then
+	# The caller plays the marked tone rtppeer recognises (5 s, looped).
+	"$RUN/rtppeer" -write "$RUN/bench.ulaw" -frames 250 || die "rtppeer -write failed"
+	nice -n "$NICE" taskset -c "$LOAD_CPU" "$RUN/rtppeer" -addr 127.0.0.1:0 -addr-file "$RUN/rtppeer.port" \
+		-frames 250 -timeout "$((HOLD + RAMP_S + 300))s" -timeline "$RUN/rtppeer_timeline.txt" >"$RUN/rtppeer.log" 2>&1 &
+	PEER_PID=$!
+	PIDS+=("$PEER_PID")
+	for _ in $(seq 100); do [[ -s $RUN/rtppeer.port ]] && break; sleep 0.1; done
+	[[ -s $RUN/rtppeer.port ]] || die "rtppeer did not start: $(cat "$RUN/rtppeer.log")"
+	PEER_PORT=$(cat "$RUN/rtppeer.port")
+	echo "callee media: rtppeer pid $PEER_PID on core $LOAD_CPU, 127.0.0.1:$PEER_PORT"
+fi
+# peer_stats: rtppeer's counters now (its "STATS ..." line, printed on SIGUSR1).
+peer_stats() {
+	local n
+	n=$(grep -c '^STATS ' "$RUN/rtppeer.log" || true)
+	kill -USR1 "$PEER_PID" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		(($(grep -c '^STATS ' "$RUN/rtppeer.log" || true) > n)) && break
+		sleep 0.05
+	done
+	grep '^STATS ' "$RUN/rtppeer.log" | tail -1
+}
+# kv LINE KEY: the value of KEY=value in LINE (0 when absent).
+kv() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) v = substr($i, length(k) + 2) } END { print v + 0 }' <<<"$1"; }
 
 # --- SIPp ------------------------------------------------------------------
-sox -n -r 8000 -c 1 -t ul "$RUN/bench.ulaw" synth 5 sine 350 vol 0.5
+[[ -s $RUN/bench.ulaw ]] || sox -n -r 8000 -c 1 -t ul "$RUN/bench.ulaw" synth 5 sine 350 vol 0.5
+# SCENARIO: what sipp_run plays (the caller's, or rest's callee's);
+# UAS_SCENARIO: the callee of dial and bridge.
 case $MODE in
 say | hangup) SCENARIO=$ROOT/bench/scenarios/uac_wait_bye.xml ;;
 play) SCENARIO=$ROOT/bench/scenarios/uac_hold.xml ;;
 rest) SCENARIO=$ROOT/bench/scenarios/uas_answer_bye.xml ;;
+dial)
+	SCENARIO=$ROOT/bench/scenarios/uac_wait_bye.xml
+	UAS_SCENARIO=$ROOT/bench/scenarios/uas_answer_bye.xml
+	;;
+bridge)
+	SCENARIO=$ROOT/bench/scenarios/uac_hold.xml
+	UAS_SCENARIO=$ROOT/bench/scenarios/uas_answer_hold.xml
+	;;
 esac
 
 # sipp_run NAME TIMEOUT_S ARGS...: one bounded SIPp run in $RUN/NAME (its
@@ -283,9 +348,10 @@ stat_col() {
 # udp_bound PORT: whether something listens on UDP 127.0.0.1:PORT (/proc/net/udp).
 udp_bound() { awk -v p="$(printf '%04X' "$1")" 'NR > 1 && $2 == "0100007F:" p { f = 1 } END { exit !f }' /proc/net/udp; }
 # sipp_uas NAME TIMEOUT_S ARGS...: sipp_run in the background as the callee of
-# mode rest, on port $SIPP_PORT; returns once it listens (pid in $UAS_PID).
+# mode rest, on port $SIPP_PORT ($UAS_PORT when set: dial, bridge); returns
+# once it listens (pid in $UAS_PID).
 sipp_uas() {
-	SIPP_PORT=$(free_port)
+	SIPP_PORT=${UAS_PORT:-$(free_port)}
 	sipp_run "$@" &
 	UAS_PID=$!
 	for _ in $(seq 100); do udp_bound "$SIPP_PORT" && return 0; kill -0 "$UAS_PID" 2>/dev/null || break; sleep 0.1; done
@@ -317,9 +383,27 @@ restload_run() {
 		-wait 30s -calls-file "$RUN/$name/calls.tsv" "$@" >"$RUN/$name/restload.out" 2>&1
 }
 
+# callee_run NAME TIMEOUT_S ARGS...: the callee of dial and bridge (sipp_uas
+# with UAS_SCENARIO, on UAS_PORT, without a message log); caller_run NAME
+# TIMEOUT_S ARGS...: their caller (sipp_run on a free port).
+callee_run() {
+	local extra=()
+	[[ $MODE == bridge ]] && extra=(-key rtpport "$PEER_PORT")
+	SCENARIO=$UAS_SCENARIO MSGLOG_OPT='' sipp_uas "$@" "${extra[@]}"
+}
+caller_run() { SIPP_PORT='' sipp_run "$@"; }
+
 echo "warm-up: 3 calls (TTS and <Play> caches, connections)"
 if [[ $MODE == play ]]; then
 	sipp_run warmup 40 -m 3 -r 3 -l 3 -d 3000 || true
+elif [[ $MODE == dial || $MODE == bridge ]]; then
+	callee_run uas_warmup 60 -m 3
+	if [[ $MODE == bridge ]]; then
+		caller_run warmup 40 -m 3 -r 3 -l 3 -d 3000 || true
+	else
+		caller_run warmup 40 -m 3 -r 3 -l 3 || true
+	fi
+	sipp_stop uas_warmup "$UAS_PID" 10 || true
 elif [[ $MODE == rest ]]; then
 	sipp_uas warmup 40 -m 3
 	restload_run warmup 3 1 || tail -12 "$RUN/warmup/restload.out" >&2
@@ -349,28 +433,60 @@ t0=$(now_ms)
 c0=$(cpu_ticks "$SB_PID")
 read -r k0 st0 < <(core_busy "$SERVER_CPU")
 a0=$(cpu_ticks "$APP_PID")
-if [[ $MODE == play ]]; then
-	sipp_run load $((HOLD + RAMP_S + 60)) -m "$CALLS" -r "$RAMP" -l "$CALLS" -d "$((HOLD * 1000))" &
+if [[ $MODE == play || $MODE == bridge ]]; then
+	if [[ $MODE == bridge ]]; then
+		# The callee takes CALLS calls and exits; each waits for switchboard's BYE.
+		callee_run uas_load $((HOLD + RAMP_S + 60)) -m "$CALLS"
+		peer0=$(peer_stats)
+		log0=$(wc -l <"$RUN/switchboard.log")
+		t0=$(now_ms)
+		c0=$(cpu_ticks "$SB_PID")
+		read -r k0 st0 < <(core_busy "$SERVER_CPU")
+		read -r l0 _ < <(core_busy "$LOAD_CPU")
+		a0=$(cpu_ticks "$APP_PID")
+		caller_run load $((HOLD + RAMP_S + 60)) -m "$CALLS" -r "$RAMP" -l "$CALLS" -d "$((HOLD * 1000))" &
+	else
+		sipp_run load $((HOLD + RAMP_S + 60)) -m "$CALLS" -r "$RAMP" -l "$CALLS" -d "$((HOLD * 1000))" &
+	fi
 	SIPP_PID=$!
 	sleep $((RAMP_S + 3))
 	w0=$(now_ms)
 	c1=$(cpu_ticks "$SB_PID")
 	read -r k1 st1 < <(core_busy "$SERVER_CPU")
+	read -r l1 _ < <(core_busy "$LOAD_CPU")
 	read -r socks1 drops1 < <(sock_drops "$SB_PID")
 	s1=$(sipp_pids "$RUN/load" | head -1 || true)
 	sp1=""; [[ -n $s1 ]] && sp1=$(cpu_ticks "$s1" 2>/dev/null || true)
+	if [[ $MODE == bridge ]]; then
+		peer1=$(peer_stats)
+		pw1=$(cpu_ticks "$PEER_PID")
+		read -r _ pdrops1 < <(sock_drops "$PEER_PID")
+		u1=$(sipp_pids "$RUN/uas_load" | head -1 || true)
+		up1=""; [[ -n $u1 ]] && up1=$(cpu_ticks "$u1" 2>/dev/null || true)
+	fi
 	sleep "$WINDOW"
 	w1=$(now_ms)
 	c2=$(cpu_ticks "$SB_PID")
 	read -r k2 st2 < <(core_busy "$SERVER_CPU")
+	read -r l2 _ < <(core_busy "$LOAD_CPU")
 	read -r socks2 drops2 < <(sock_drops "$SB_PID")
 	sp2=""; [[ -n $s1 ]] && sp2=$(cpu_ticks "$s1" 2>/dev/null || true)
+	if [[ $MODE == bridge ]]; then
+		peer2=$(peer_stats)
+		pw2=$(cpu_ticks "$PEER_PID")
+		read -r _ pdrops2 < <(sock_drops "$PEER_PID")
+		up2=""; [[ -n $u1 ]] && up2=$(cpu_ticks "$u1" 2>/dev/null || true)
+	fi
 	peak_fds=$(fds "$SB_PID")
 	peak_threads=$(threads "$SB_PID")
 	win_rss=$(rss_kb "$SB_PID")
 	set +e
 	wait "$SIPP_PID"
 	sipp_rc=$?
+	if [[ $MODE == bridge ]]; then
+		sipp_stop uas_load "$UAS_PID" 15
+		uas_rc=$?
+	fi
 	set -e
 elif [[ $MODE == rest ]]; then
 	total=$((RATE * SECONDS_RUN))
@@ -408,19 +524,43 @@ elif [[ $MODE == rest ]]; then
 	set -e
 else
 	total=$((RATE * SECONDS_RUN))
+	if [[ $MODE == dial ]]; then
+		# The callee takes the dialled legs: -m of them, then it exits.
+		callee_run uas_load $((SECONDS_RUN + 60)) -m "$total"
+		log0=$(wc -l <"$RUN/switchboard.log")
+		t0=$(now_ms)
+		c0=$(cpu_ticks "$SB_PID")
+		read -r k0 st0 < <(core_busy "$SERVER_CPU")
+		a0=$(cpu_ticks "$APP_PID")
+	fi
 	# -l: room for ~10 s of calls in flight (a 3 s prompt is ~3 calls-seconds each)
 	set +e
-	sipp_run load $((SECONDS_RUN + 60)) -m "$total" -r "$RATE" -l $((RATE * 10 + 10)) &
+	if [[ $MODE == dial ]]; then
+		caller_run load $((SECONDS_RUN + 60)) -m "$total" -r "$RATE" -l $((RATE * 10 + 10)) &
+	else
+		sipp_run load $((SECONDS_RUN + 60)) -m "$total" -r "$RATE" -l $((RATE * 10 + 10)) &
+	fi
 	SIPP_PID=$!
 	peak_fds=0
 	peak_threads=0
+	# Every second: fds, threads, and the server's CPU over that second
+	# ($RUN/cpu_1s.txt: ms since t0, CPU ticks, fds), to see saturation that
+	# the average over the run dilutes.
+	pt=$(now_ms); pc_=$(cpu_ticks "$SB_PID")
 	while kill -0 "$SIPP_PID" 2>/dev/null; do
 		f=$(fds "$SB_PID"); ((f > peak_fds)) && peak_fds=$f
 		th=$(threads "$SB_PID"); ((th > peak_threads)) && peak_threads=$th
 		sleep 1
+		nt=$(now_ms); nc=$(cpu_ticks "$SB_PID" 2>/dev/null || echo "$pc_")
+		echo "$((nt - t0)) $(awk -v t="$((nc - pc_))" -v hz="$CLK_TCK" -v ms="$((nt - pt))" 'BEGIN { printf "%.0f", 100 * t / hz / (ms / 1000) }') $f" >>"$RUN/cpu_1s.txt"
+		pt=$nt; pc_=$nc
 	done
 	wait "$SIPP_PID"
 	sipp_rc=$?
+	if [[ $MODE == dial ]]; then
+		sipp_stop uas_load "$UAS_PID" 15
+		uas_rc=$?
+	fi
 	set -e
 	w0=$t0
 	c1=$c0
@@ -445,12 +585,22 @@ end_threads=$(threads "$SB_PID")
 end_rss=$(rss_kb "$SB_PID")
 peak_rss=$(hwm_kb "$SB_PID")
 end_gr=$(goroutines)
+# What is still open after the drain is the SIP socket (and the RTCP/RTP of
+# calls not yet ended): datagrams the kernel dropped on it since it opened.
+read -r end_socks end_drops < <(sock_drops "$SB_PID")
 if [[ -n ${SBPROF_HTTP:-} ]]; then
 	curl -fsS --max-time 20 -o "$RUN/heap_after.pprof" "http://$SBPROF_HTTP/debug/pprof/heap?gc=1" 2>/dev/null || true
 	curl -fsS --max-time 20 -o "$RUN/goroutines_after.txt" "http://$SBPROF_HTTP/debug/pprof/goroutine?debug=1" 2>/dev/null || true
 fi
 alive=yes
 kill -0 "$SB_PID" 2>/dev/null || alive=NO
+if [[ $MODE == bridge ]]; then
+	# rtppeer's last word: the counters of every stream (all ended by now).
+	peer_end=$(peer_stats)
+	kill -TERM "$PEER_PID" 2>/dev/null || true
+	for _ in $(seq 50); do kill -0 "$PEER_PID" 2>/dev/null || break; sleep 0.1; done
+	peer_streams=$(grep '^STREAMS ' "$RUN/rtppeer.log" | tail -1 || true)
+fi
 
 # --- report ----------------------------------------------------------------
 L=$RUN/load
@@ -463,6 +613,15 @@ unexpected=$(stat_col "$L" 'FailedUnexpectedMessage(C)')
 if [[ $MODE == rest ]]; then
 	[[ $rl_rc == 0 && $ok == "$total" ]] || FAILED=1
 fi
+if [[ $MODE == dial || $MODE == bridge ]]; then
+	U=$RUN/uas_load
+	u_created=$(stat_col "$U" 'TotalCallCreated')
+	u_ok=$(stat_col "$U" 'SuccessfulCall(C)')
+	u_failed=$(stat_col "$U" 'FailedCall(C)')
+	u_unexpected=$(stat_col "$U" 'FailedUnexpectedMessage(C)')
+	u_retrans=$(stat_col "$U" 'Retransmissions(C)')
+	[[ $u_failed == 0 && $u_ok == "$ok" && $uas_rc == 0 ]] || FAILED=1
+fi
 
 echo
 echo "== result: $ARGS"
@@ -474,48 +633,94 @@ else
 fi
 awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; next } { for (i = 1; i <= NF; i++) v[i] = $i }
 	END { s = ""; for (i = 1; i in h; i++) if (h[i] ~ /^Failed.*\(C\)$/ && v[i] + 0 > 0) s = s " " h[i] "=" v[i]; if (s != "") print "failures by kind:" s }' "$L/stat.csv"
+if [[ $MODE == dial || $MODE == bridge ]]; then
+	echo "SIPp UAS (the dialled legs): sipp exit $uas_rc; calls received $u_created, succeeded $u_ok, failed $u_failed (unexpected msg $u_unexpected), retransmissions $u_retrans"
+	awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; next } { for (i = 1; i <= NF; i++) v[i] = $i }
+		END { s = ""; for (i = 1; i in h; i++) if (h[i] ~ /^Failed.*\(C\)$/ && v[i] + 0 > 0) s = s " " h[i] "=" v[i]; if (s != "") print "  callee failures by kind:" s }' "$U/stat.csv"
+fi
+if [[ $MODE == dial ]]; then
+	# The caller's call: answered, the app's <Dial>, the callee's 1 s, its BYE relayed.
+	echo "caller's call length (SIPp, INVITE to BYE, average): $(awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "CallLength(C)") c = i; next }
+		{ v = $c } END { split(v, t, ":"); printf "%.1f", ((t[1] * 60 + t[2]) * 60 + t[3]) * 1000 + t[4] / 1000 }' "$L/stat.csv") ms (the callee holds 1,000 ms)"
+fi
 # pct P FILE: the P-th percentile (nearest rank) of the sorted numbers in FILE.
 pct() { awk -v p="$1" -v n="$(wc -l <"$2")" 'NR == (int(n * p / 100 + 0.999999) > 0 ? int(n * p / 100 + 0.999999) : 1) { printf "%.2f", $1; exit }' "$2"; }
 # The precise figure: INVITE sent -> 200 OK received per call, from SIPp's
 # message log (microsecond timestamps).
-msglog=$(ls "$L"/*_messages.log 2>/dev/null | head -1 || true)
+msglog=$(find "$L" -maxdepth 1 -name '*_messages.log' 2>/dev/null | head -1 || true)
 if [[ -n $msglog && -s $msglog ]]; then
 	awk -f "$ROOT/bench/invite_latency.awk" "$msglog" | sort -n -k1,1 >"$RUN/latency.txt"
 	n=$(wc -l <"$RUN/latency.txt")
 	if ((n > 0)); then
 		awk '{ print $2 }' "$RUN/latency.txt" | sort -g >"$RUN/lat_sorted.txt"
 		echo "INVITE->200 OK (ms, message log, $n calls): p50 $(pct 50 "$RUN/lat_sorted.txt")  p90 $(pct 90 "$RUN/lat_sorted.txt")  p99 $(pct 99 "$RUN/lat_sorted.txt")  max $(tail -1 "$RUN/lat_sorted.txt")"
-		if [[ $MODE != play && $n -gt 1 ]]; then
+		if [[ $MODE != play && $MODE != bridge && $n -gt 1 ]]; then
 			awk -v r="$RATE" 'NR == 1 { f = $1 } { l = $1 } END { printf "answered calls/s (first to last 200 OK): %.1f (offered %d/s)\n", (NR - 1) / (l > f ? l - f : 1), r }' "$RUN/latency.txt"
 		fi
 	fi
 fi
 # SIPp's own rtd (-trace_rtt), in its 4 ms clock ticks here: a cross-check.
-rtt=$(ls "$L"/*_rtt.csv 2>/dev/null | head -1 || true)
+rtt=$(find "$L" -maxdepth 1 -name '*_rtt.csv' 2>/dev/null | head -1 || true)
 if [[ -n $rtt && -s $rtt ]]; then
 	awk -F';' 'NR > 1 && $2 != "" { print $2 }' "$rtt" | sort -g >"$RUN/rtd_sorted.txt"
 	n=$(wc -l <"$RUN/rtd_sorted.txt")
 	((n > 0)) && echo "INVITE->200 OK (ms, SIPp rtd, coarse clock, $n calls): p50 $(pct 50 "$RUN/rtd_sorted.txt")  p99 $(pct 99 "$RUN/rtd_sorted.txt")  max $(tail -1 "$RUN/rtd_sorted.txt")"
+fi
+if [[ $MODE == dial || $MODE == bridge ]]; then
+	# From switchboard's log (ms stamps): the caller answered ("call connected",
+	# inbound) -> the dialled leg answered and bridged ("bridged").
+	awk -v n0="$log0" 'NR <= n0 { next } function ms(s, p) { split(substr(s, 17, 12), p, ":"); return (p[1] * 3600 + p[2] * 60 + p[3]) * 1000 }
+		/msg="call connected"/ && /direction=inbound/ { for (i = 1; i <= NF; i++) if ($i ~ /^call=/) up[$i] = ms($1) }
+		/msg=bridged/ { for (i = 1; i <= NF; i++) if ($i ~ /^call=/ && ($i in up)) print ms($1) - up[$i] }' "$RUN/switchboard.log" |
+		sort -g >"$RUN/bridge_sorted.txt"
+	n=$(wc -l <"$RUN/bridge_sorted.txt")
+	((n > 0)) && echo "caller answered -> callee answered and bridged (ms, switchboard log, $n calls of the load): p50 $(pct 50 "$RUN/bridge_sorted.txt")  p90 $(pct 90 "$RUN/bridge_sorted.txt")  p99 $(pct 99 "$RUN/bridge_sorted.txt")  max $(tail -1 "$RUN/bridge_sorted.txt")"
 fi
 win_s=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
 cpu=$(awk -v t="$((c2 - c1))" -v hz="$CLK_TCK" -v s="$win_s" 'BEGIN { printf "%.1f", 100 * t / hz / s }')
 app_cpu=$(awk -v t="$((a1 - a0))" -v hz="$CLK_TCK" -v s="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print (b - a) / 1000 }')" 'BEGIN { printf "%.1f", 100 * t / hz / s }')
 echo "switchboard CPU: $cpu % of one core over ${win_s} s ($((c2 - c1)) ticks); benchapp CPU $app_cpu %"
 pc() { awk -v t="$1" -v hz="$CLK_TCK" -v s="$win_s" 'BEGIN { printf "%.1f", 100 * t / hz / s }'; }
+if [[ -s $RUN/cpu_1s.txt ]]; then
+	# Only the seconds while SIPp placed calls (the run's first SECONDS).
+	awk -v s="${SECONDS_RUN:-0}" '$1 <= s * 1000 + 1000 { print $2 }' "$RUN/cpu_1s.txt" | sort -g >"$RUN/cpu_1s_sorted.txt"
+	n=$(wc -l <"$RUN/cpu_1s_sorted.txt")
+	((n > 0)) && echo "  per second while calls were placed ($n samples, $RUN/cpu_1s.txt): p50 $(pct 50 "$RUN/cpu_1s_sorted.txt") %, p90 $(pct 90 "$RUN/cpu_1s_sorted.txt") %, max $(tail -1 "$RUN/cpu_1s_sorted.txt") %; seconds at >= 95 %: $(awk '$1 >= 95' "$RUN/cpu_1s_sorted.txt" | wc -l)"
+fi
 echo "  core $SERVER_CPU busy $(pc $((k2 - k1))) % (of which not switchboard's own time $(pc $((k2 - k1 - c2 + c1))) %: other processes, softirq; steal $(pc $((st2 - st1))) %)"
-if [[ $MODE == play ]]; then
+if [[ $MODE == play || $MODE == bridge ]]; then
+	[[ $MODE == bridge ]] && echo "  per bridge (2 legs): $(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.3f", c / n }') % of a core; per leg $(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.4f", c / n / 2 }') %"
 	echo "  per call: $(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.3f", c / n }') % of a core ($(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.1f", c * 10000 / n }') us CPU per call-second)"
 	if [[ -n ${sp1:-} && -n ${sp2:-} ]]; then
 		echo "  SIPp CPU over the window: $(awk -v t="$((sp2 - sp1))" -v hz="$CLK_TCK" -v s="$win_s" 'BEGIN { printf "%.1f", 100 * t / hz / s }') %"
+	fi
+	if [[ $MODE == bridge ]]; then
+		echo "  load core $LOAD_CPU busy: $(awk -v t="$((l1 - l0))" -v hz="$CLK_TCK" -v ms="$((w0 - t0))" 'BEGIN { printf "%.1f", 100 * t / hz / (ms / 1000) }') % while calls were placed (the INVITE->200 OK above is timed by SIPp there), $(pc $((l2 - l1))) % over the window"
+		echo "  callee SIPp CPU $( [[ -n ${up1:-} && -n ${up2:-} ]] && pc $((up2 - up1)) || echo -) %, rtppeer CPU $(pc $((pw2 - pw1))) % (core $LOAD_CPU)"
 	fi
 else
 	echo "  per call: $(awk -v t="$((c2 - c1))" -v hz="$CLK_TCK" -v n="$ok" 'BEGIN { if (n > 0) printf "%.2f", 1000 * t / hz / n; else print "-" }') ms CPU per completed call"
 fi
 echo "switchboard RSS: before $((base_rss / 1024)) MB, in load $((win_rss / 1024)) MB, peak $((peak_rss / 1024)) MB, $DRAIN s after $((end_rss / 1024)) MB"
-if [[ $MODE == play ]]; then
+if [[ $MODE == play || $MODE == bridge ]]; then
 	echo "  per call: $(((win_rss - base_rss) / CALLS)) KB RSS"
 	echo "switchboard UDP sockets in the window: $socks1 -> $socks2; datagrams dropped on them (receive buffer full): $((drops2 - drops1))"
 fi
+if [[ $MODE == bridge ]]; then
+	# Over the window: what rtppeer (the callee's media) got from switchboard.
+	d() { echo $(($(kv "$peer2" "$1") - $(kv "$peer1" "$1"))); }
+	w_rx=$(d rx); w_marked=$(d marked); w_lost=$(d lost); w_seq=$(d seqlost); w_gap=$(d gap); w_rep=$(d repeated)
+	w_tx=$(d tx)
+	exp_pk=$(awk -v n="$CALLS" -v s="$win_s" 'BEGIN { printf "%d", n * s * 50 }')
+	echo "bridged audio over the window (caller -> switchboard -> callee, at rtppeer; $(kv "$peer1" active) -> $(kv "$peer2" active) streams):"
+	echo "  RTP packets received $w_rx (50/s x $CALLS dialled legs x ${win_s} s = $exp_pk), switchboard sequence numbers missing $w_seq"
+	echo "  caller's frames delivered $w_marked, lost $w_lost: loss $(awk -v l="$w_lost" -v m="$w_marked" 'BEGIN { if (l + m > 0) printf "%.4f", 100 * l / (l + m); else print "-" }') %; repeated $w_rep; unmarked frames between marked ones $w_gap"
+	echo "  callee -> switchboard: rtppeer sent $w_tx packets, send errors $(($(kv "$peer2" txerr) - $(kv "$peer1" txerr))), its ticks late $(($(kv "$peer2" late_ticks) - $(kv "$peer1" late_ticks))); rtppeer socket drops $((pdrops2 - pdrops1))"
+	e() { echo $(($(kv "$peer_end" "$1") - $(kv "$peer0" "$1"))); }
+	echo "whole load (all $CALLS bridges, ramp and hang-up included): streams $(e streams), frames delivered $(e marked), lost $(e lost) ($(awk -v l="$(e lost)" -v m="$(e marked)" 'BEGIN { if (l + m > 0) printf "%.4f", 100 * l / (l + m); else print "-" }') %), seq missing $(e seqlost), gaps $(e gap)"
+	[[ -n ${peer_streams:-} ]] && echo "  ${peer_streams#STREAMS } (warm-up included)"
+fi
+echo "switchboard UDP sockets open $DRAIN s after the load (the SIP socket...): $end_socks; datagrams dropped on them since they opened (receive buffer full): $end_drops"
 echo "switchboard fds: before $base_fds, peak $peak_fds, $DRAIN s after $end_fds; threads: before $base_threads, peak $peak_threads, after $end_threads; alive: $alive"
 warns=$(grep -c -E 'level=(WARN|ERROR)' "$RUN/switchboard.log" || true)
 [[ -n ${base_gr:-} ]] && echo "switchboard goroutines: before $base_gr, $DRAIN s after $end_gr"
@@ -526,6 +731,13 @@ if ((warns > 0)); then
 		sort | uniq -c | sort -rn | head -8 || true
 	awk '/pacer fell behind/ { for (i = 1; i <= NF; i++) if ($i ~ /^ticks=/) { sub(/ticks=/, "", $i); n += $i } }
 		END { if (n > 0) print "  media pacer: " n " ticks of 20 ms dropped in all" }' "$RUN/switchboard.log"
+fi
+# SIPp writes a statistics line every second (-fd 1): a longer gap means the
+# load core, or the whole machine, stood still (a VM paused: figures invalid).
+gap=$(awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "CurrentTime") c = i; next }
+	{ split($c, a, /[ \t]+/); t = a[3] + 0; if (p != "" && t - p > m) m = t - p; p = t } END { printf "%.1f", m }' "$L/stat.csv")
+if awk -v g="$gap" 'BEGIN { exit !(g > 2.5) }'; then
+	echo "WARNING: SIPp's 1 s statistics stopped for $gap s once: the load core or the machine stalled (a VM pause?); do not trust this run"
 fi
 if [[ $FAILED != 0 ]]; then
 	echo "SIPp errors (first lines of the error log):"

@@ -5,6 +5,7 @@
 //	say      <Say>TEXT</Say><Hangup/>       (answer, ~3 s prompt, hang up)
 //	hangup   <Hangup/>                      (answer and hang up: signalling only)
 //	play     <Play loop="0">/loop.wav</Play> (play a tone until the caller hangs up)
+//	dial     <Dial><Sip>URI</Sip></Dial>     (bridge the caller to -dial URI, a SIPp callee)
 //
 // and serves /loop.wav, a WAV made at start (-wav-seconds of a 440 Hz tone,
 // 8 kHz, 16-bit mono PCM), with a strong validator (ETag) and Cache-Control

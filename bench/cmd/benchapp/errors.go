@@ -7,4 +7,6 @@ var (
 	errMode = errors.New("unknown mode")
 	// errControl: the <Say> text holds a control character XML 1.0 cannot carry.
 	errControl = errors.New("control character in text")
+	// errDial: -mode dial without a sip: URI to call.
+	errDial = errors.New("want a sip: URI")
 )

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -30,12 +31,13 @@ func main() {
 func run() error {
 	addr := flag.String("addr", "127.0.0.1:0", "listen on ADDR (loopback; port 0 picks a free one)")
 	addrFile := flag.String("addr-file", "", "write the address listened on to this FILE")
-	mode := flag.String("mode", "say", "TwiML to answer: say, hangup or play")
+	mode := flag.String("mode", "say", "TwiML to answer: say, hangup, play or dial")
+	dial := flag.String("dial", "", "the SIP URI <Dial><Sip> calls in -mode dial, e.g. sip:uas@127.0.0.1:5080")
 	text := flag.String("text", "Thanks for calling the benchmark line. Goodbye.", "what <Say> speaks in -mode say (about 3 s)")
 	wavSeconds := flag.Int("wav-seconds", 5, "length of /loop.wav in seconds")
 	flag.Parse()
 
-	twiml, err := document(*mode, *text)
+	twiml, err := document(*mode, *text, *dial)
 	if err != nil {
 		return err
 	}
@@ -115,8 +117,9 @@ func (a *app) handler() http.Handler {
 	return mux
 }
 
-// document returns the TwiML answered in mode.
-func document(mode, text string) ([]byte, error) {
+// document returns the TwiML answered in mode (text: what say speaks; dial:
+// the SIP URI dial calls).
+func document(mode, text, dial string) ([]byte, error) {
 	const head = `<?xml version="1.0" encoding="UTF-8"?>` + "\n<Response>"
 	switch mode {
 	case "say":
@@ -131,8 +134,19 @@ func document(mode, text string) ([]byte, error) {
 		return []byte(head + "<Hangup/></Response>\n"), nil
 	case "play":
 		return []byte(head + `<Play loop="0">/loop.wav</Play></Response>` + "\n"), nil
+	case "dial":
+		if !strings.HasPrefix(dial, "sip:") {
+			return nil, fmt.Errorf("-dial %q: %w", dial, errDial)
+		}
+		var b bytes.Buffer
+		b.WriteString(head + "<Dial><Sip>")
+		if err := xmlEscape(&b, dial); err != nil {
+			return nil, err
+		}
+		b.WriteString("</Sip></Dial></Response>\n")
+		return b.Bytes(), nil
 	}
-	return nil, fmt.Errorf("-mode %q: %w (want say, hangup or play)", mode, errMode)
+	return nil, fmt.Errorf("-mode %q: %w (want say, hangup, play or dial)", mode, errMode)
 }
 
 func xmlEscape(b *bytes.Buffer, s string) error {

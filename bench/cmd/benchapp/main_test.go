@@ -36,6 +36,7 @@ func parseDoc(t *testing.T, b []byte) twimlDoc {
 func TestDocument(t *testing.T) {
 	tests := []struct {
 		mode, text string
+		dial       string
 		verbs      []string // name=text (loop)
 		err        error
 	}{
@@ -45,12 +46,16 @@ func TestDocument(t *testing.T) {
 		{mode: "hangup", verbs: []string{"Hangup="}},
 		{mode: "play", verbs: []string{"Play=/loop.wav (0)"}},
 		{mode: "say", text: "bell\a", err: errControl},
-		{mode: "dial", err: errMode},
+		{mode: "dial", dial: "sip:uas@127.0.0.1:5080", verbs: []string{"Dial="}},
+		{mode: "dial", dial: "sip:uas@127.0.0.1:5080;x=<&>", verbs: []string{"Dial="}},
+		{mode: "dial", err: errDial},
+		{mode: "dial", dial: "tel:+14155550100", err: errDial},
+		{mode: "conference", err: errMode},
 		{mode: "", err: errMode},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode+"/"+tt.text, func(t *testing.T) {
-			b, err := document(tt.mode, tt.text)
+			b, err := document(tt.mode, tt.text, tt.dial)
 			if !errors.Is(err, tt.err) {
 				t.Fatalf("document(%q, %q) error %v, want %v", tt.mode, tt.text, err, tt.err)
 			}
@@ -79,7 +84,7 @@ func FuzzDocument(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
-		b, err := document("say", text)
+		b, err := document("say", text, "")
 		if err != nil {
 			if !errors.Is(err, errControl) {
 				t.Fatalf("unexpected error %v", err)
@@ -136,7 +141,7 @@ func TestToneWAV(t *testing.T) {
 }
 
 func TestHandler(t *testing.T) {
-	twiml, err := document("play", "")
+	twiml, err := document("play", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +194,7 @@ func TestHandler(t *testing.T) {
 }
 
 func BenchmarkVoice(b *testing.B) {
-	twiml, err := document("say", "Thanks for calling the benchmark line. Goodbye.")
+	twiml, err := document("say", "Thanks for calling the benchmark line. Goodbye.", "")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -199,5 +204,28 @@ func BenchmarkVoice(b *testing.B) {
 	for b.Loop() {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
+	}
+}
+
+// In -mode dial the document is one <Dial> of one <Sip>: the URI given,
+// escaped.
+func TestDialDocument(t *testing.T) {
+	for _, uri := range []string{"sip:uas@127.0.0.1:5080", "sip:uas@127.0.0.1:5080;x=<&>"} {
+		b, err := document("dial", "", uri)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var d struct {
+			XMLName xml.Name `xml:"Response"`
+			Dial    []struct {
+				Sip []string `xml:"Sip"`
+			} `xml:"Dial"`
+		}
+		if err := xml.Unmarshal(b, &d); err != nil {
+			t.Fatalf("%v\n%s", err, b)
+		}
+		if len(d.Dial) != 1 || len(d.Dial[0].Sip) != 1 || d.Dial[0].Sip[0] != uri {
+			t.Errorf("document %s: want one <Dial><Sip>%s</Sip></Dial>", b, uri)
+		}
 	}
 }
