@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -177,5 +178,119 @@ func TestConferenceModerated(t *testing.T) {
 	if last.Get("StatusCallbackEvent") != "conference-end" || last.Get("ReasonConferenceEnded") != "participant-with-end-conference-on-exit-left" ||
 		last.Get("CallSidEndingConference") == "" {
 		t.Errorf("end callback %v", last)
+	}
+}
+
+// Bad input and limits: a label already in the room (16025) and a full
+// room (maxParticipants) keep the caller out with a notification, and it
+// goes on with the next verb; a label over 128 characters is reported
+// (16023) when the document is parsed.
+func TestConferenceRefusals(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.number("+15550122000", nil)
+	e.serveTone("/next.wav", 1400, time.Second)
+	e.app.twiml("/voice", `<Response><Dial><Conference participantLabel="agent" maxParticipants="2">small</Conference></Dial><Play>/next.wav</Play></Response>`)
+	first := e.callInto(t, "+15550122000", "+15550000011", softphone.Script{Duration: 4 * time.Second})
+	time.Sleep(500 * time.Millisecond)
+	// Same label: refused, the caller hears the next verb.
+	res, h, err := e.call("+15550122000", softphone.Script{})
+	if err != nil || !res.Answered {
+		t.Fatalf("second caller %+v %v", res, err)
+	}
+	if span := toneSpan(h.all(), 1400, 500*time.Millisecond); span == nil || !dominant(span, 1400) {
+		t.Errorf("the refused caller did not go on with the next verb")
+	}
+	// Without a label the room fills up at two: the third is refused.
+	e.app.twiml("/voice", `<Response><Dial><Conference maxParticipants="2">small</Conference></Dial><Play>/next.wav</Play></Response>`)
+	second := e.callInto(t, "+15550122000", "+15550000012", softphone.Script{Duration: 2 * time.Second})
+	time.Sleep(500 * time.Millisecond)
+	res, h, err = e.call("+15550122000", softphone.Script{})
+	if err != nil || !res.Answered {
+		t.Fatalf("third caller %+v %v", res, err)
+	}
+	if span := toneSpan(h.all(), 1400, 500*time.Millisecond); span == nil || !dominant(span, 1400) {
+		t.Errorf("the caller of a full room did not go on with the next verb")
+	}
+	wait(t, first, 10*time.Second, "first")
+	wait(t, second, 10*time.Second, "second")
+	var codes []int
+	for _, n := range e.notifications() {
+		codes = append(codes, n.ErrorCode)
+	}
+	if !slices.Contains(codes, 16025) || !slices.Contains(codes, 16020) {
+		t.Errorf("notifications %v, want 16025 and 16020", codes)
+	}
+	// A label over 128 characters is reported when the document is parsed
+	// (the caller joins without it).
+	e.app.twiml("/voice", `<Response><Dial><Conference participantLabel="`+strings.Repeat("x", 129)+`">small</Conference></Dial></Response>`)
+	if res, _, err := e.call("+15550122000", softphone.Script{Duration: time.Second}); err != nil || !res.Answered {
+		t.Fatalf("caller %+v %v", res, err)
+	}
+	found := false
+	for _, n := range e.notifications() {
+		found = found || n.ErrorCode == 16023
+	}
+	if !found {
+		t.Errorf("no notification 16023 for a label over 128 characters")
+	}
+}
+
+// A coach (the coach attribute) is heard by the coached participant only;
+// it hears everyone. record="record-from-start" records the room from its
+// start: the recording holds the participants, never the wait music.
+func TestConferenceCoachAndRecording(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.number("+15550123000", func(n *store.IncomingPhoneNumber) { n.VoiceURL = e.app.url("/room") })
+	e.number("+15550123001", func(n *store.IncomingPhoneNumber) { n.VoiceURL = e.app.url("/coach") })
+	e.app.twiml("/room", `<Response><Dial><Conference beep="false" record="record-from-start" recordingStatusCallback="/rec">desk</Conference></Dial></Response>`)
+	e.app.handle("/rec", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	customer, agent, coach := &heard{}, &heard{}, &heard{}
+	cch := e.callInto(t, "+15550123000", "+15550000021", softphone.Script{Play: tone(500, 6*time.Second), Duration: 6 * time.Second, Sink: customer})
+	time.Sleep(800 * time.Millisecond) // the customer waits with the music
+	ach := e.callInto(t, "+15550123000", "+15550000022", softphone.Script{Play: tone(800, 6*time.Second), Duration: 5 * time.Second, Sink: agent})
+	// The coach coaches the agent: it needs the agent's call SID.
+	var agentSID string
+	deadline := time.Now().Add(5 * time.Second)
+	for agentSID == "" && time.Now().Before(deadline) {
+		calls, _, _ := e.srv.Store().ListCalls(context.Background(), store.CallFilter{AccountSID: testSID, From: "+15550000022"}, store.Page{Size: 1})
+		if len(calls) == 1 {
+			agentSID = calls[0].SID
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	e.app.twiml("/coach", `<Response><Dial><Conference beep="false" coach="`+agentSID+`">desk</Conference></Dial></Response>`)
+	kch := e.callInto(t, "+15550123001", "+15550000023", softphone.Script{Play: tone(1300, 3*time.Second), Duration: 3 * time.Second, Sink: coach})
+	for _, ch := range []<-chan softphone.Result{kch, ach, cch} {
+		if r := wait(t, ch, 20*time.Second, "a caller"); !r.Answered {
+			t.Errorf("caller %+v", r)
+		}
+	}
+	if span := toneSpan(agent.all(), 1300, time.Second); span == nil || dsp.GoertzelPower(span, 1300, media.SampleRate) < 100*dsp.GoertzelPower(span, 2000, media.SampleRate) {
+		t.Errorf("the agent did not hear the coach")
+	}
+	if p13, p8 := dsp.GoertzelPower(customer.all(), 1300, media.SampleRate), dsp.GoertzelPower(customer.all(), 800, media.SampleRate); p13*100 > p8 {
+		t.Errorf("the customer heard the coach: 1300 Hz %.3g, the agent 800 Hz %.3g", p13, p8)
+	}
+	if span := toneSpan(coach.all(), 500, time.Second); span == nil || dsp.GoertzelPower(span, 800, media.SampleRate) < dsp.GoertzelPower(span, 2000, media.SampleRate)*100 {
+		t.Errorf("the coach does not hear both the customer and the agent")
+	}
+	cb := e.app.waitFor("/rec", 1, 10*time.Second)[0].Params
+	if cb.Get("RecordingSource") != "Conference" || cb.Get("ConferenceSid") == "" || cb.Get("RecordingStatus") != "completed" {
+		t.Fatalf("recording callback %v", cb)
+	}
+	s := e.recordingFile(cb.Get("RecordingSid"))
+	if len(s) < 3*media.SampleRate {
+		t.Fatalf("recording of %d samples", len(s))
+	}
+	p5, p8 := dsp.GoertzelPower(s, 500, media.SampleRate), dsp.GoertzelPower(s, 800, media.SampleRate)
+	if p5 < 100*dsp.GoertzelPower(s, 2000, media.SampleRate) || p8 < 100*dsp.GoertzelPower(s, 2000, media.SampleRate) {
+		t.Errorf("the recording lacks a participant: 500 Hz %.3g, 800 Hz %.3g", p5, p8)
+	}
+	// Recorded from the start: the first second holds both, not music.
+	if head := window(s, 0, time.Second); !(dsp.GoertzelPower(head, 500, media.SampleRate) > 0 && dsp.GoertzelPower(head, 800, media.SampleRate) > 0) {
+		t.Errorf("the recording does not start with the conference")
 	}
 }
