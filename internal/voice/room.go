@@ -125,8 +125,8 @@ type room struct {
 	// What is played into the mix (the beeps, the announcements), and the
 	// recording of the mix: fed and read on the pacer, in tick.
 	beep, announce injector
-	recording      *roomRecording
-	recTap         *conference.Endpoint
+	recording      *roomRecording            // the room's goroutine only
+	recTap         atomic.Pointer[roomTap]   // what the pacer records
 	recBuf         [media.FrameSamples]int16 // pacer only
 
 	// speech carries the voice activity detector's verdicts from the pacer
@@ -335,9 +335,9 @@ func (r *room) tick(uint64) {
 	r.beep.feed()
 	r.announce.feed()
 	r.mixer.Mix()
-	if t := r.recTap; t != nil {
-		if err := t.ReadFrame(r.recBuf[:]); err == nil {
-			_ = r.recording.rec.WriteFrame(r.recBuf[:])
+	if t := r.recTap.Load(); t != nil {
+		if err := t.ep.ReadFrame(r.recBuf[:]); err == nil {
+			_ = t.rec.WriteFrame(r.recBuf[:])
 		}
 	}
 }

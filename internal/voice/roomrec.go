@@ -27,6 +27,13 @@ type roomRecording struct {
 	row store.Recording
 }
 
+// roomTap is what the pacer records: the recording's endpoint, and where
+// its frames go.
+type roomTap struct {
+	ep  *conference.Endpoint
+	rec *recording.Recorder
+}
+
 // startRecording starts recording the room's mix (on its goroutine, when
 // the conference starts: "when the first two participants are bridged").
 func (r *room) startRecording(now time.Time) {
@@ -55,7 +62,7 @@ func (r *room) startRecording(now time.Time) {
 	r.recording = &roomRecording{rec: rec, row: row}
 	tap := r.mixer.Add("~rec")
 	tap.Set(conference.Flags{Hears: true})
-	r.recTap = tap
+	r.recTap.Store(&roomTap{ep: tap, rec: rec})
 	r.recordingCallback("in-progress")
 }
 
@@ -65,12 +72,11 @@ func (r *room) stopRecording() {
 	if cr == nil {
 		return
 	}
-	// The pacer stops writing once the tap is out of the mix: the hook is
-	// removed first (serve's deferred unhook runs after), so take the tap
-	// out and wait one tick's worth by removing the hook now.
+	// The pacer writes no more once the room's hook is removed (its
+	// removal waits for a tick in progress): only then is the file closed.
+	r.recTap.Store(nil)
 	r.unhook()
 	r.unhook = func() {}
-	r.recTap = nil
 	res, werr := cr.rec.Stop(r.rec.Settings.Trim != "do-not-trim")
 	status, code := store.RecordingCompleted, 0
 	switch {
