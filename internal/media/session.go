@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/rtp"
 )
@@ -311,6 +312,27 @@ func (s *Session) detach(pb *playback) {
 		s.play = nil
 	}
 	s.playMu.Unlock()
+}
+
+// SetJitterBuffer sets how what the far end sends is buffered before it is
+// played out: playout starts target behind the first packet, and may grow
+// up to max for packets that come late; later ones are dropped. A tiny
+// target and max play everything at once and drop what is late (Twilio's
+// conference jitterBufferSize "off"). It applies from the next packet on;
+// nothing buffered is lost. JitterBuffer returns the current setting.
+func (s *Session) SetJitterBuffer(target, max time.Duration) {
+	s.mu.Lock()
+	s.jb.Target, s.jb.Max = target, max
+	s.jb.Rebase()
+	s.mu.Unlock()
+}
+
+// JitterBuffer returns the target and maximum playout delay (0: the
+// defaults).
+func (s *Session) JitterBuffer() (target, max time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.jb.Target, s.jb.Max
 }
 
 // SetSink attaches the consumer of received audio: from the next tick on it gets

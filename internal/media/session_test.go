@@ -104,3 +104,17 @@ func TestPlayEndsOnContextReplaceAndClose(t *testing.T) {
 		t.Fatalf("Err = %v, want ErrClosed", a.Err())
 	}
 }
+
+// SetJitterBuffer changes the playout delay from the next packet on:
+// conference participants' jitterBufferSize.
+func TestSessionSetJitterBuffer(t *testing.T) {
+	h := newHarness(t)
+	s := h.session()
+	if tgt, mx := s.JitterBuffer(); tgt != 0 || mx != 0 {
+		t.Errorf("default %v %v", tgt, mx)
+	}
+	s.SetJitterBuffer(20*time.Millisecond, 20*time.Millisecond)
+	if tgt, mx := s.JitterBuffer(); tgt != 20*time.Millisecond || mx != 20*time.Millisecond {
+		t.Errorf("after SetJitterBuffer: %v %v", tgt, mx)
+	}
+}

@@ -126,6 +126,11 @@ func (r *run) resolveRef(ref string) string {
 // why it left.
 func (r *run) inRoom(ctx context.Context, d *twiml.Dial, c *twiml.Conference, m *member) conference.LeaveReason {
 	leg := r.leg.Media()
+	if jb, ok := leg.(jitterSetter); ok {
+		target, max := jb.JitterBuffer()
+		defer jb.SetJitterBuffer(target, max)
+		jb.SetJitterBuffer(jitterBufferSize(c.JitterBufferSize))
+	}
 	leg.SetSink(m.ep)
 	defer leg.SetSink(nil)
 	var out player
@@ -240,6 +245,28 @@ func (r *run) loopURL(ctx context.Context, what, rawURL, method string) media.So
 		return holdmusic.New()
 	}
 	return &pcmSource{pcm: pcm, loops: -1}
+}
+
+// jitterSetter is a leg's media whose jitter buffer can be set
+// (*media.Session).
+type jitterSetter interface {
+	SetJitterBuffer(target, max time.Duration)
+	JitterBuffer() (target, max time.Duration)
+}
+
+// jitterBufferSize is the playout delay of a participant's jitterBufferSize
+// (seed 000): small 20 ms, medium 40 ms, large 60 ms (the default), and off:
+// no delay, so what comes late is dropped.
+func jitterBufferSize(size string) (target, max time.Duration) {
+	switch conference.JitterBufferSize(size) {
+	case conference.JitterBufferOff:
+		return time.Second / media.SampleRate, time.Second / media.SampleRate
+	case conference.JitterBufferSmall:
+		return 20 * time.Millisecond, 20 * time.Millisecond
+	case conference.JitterBufferMedium:
+		return 40 * time.Millisecond, 40 * time.Millisecond
+	}
+	return 60 * time.Millisecond, 60 * time.Millisecond
 }
 
 // player plays one source at a time to a leg, on a goroutine of its own,

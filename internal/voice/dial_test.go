@@ -381,3 +381,13 @@ func TestDialLegCanceledByAPI(t *testing.T) {
 		t.Errorf("leg %+v", h.st.call(kid))
 	}
 }
+
+// A participant's jitterBufferSize becomes its leg's playout delay.
+func TestJitterBufferSize(t *testing.T) {
+	for size, want := range map[string]time.Duration{"": 60 * time.Millisecond, "large": 60 * time.Millisecond,
+		"medium": 40 * time.Millisecond, "small": 20 * time.Millisecond, "off": time.Second / 8000} {
+		if target, max := jitterBufferSize(size); target != want || max != want {
+			t.Errorf("%q: %v %v, want %v", size, target, max, want)
+		}
+	}
+}
