@@ -48,6 +48,12 @@ type Config struct {
 	// their recordings (the Call Recording resource). nil: no call is ever
 	// in progress, and those requests get 21220.
 	Live LiveCalls
+	// Conferences reaches the live conferences (the Conference and
+	// Participant resources): end one, announce into it, add, change and
+	// remove its participants. nil: Live, when it implements
+	// LiveConferences too (*voice.Interpreter does); otherwise no conference
+	// is live here (updates get 16022, participants 20404).
+	Conferences LiveConferences
 	// Trunk is where calls to phone numbers go (--trunk); without one, a
 	// call to a phone number is refused (21214).
 	Trunk string
@@ -60,6 +66,7 @@ type server struct {
 	dataDir       string
 	publicMediaOn bool
 	live          LiveCalls
+	rooms         LiveConferences
 	trunk         string
 	log           *slog.Logger
 	now           func() time.Time
@@ -69,7 +76,8 @@ type server struct {
 }
 
 // New returns the handler of the Twilio-compatible REST API: every path under
-// /2010-04-01/. Mount it on the main mux at "/2010-04-01/" without
+// /2010-04-01/, and the Conference Insights paths under /v1/Conferences.
+// Mount it on the main mux at "/" (or at both prefixes) without
 // http.StripPrefix: it matches, and writes into "uri" fields, full paths.
 // Any other path it receives gets a JSON 404 (after authentication).
 func New(cfg Config) http.Handler {
@@ -83,6 +91,7 @@ func newServer(cfg Config, newSID func(string) string, newToken func() string) *
 		dataDir:       cfg.DataDir,
 		publicMediaOn: cfg.PublicMedia,
 		live:          cfg.Live,
+		rooms:         cfg.Conferences,
 		trunk:         cfg.Trunk,
 		log:           cfg.Logger,
 		now:           cfg.Now,
@@ -95,6 +104,9 @@ func newServer(cfg Config, newSID func(string) string, newToken func() string) *
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.rooms == nil {
+		s.rooms, _ = cfg.Live.(LiveConferences)
 	}
 	s.routes()
 	return s
@@ -151,8 +163,37 @@ func (s *server) routes() {
 		http.MethodPost:   s.recordingNotUpdatable,
 		http.MethodDelete: s.deleteRecording,
 	}))
+	conferences := prefix + "/Accounts/{AccountSid}/Conferences"
+	s.mux.Handle(conferences+".json", s.endpoint(true, methods{http.MethodGet: s.listConferences}))
+	s.mux.Handle(conferences+"/{file}", s.endpoint(true, methods{
+		http.MethodGet:  s.fetchConference,
+		http.MethodPost: s.updateConference,
+	}))
+	// {ConferenceSid} is a SID, or for POST .../Participants.json the
+	// conference's friendly name as well.
+	s.mux.Handle(conferences+"/{ConferenceSid}/Participants.json", s.endpoint(true, methods{
+		http.MethodGet:  s.listParticipants,
+		http.MethodPost: s.createParticipant,
+	}))
+	s.mux.Handle(conferences+"/{ConferenceSid}/Participants/{file}", s.endpoint(true, methods{
+		http.MethodGet:    s.fetchParticipant,
+		http.MethodPost:   s.updateParticipant,
+		http.MethodDelete: s.deleteParticipant,
+	}))
+	s.mux.Handle(conferences+"/{ConferenceSid}/Recordings.json", s.endpoint(true, methods{http.MethodGet: s.listConferenceRecordings}))
+	s.mux.Handle(conferences+"/{ConferenceSid}/Recordings/{file}", s.endpoint(true, methods{
+		http.MethodGet:    s.fetchConferenceRecording,
+		http.MethodPost:   s.conferenceRecordingNotUpdatable,
+		http.MethodDelete: s.deleteConferenceRecording,
+	}))
 	s.mux.Handle(prefix+"/Accounts/{AccountSid}/Notifications.json", s.endpoint(true, methods{http.MethodGet: s.listNotifications}))
 	s.mux.Handle(prefix+"/Accounts/{AccountSid}/Notifications/{file}", s.endpoint(true, methods{http.MethodGet: s.fetchNotification}))
+	// Conference Insights (insights.go): not account-scoped, the account is
+	// the credentials'.
+	s.mux.Handle(insightsConferencesPath, s.endpoint(false, methods{http.MethodGet: s.listInsightsConferences}))
+	s.mux.Handle(insightsConferencesPath+"/{ConferenceSid}", s.endpoint(false, methods{http.MethodGet: s.fetchInsightsConference}))
+	s.mux.Handle(insightsConferencesPath+"/{ConferenceSid}/Participants", s.endpoint(false, methods{http.MethodGet: s.listInsightsParticipants}))
+	s.mux.Handle(insightsConferencesPath+"/{ConferenceSid}/Participants/{ParticipantSid}", s.endpoint(false, methods{http.MethodGet: s.fetchInsightsParticipant}))
 	s.mux.Handle("/", s.endpoint(false, nil))
 }
 

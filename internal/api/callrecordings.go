@@ -40,6 +40,27 @@ type LiveCalls interface {
 
 var _ LiveCalls = (*voice.Interpreter)(nil)
 
+// LiveConferences is what the API needs of the conferences in progress: end
+// one or announce into it, change or remove one of its participants, and add
+// one (dial someone into a room, creating it when it does not exist).
+// *voice.Interpreter implements it. Its errors are voice's sentinels
+// (ErrConferenceNotFound, ErrParticipantNotFound, ErrBusy, ErrClosed);
+// anything else is a failure of switchboard.
+type LiveConferences interface {
+	// UpdateConference changes or ends a live conference.
+	UpdateConference(ctx context.Context, accountSID, conferenceSID string, u voice.ConferenceUpdate) error
+	// UpdateParticipant changes a participant of a live conference, found
+	// by call SID or label, and returns its record as it now stands.
+	UpdateParticipant(ctx context.Context, accountSID, conferenceSID, callSIDOrLabel string, u voice.ParticipantUpdate) (store.Participant, error)
+	// RemoveParticipant takes a participant out of a live conference.
+	RemoveParticipant(ctx context.Context, accountSID, conferenceSID, callSIDOrLabel string) error
+	// AddParticipant dials p.To into the conference of this SID or
+	// friendly name, creating the room when there is none by that name.
+	AddParticipant(ctx context.Context, account store.Account, conference string, p voice.NewParticipant) (store.Participant, error)
+}
+
+var _ LiveConferences = (*voice.Interpreter)(nil)
+
 // currentRecording is the recording SID that names "the call's active
 // recording" (Twilio.CURRENT), when the call has exactly one.
 const currentRecording = "Twilio.CURRENT"

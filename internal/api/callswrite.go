@@ -76,58 +76,17 @@ func (s *server) createCall(r *request) error {
 func (s *server) parseCreateCall(r *request, f form) (voice.Call, error) {
 	c := voice.Call{Account: r.acct, Direction: store.DirectionOutboundAPI}
 
-	// To: a SIP URI, an E.164 number (through the trunk), or client:NAME.
-	to := f.get("To")
-	switch lower := strings.ToLower(to); {
-	case to == "":
-		return c, badRequest(CodeToMissing, "A 'To' phone number, SIP address or client identifier is required")
-	case strings.HasPrefix(lower, "client:"):
-		return c, badRequest(CodeInvalidTo, "Invalid 'To': %s: calling client identities needs a registrar, which switchboard does not have yet", to)
-	case strings.HasPrefix(lower, "sip:"), strings.HasPrefix(lower, "sips:"):
-		if err := validSIPTarget(to); err != "" {
-			return c, badRequest(CodeInvalidTo, "Invalid 'To' SIP address %s: %s", to, err)
-		}
-	default:
-		e164, ok := normalizePhoneNumber(to)
-		if !ok || !strings.HasPrefix(e164, "+") {
-			return c, badRequest(CodeInvalidTo, "The 'To' number %s is not a valid phone number, SIP URI (sip:user@host) or client identifier", to)
-		}
-		if s.trunk == "" {
-			return c, badRequest(CodeToUnreachable, "The 'To' phone number %s cannot be reached: switchboard has no trunk for phone numbers (start it with --trunk)", to)
-		}
-		to = e164
+	to, err := s.parseTo(f.get("To"))
+	if err != nil {
+		return c, err
 	}
-	sipTo := strings.HasPrefix(strings.ToLower(to), "sip")
-
-	// From (or CallerId): any caller ID for a SIP call; for a phone number,
-	// one of the account's numbers, as Twilio requires a number it owns.
+	// From, or CallerId, as Twilio's libraries also send it.
 	from := f.get("From")
 	if from == "" {
 		from = f.get("CallerId")
 	}
-	switch {
-	case from == "":
-		return c, badRequest(CodeFromMissing, "A 'From' phone number is required")
-	case sipTo:
-		// A phone number, as written with spaces or dashes, is E.164.
-		if e164, ok := normalizePhoneNumber(from); ok && strings.HasPrefix(e164, "+") {
-			from = e164
-		} else if !validCallerID(from) {
-			return c, badRequest(CodeInvalidFrom, "Invalid 'From' %q: a caller ID for a SIP call is up to %d of A-Z a-z 0-9 + - _ . @ :, or a phone number", from, maxCallerID)
-		}
-	default:
-		e164, ok := normalizePhoneNumber(from)
-		if !ok || !strings.HasPrefix(e164, "+") {
-			return c, badRequest(CodeInvalidFrom, "The 'From' number %s is not a valid phone number", from)
-		}
-		owned, err := s.ownsNumber(r.ctx(), r.acct.SID, e164)
-		if err != nil {
-			return c, s.internal(r, err)
-		}
-		if !owned {
-			return c, badRequest(CodeFromNotVerified, "The 'From' number %s is not one of this account's phone numbers", e164)
-		}
-		from = e164
+	if from, err = s.parseFrom(r, "From", from, to); err != nil {
+		return c, err
 	}
 	c.To, c.From = to, from
 
@@ -147,7 +106,6 @@ func (s *server) parseCreateCall(r *request, f form) (voice.Call, error) {
 	case utf8.RuneCountInString(c.Twiml) > maxTwiml:
 		return c, badRequest(CodeTwimlTooLong, "Twiml size exceeded maximum allowed value of %d characters", maxTwiml)
 	}
-	var err error
 	if c.Method, err = methodParam(f, "Method"); err != nil {
 		return c, err
 	}
@@ -224,6 +182,63 @@ func (s *server) parseCreateCall(r *request, f form) (voice.Call, error) {
 		Username: f.get("SipAuthUsername"), Password: f.get("SipAuthPassword"),
 	}
 	return c, nil
+}
+
+// parseTo validates the To of a call to place (Create Call, Create
+// Participant): a SIP URI (udp or tcp), or an E.164 number when there is a
+// trunk, returned in its canonical form.
+func (s *server) parseTo(to string) (string, error) {
+	switch lower := strings.ToLower(to); {
+	case to == "":
+		return "", badRequest(CodeToMissing, "A 'To' phone number, SIP address or client identifier is required")
+	case strings.HasPrefix(lower, "client:"):
+		return "", badRequest(CodeInvalidTo, "Invalid 'To': %s: calling client identities needs a registrar, which switchboard does not have yet", to)
+	case strings.HasPrefix(lower, "sip:"), strings.HasPrefix(lower, "sips:"):
+		if err := validSIPTarget(to); err != "" {
+			return "", badRequest(CodeInvalidTo, "Invalid 'To' SIP address %s: %s", to, err)
+		}
+		return to, nil
+	}
+	e164, ok := normalizePhoneNumber(to)
+	if !ok || !strings.HasPrefix(e164, "+") {
+		return "", badRequest(CodeInvalidTo, "The 'To' number %s is not a valid phone number, SIP URI (sip:user@host) or client identifier", to)
+	}
+	if s.trunk == "" {
+		return "", badRequest(CodeToUnreachable, "The 'To' phone number %s cannot be reached: switchboard has no trunk for phone numbers (start it with --trunk)", to)
+	}
+	return e164, nil
+}
+
+// parseFrom validates the caller ID of a call to place to to (as parseTo
+// returned it): any caller ID for a SIP call; for a phone number, one of the
+// account's numbers, as Twilio requires a number it owns. name is the
+// parameter (From, CallerId), for the messages.
+func (s *server) parseFrom(r *request, name, from, to string) (string, error) {
+	switch {
+	case from == "":
+		return "", badRequest(CodeFromMissing, "A '%s' phone number is required", name)
+	case strings.HasPrefix(strings.ToLower(to), "sip"):
+		// A phone number, as written with spaces or dashes, is E.164.
+		if e164, ok := normalizePhoneNumber(from); ok && strings.HasPrefix(e164, "+") {
+			return e164, nil
+		}
+		if !validCallerID(from) {
+			return "", badRequest(CodeInvalidFrom, "Invalid '%s' %q: a caller ID for a SIP call is up to %d of A-Z a-z 0-9 + - _ . @ :, or a phone number", name, from, maxCallerID)
+		}
+		return from, nil
+	}
+	e164, ok := normalizePhoneNumber(from)
+	if !ok || !strings.HasPrefix(e164, "+") {
+		return "", badRequest(CodeInvalidFrom, "The '%s' number %s is not a valid phone number", name, from)
+	}
+	owned, err := s.ownsNumber(r.ctx(), r.acct.SID, e164)
+	if err != nil {
+		return "", s.internal(r, err)
+	}
+	if !owned {
+		return "", badRequest(CodeFromNotVerified, "The '%s' number %s is not one of this account's phone numbers", name, e164)
+	}
+	return e164, nil
 }
 
 // twimlParam is the Twiml parameter as sent; one of only whitespace is none.

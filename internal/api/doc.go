@@ -49,8 +49,9 @@
 // filters, fetch, update, delete), Calls (list and fetch, calls.go;
 // create, update and delete, callswrite.go; a call's Events, callevents.go),
 // Notifications (list and fetch, for the account and per call;
-// notifications.go), Recordings (recordings.go) and the Call Recording
-// resource (callrecordings.go). A phone number is an E.164 number or a plain SIP user
+// notifications.go), Recordings (recordings.go), the Call Recording
+// resource (callrecordings.go), and Conferences with their Participants and
+// Recordings (conferences.go, participants.go). A phone number is an E.164 number or a plain SIP user
 // name such as "support"; it is unique across the server because an incoming
 // INVITE is routed by it.
 //
@@ -105,6 +106,51 @@
 // Status=paused, in-progress or stopped pauses, resumes or stops it ({Sid}
 // may be Twilio.CURRENT, the call's one active recording). A call that is not
 // in progress gets 400 with 21220 ("Invalid call state").
+//
+// The Conference Insights history API is served on the same handler, in the
+// shape of Twilio's insights.twilio.com/v1 (insights.go), so that a helper
+// library's Insights client reads it: GET /v1/Conferences (the credentials'
+// account's conferences, newest first, or a subaccount's with Subaccount;
+// filters ConferenceSid, FriendlyName, Status, CreatedAfter, CreatedBefore,
+// MixerRegion, Tags, DetectedIssues and EndReason), /v1/Conferences/{Sid}
+// (the summary: unique_participants, max_concurrent_participants, end_reason,
+// durations...), and .../Participants and .../Participants/{ParticipantSid}:
+// every participant that ever joined, departed ones included (each join of a
+// call is a participant of its own), with from, to, call_direction, join and
+// leave times, duration and its events object, the Unix milliseconds of its
+// mute, unmute, hold, unhold, coaching and speech events read from the
+// conference's event log; filters ParticipantSid, Label and Events. Unlike
+// Twilio's, these summaries are there at once, live or over, for every
+// conference: processing_state is complete once the conference (or the
+// participant) is over. There is no {AccountSid} in these paths: the
+// credentials name the account, and a main account's also reach its
+// subaccounts' conferences. Lists use Page, PageSize and PageToken as above,
+// answered with Insights' envelope, the items under "conferences" or
+// "participants" and a "meta" object of absolute URLs (first_page_url,
+// next_page_url, previous_page_url, url), page, page_size and key, built on
+// Config.PublicURL (or the request's host when it is empty). Times are ISO
+// 8601 in UTC, durations whole seconds rounded up. Errors are the body above;
+// a conference the credentials do not reach is 404 (20404).
+//
+// Conferences are the rooms of <Dial><Conference> and of the Participants
+// API, kept by the store from creation (init) through in-progress to
+// completed; a name is reused by a new conference (a new SID) once the last
+// one has ended. GET .../Conferences.json lists them newest first (filters
+// FriendlyName, Status, DateCreated and DateUpdated with their "<" and ">"
+// forms); POST .../Conferences/{Sid}.json, through Config.Conferences (the
+// interpreter), ends one (Status=completed) or plays AnnounceUrl into it; a
+// conference that has ended, or is not running on this server, gets 400 with
+// 16022. Its Participants are those in the room or on their way in, as on
+// Twilio (the whole history is the Insights API's), in join order (filters
+// Muted, Hold, Coaching), named in paths by call SID or label: GET fetches
+// one, POST changes it (Muted, Hold, HoldUrl, AnnounceUrl, WaitUrl,
+// BeepOnExit, EndConferenceOnExit, Coaching, CallSidToCoach), DELETE kicks it
+// (204); one that has left is 20404. POST .../Conferences/{Sid or
+// FriendlyName}/Participants.json dials To into the room (Twilio's Create
+// Participant, 201), creating it when none by that name is live; To and From
+// are checked as Create Call's, a label as Twilio does (16024; 16026 when in
+// use), CallSidToCoach must be in the room (16028). A conference's Recordings
+// are the recordings with its conference_sid (list, fetch, delete).
 //
 // EnsureMainAccount creates the main account on first start from
 // SWITCHBOARD_ACCOUNT_SID and SWITCHBOARD_AUTH_TOKEN, or generates them.

@@ -61,6 +61,15 @@ const (
 	CodeTwimlTooLong               = errcode.TwimlTooLong                        // Twiml over 4,000 characters
 )
 
+// Twilio's conference codes of the Conference and Participant resources,
+// not (yet) in package errcode.
+const (
+	CodeConferenceNotLive       = 16022 // Conference does not exist or is completed (a change to a conference that is not live)
+	CodeParticipantLabelInvalid = 16024 // Participant label invalid: max 128 chars, not a CallSid, no '/' (Create Participant)
+	CodeParticipantLabelInUse   = 16026 // Participant label is in use by another participant
+	CodeCoachedNotPresent       = 16028 // Participant to be whispered (CallSidToCoach) is not present in the conference
+)
+
 // Error is a REST error as Twilio returns it: the HTTP status and Twilio's
 // error code, written as {"code","message","more_info","status"}.
 type Error struct {

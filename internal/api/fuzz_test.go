@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/switchboard-voice/switchboard/internal/sid"
 	"github.com/switchboard-voice/switchboard/internal/store"
 )
 
@@ -53,6 +54,16 @@ func FuzzRequests(f *testing.F) {
 		{"POST", "/Calls/CA00000000000000000000000000000001/Recordings/Twilio.CURRENT.json", "Status=paused&PauseBehavior=skip"},
 		{"POST", "/Calls/CA00000000000000000000000000000001/Recordings/RE00000000000000000000000000000001.json", "Status=stopped"},
 		{"DELETE", "/Calls/CA00000000000000000000000000000001/Recordings/RE00000000000000000000000000000001.json", ""},
+		{"GET", "/Conferences.json?Status=in-progress&FriendlyName=room&DateUpdated%3C=2024-05-02&PageSize=1", ""},
+		{"GET", "/Conferences/CF00000000000000000000000000000001.json", ""},
+		{"POST", "/Conferences/CF00000000000000000000000000000001.json", "AnnounceUrl=https%3A%2F%2Fa.example.com%2Fa&AnnounceMethod=get"},
+		{"GET", "/Conferences/CF00000000000000000000000000000001/Participants.json?Muted=true&Hold=false&PageToken=PACP00000000000000000000000000000001_1", ""},
+		{"GET", "/Conferences/CF00000000000000000000000000000001/Participants/a%20label.json", ""},
+		{"POST", "/Conferences/CF00000000000000000000000000000001/Participants/CA00000000000000000000000000000001.json", "Muted=true&Hold=true&HoldUrl=https%3A%2F%2Fa.example.com%2Fh"},
+		{"POST", "/Conferences/room%201/Participants.json", "From=alice&To=sip%3Abob%40example.com&Label=x&Beep=onEnter&ConferenceStatusCallbackEvent=start+join"},
+		{"DELETE", "/Conferences/CF00000000000000000000000000000001/Participants/a%20label.json", ""},
+		{"GET", "/Conferences/CF00000000000000000000000000000001/Recordings.json?DateCreated=2024-05-01", ""},
+		{"POST", "/Conferences/CF00000000000000000000000000000001.json", "Status=completed"},
 	}
 	for _, s := range seeds {
 		f.Add(s.method, s.path, s.body)
@@ -75,6 +86,12 @@ func FuzzRequests(f *testing.F) {
 	putRecording(f, g.st, g.dir, store.Recording{SID: fmt.Sprintf("RE%032x", 2), AccountSID: g.main.SID, CallSID: call,
 		Source: store.SourceStartCallRecording, Status: store.RecordingInProgress, StartTime: at(1, 12, 0, 10)}, nil)
 	g.live.setLive(call, true)
+	// A live conference with a participant, so that conference requests
+	// reach the (fake) interpreter.
+	g.rooms.newSID = func(prefix string) string { return sid.New(prefix) }
+	room := putConference(f, g.st, store.Conference{SID: fmt.Sprintf("CF%032x", 1), AccountSID: g.main.SID, FriendlyName: "room"},
+		store.Participant{AccountSID: g.main.SID, CallSID: call, Label: "a label"})
+	g.rooms.setLive(room.SID)
 	base := "http://switchboard.test/2010-04-01/Accounts/" + g.main.SID
 	f.Fuzz(func(t *testing.T, method, path, body string) {
 		req, err := http.NewRequest(method, base+path, strings.NewReader(body))

@@ -23,13 +23,14 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // goldenFixture is an API with deterministic SIDs, tokens and clock, so
 // that response bodies can be compared byte for byte.
 type goldenFixture struct {
-	h    http.Handler
-	st   store.Store
-	dir  string    // data directory: recording files
-	live *fakeLive // the calls in progress
-	main store.Account
-	sub  store.Account // filled in by the step that creates it
-	last *httptest.ResponseRecorder
+	h     http.Handler
+	st    store.Store
+	dir   string     // data directory: recording files
+	live  *fakeLive  // the calls in progress
+	rooms *fakeRooms // the conferences in progress
+	main  store.Account
+	sub   store.Account // filled in by the step that creates it
+	last  *httptest.ResponseRecorder
 }
 
 func newGoldenFixture(t testing.TB) *goldenFixture {
@@ -56,13 +57,15 @@ func newGoldenFixture(t testing.TB) *goldenFixture {
 	now := func() time.Time { ticks++; return t0.Add(time.Duration(ticks) * time.Minute) }
 	live := newFakeLive(st, dir, func() string { return newSID("RE") }, now)
 	live.newCallSID = func() string { return newSID("CA") }
+	rooms := newFakeRooms(st, newSID, now)
 	return &goldenFixture{
-		h: api.NewWithIDs(api.Config{Store: st, Now: now, DataDir: dir, PublicURL: "https://switchboard.example.com", Live: live},
-			newSID, newToken),
-		st:   st,
-		dir:  dir,
-		live: live,
-		main: main,
+		h: api.NewWithIDs(api.Config{Store: st, Now: now, DataDir: dir, PublicURL: "https://switchboard.example.com", Live: live,
+			Conferences: rooms}, newSID, newToken),
+		st:    st,
+		dir:   dir,
+		live:  live,
+		rooms: rooms,
+		main:  main,
 	}
 }
 

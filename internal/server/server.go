@@ -182,7 +182,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("/", api.New(api.Config{
 		Store: s.store, PublicURL: cfg.PublicURL, Logger: log, Now: time.Now,
-		DataDir: cfg.Data, PublicMedia: cfg.PublicMedia, Live: s.interp, Trunk: cfg.Trunk,
+		DataDir: cfg.Data, PublicMedia: cfg.PublicMedia, Live: s.interp, Conferences: s.interp, Trunk: cfg.Trunk,
 	}))
 	s.http = &http.Server{
 		Handler:           mux,
