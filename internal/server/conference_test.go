@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strconv"
@@ -10,9 +11,12 @@ import (
 	"testing"
 	"time"
 
+	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/media/dsp"
 	"github.com/switchboard-voice/switchboard/internal/server"
+	"github.com/switchboard-voice/switchboard/internal/sip"
 	"github.com/switchboard-voice/switchboard/internal/softphone"
 	"github.com/switchboard-voice/switchboard/internal/store"
 )
@@ -292,5 +296,201 @@ func TestConferenceCoachAndRecording(t *testing.T) {
 	// Recorded from the start: the first second holds both, not music.
 	if head := window(s, 0, time.Second); !(dsp.GoertzelPower(head, 500, media.SampleRate) > 0 && dsp.GoertzelPower(head, 800, media.SampleRate) > 0) {
 		t.Errorf("the recording does not start with the conference")
+	}
+}
+
+// answeredAt records when a caller's call was answered.
+type answeredAt struct {
+	mu sync.Mutex
+	at time.Time
+}
+
+func (a *answeredAt) set()           { a.mu.Lock(); a.at = time.Now(); a.mu.Unlock() }
+func (a *answeredAt) get() time.Time { a.mu.Lock(); defer a.mu.Unlock(); return a.at }
+
+// since returns the samples s holds between two wall-clock times, s having
+// started at start.
+func since(s []int16, start, from, to time.Time) []int16 {
+	return window(s, from.Sub(start), to.Sub(start))
+}
+
+// A room steered with twilio-go: participants listed, muted (no longer
+// heard), held (hearing the hold music, not mixed), one dialled in by
+// Create Participant and kicked, the conference ended through the API; then
+// the whole history read back with InsightsV1, departed participants and
+// their mute and hold events included.
+func TestConferenceThroughTwilioGo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.number("+15550124000", nil)
+	e.app.twiml("/voice", `<Response><Dial><Conference beep="false" statusCallback="/conf" statusCallbackEvent="start end join leave mute hold">api-room</Conference></Dial></Response>`)
+	e.app.handle("/conf", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	rest := e.rest()
+	var aAt, bAt answeredAt
+	a, b := &heard{}, &heard{}
+	call := func(from string, f float64, h *heard, at *answeredAt) <-chan softphone.Result {
+		ch := make(chan softphone.Result, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+			defer cancel()
+			res, err := e.phone.Call(ctx, softphone.Options{
+				URI: "sip:+15550124000@" + e.srv.SIPAddr().String(), From: from, OnAnswer: at.set,
+				Script: softphone.Script{Play: tone(f, 30*time.Second), Sink: h},
+			})
+			if err != nil {
+				t.Logf("%s: %v", from, err)
+			}
+			ch <- res
+		}()
+		return ch
+	}
+	ach := call("+15550000031", 500, a, &aAt)
+	bch := call("+15550000032", 800, b, &bAt)
+
+	var conf openapi.ApiV2010Conference
+	var parts []openapi.ApiV2010Participant
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		confs, err := rest.Api.ListConference(&openapi.ListConferenceParams{FriendlyName: ptr("api-room"), Status: ptr("in-progress")})
+		if err == nil && len(confs) == 1 {
+			conf = confs[0]
+			if parts, err = rest.Api.ListParticipant(*conf.Sid, nil); err == nil && len(parts) == 2 {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(parts) != 2 {
+		t.Fatalf("participants %v of %+v", parts, conf)
+	}
+	sidOf := map[string]string{}
+	for _, p := range parts {
+		c, err := rest.Api.FetchCall(*p.CallSid, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sidOf[*c.From] = *p.CallSid
+	}
+	aSID, bSID := sidOf["+15550000031"], sidOf["+15550000032"]
+	time.Sleep(time.Second)
+
+	// Mute A: B stops hearing it.
+	tMute := time.Now()
+	if p, err := rest.Api.UpdateParticipant(*conf.Sid, aSID, (&openapi.UpdateParticipantParams{}).SetMuted(true)); err != nil || !*p.Muted {
+		t.Fatalf("mute: %+v %v", p, err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	// Hold B: it hears the hold music and A no longer hears it.
+	tHold := time.Now()
+	if p, err := rest.Api.UpdateParticipant(*conf.Sid, bSID, (&openapi.UpdateParticipantParams{}).SetHold(true)); err != nil || !*p.Hold {
+		t.Fatalf("hold: %+v %v", p, err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	tUnhold := time.Now()
+	if _, err := rest.Api.UpdateParticipant(*conf.Sid, bSID, (&openapi.UpdateParticipantParams{}).SetHold(false)); err != nil {
+		t.Fatal(err)
+	}
+	if muted, err := rest.Api.ListParticipant(*conf.Sid, &openapi.ListParticipantParams{Muted: ptrBool(true)}); err != nil || len(muted) != 1 || *muted[0].CallSid != aSID {
+		t.Errorf("muted participants %v %v", muted, err)
+	}
+
+	// Dial C in, then kick it.
+	callee := newCallee(t)
+	c := &heard{}
+	cch := take(t, callee, softphone.AnswerOptions{Script: softphone.Script{Play: tone(1300, 20*time.Second), Sink: c}})
+	added, err := rest.Api.CreateParticipant(*conf.Sid, &openapi.CreateParticipantParams{From: ptr("+15550124000"), To: ptr(callee.URI("carol")), Beep: ptr("false")})
+	if err != nil || added.CallSid == nil {
+		t.Fatalf("create participant: %+v %v", added, err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if parts, err = rest.Api.ListParticipant(*conf.Sid, nil); err == nil && len(parts) == 3 {
+			break
+		}
+	}
+	if len(parts) != 3 {
+		t.Fatalf("after Create Participant: %d participants", len(parts))
+	}
+	time.Sleep(time.Second)
+	if err := rest.Api.DeleteParticipant(*conf.Sid, *added.CallSid, nil); err != nil {
+		t.Fatal(err)
+	}
+	if r := wait(t, cch, 10*time.Second, "carol"); !r.res.Answered || r.res.End != sip.EndRemoteHangup {
+		t.Errorf("carol: %+v %v", r.res, r.err)
+	}
+	if span := toneSpan(c.all(), 800, 500*time.Millisecond); span == nil || dsp.GoertzelPower(span, 800, media.SampleRate) < 100*dsp.GoertzelPower(span, 2000, media.SampleRate) {
+		t.Errorf("carol did not hear the room")
+	}
+
+	// End the conference: A and B are let go.
+	if _, err := rest.Api.UpdateConference(*conf.Sid, &openapi.UpdateConferenceParams{Status: ptr("completed")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range []<-chan softphone.Result{ach, bch} {
+		if r := wait(t, ch, 10*time.Second, "a caller"); !r.Answered || r.End != sip.EndRemoteHangup {
+			t.Errorf("caller %+v", r)
+		}
+	}
+	got, err := rest.Api.FetchConference(*conf.Sid, nil)
+	if err != nil || *got.Status != "completed" || got.ReasonConferenceEnded == nil || *got.ReasonConferenceEnded != "conference-ended-via-api" {
+		t.Errorf("conference after the end: %+v %v", got, err)
+	}
+	if now, err := rest.Api.ListParticipant(*conf.Sid, nil); err != nil || len(now) != 0 {
+		t.Errorf("current participants after the end: %d %v", len(now), err)
+	}
+
+	// What each heard.
+	as, bs := a.all(), b.all()
+	at, bt := aAt.get(), bAt.get()
+	if s := since(bs, bt, tMute.Add(-time.Second), tMute); !dominant(s, 500) {
+		t.Errorf("B did not hear A before the mute")
+	}
+	if s := since(bs, bt, tMute.Add(400*time.Millisecond), tHold); dsp.GoertzelPower(s, 500, media.SampleRate) > 1e-3*dsp.GoertzelPower(since(bs, bt, tMute.Add(-time.Second), tMute), 500, media.SampleRate) {
+		t.Errorf("B still heard A after the mute")
+	}
+	onHold := since(bs, bt, tHold.Add(400*time.Millisecond), tUnhold)
+	if dsp.Level(onHold) < -40 || dominant(onHold, 500) {
+		t.Errorf("B on hold: %.1f dBFS, A's tone dominant %v: want the hold music", dsp.Level(onHold), dominant(onHold, 500))
+	}
+	if s := since(as, at, tHold.Add(400*time.Millisecond), tUnhold); dsp.Level(s) > -50 {
+		t.Errorf("A heard %.1f dBFS while the only other participant was on hold", dsp.Level(s))
+	}
+	if s := since(as, at, tUnhold.Add(400*time.Millisecond), tUnhold.Add(1400*time.Millisecond)); !dominant(s, 800) {
+		t.Errorf("A did not hear B after the hold")
+	}
+
+	// The history, with Insights.
+	ic, err := rest.InsightsV1.FetchConference(*conf.Sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *ic.UniqueParticipants != 3 || *ic.MaxConcurrentParticipants != 3 || *ic.Status != "completed" {
+		t.Errorf("insights conference: unique %v, max %v, status %v", *ic.UniqueParticipants, *ic.MaxConcurrentParticipants, *ic.Status)
+	}
+	ips, err := rest.InsightsV1.ListConferenceParticipant(*conf.Sid, nil)
+	if err != nil || len(ips) != 3 {
+		t.Fatalf("insights participants %d %v", len(ips), err)
+	}
+	events := map[string]string{}
+	for _, p := range ips {
+		if p.JoinTime == nil || p.LeaveTime == nil {
+			t.Errorf("participant %s: join %v leave %v", *p.CallSid, p.JoinTime, p.LeaveTime)
+		}
+		if p.Events != nil {
+			b, _ := json.Marshal(*p.Events)
+			events[*p.CallSid] = string(b)
+		}
+	}
+	if !strings.Contains(events[aSID], "mute") || !strings.Contains(events[bSID], "hold") {
+		t.Errorf("insights events: A %s, B %s", events[aSID], events[bSID])
+	}
+	cbs := e.app.waitFor("/conf", 10, 5*time.Second)
+	var names []string
+	for _, cb := range cbs {
+		names = append(names, cb.Params.Get("StatusCallbackEvent"))
+	}
+	for _, want := range []string{"participant-mute", "participant-hold", "participant-unhold", "conference-end"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("no %s callback in %v", want, names)
+		}
 	}
 }
