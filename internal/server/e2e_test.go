@@ -780,7 +780,16 @@ func TestRestartFinalisesOpenCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stopServer(srv) // closes the store without touching the record
+	// And the conference it was in, with its participant.
+	conf := store.Conference{SID: sid.New("CF"), AccountSID: testSID, FriendlyName: "crashed", Status: store.ConferenceInProgress,
+		APIVersion: "2010-04-01", MaxParticipants: 250, StartTime: answered, DateCreated: answered, DateUpdated: answered}
+	part := store.Participant{SID: sid.New("CP"), ConferenceSID: conf.SID, AccountSID: testSID, CallSID: c.SID, From: c.From, To: c.To,
+		Direction: "inbound", CallStatus: store.CallInProgress, Status: store.ParticipantConnected, StartConferenceOnEnter: true,
+		JitterBufferSize: "large", JoinTime: answered, DateCreated: answered, DateUpdated: answered}
+	if _, err := srv.Store().SaveConference(ctx, conf, []store.Participant{part}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	stopServer(srv) // closes the store without touching the records
 
 	srv, err = server.New(ctx, cfg, log, io.Discard, server.Options{})
 	if err != nil {
@@ -793,6 +802,14 @@ func TestRestartFinalisesOpenCalls(t *testing.T) {
 	}
 	if got.Status != store.CallCompleted || got.EndTime.IsZero() || got.Duration != 42 {
 		t.Errorf("after restart: %+v, want completed, 42 s", got)
+	}
+	gc, err := srv.Store().Conference(ctx, testSID, conf.SID)
+	if err != nil || gc.Status != store.ConferenceCompleted || gc.EndTime.IsZero() {
+		t.Errorf("conference after restart: %+v %v", gc, err)
+	}
+	gp, err := srv.Store().ParticipantBySID(ctx, testSID, part.SID)
+	if err != nil || gp.Status != store.ParticipantComplete || gp.LeaveTime.IsZero() {
+		t.Errorf("participant after restart: %+v %v: a phantom member survived", gp, err)
 	}
 }
 

@@ -103,6 +103,12 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	} else if n > 0 {
 		log.Warn("closed call records left open by the previous run", "calls", n)
 	}
+	// Likewise its conferences: no participant outlives a restart.
+	if n, err := s.store.FinalizeOpenConferences(ctx, finalize); err != nil {
+		return nil, fmt.Errorf("finalize conferences left open: %w", err)
+	} else if n > 0 {
+		log.Warn("closed conferences left open by the previous run", "conferences", n)
+	}
 	if err := repairRecordings(ctx, s.store, cfg.Data, log); err != nil {
 		return nil, err
 	}
