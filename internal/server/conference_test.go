@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -492,5 +494,42 @@ func TestConferenceThroughTwilioGo(t *testing.T) {
 		if !slices.Contains(names, want) {
 			t.Errorf("no %s callback in %v", want, names)
 		}
+	}
+}
+
+// Speaker events: a participant speaking (espeak-ng speech) gets
+// participant-speech-start then -stop; one only hearing the hold music
+// before the start and silence after gets none.
+func TestConferenceSpeakerEvents(t *testing.T) {
+	t.Parallel()
+	needEspeak(t)
+	speech := filepath.Join(t.TempDir(), "speech.wav")
+	if out, err := exec.Command("espeak-ng", "-w", speech, "Good morning everyone. Let us start the weekly review. First item on the agenda.").CombinedOutput(); err != nil {
+		t.Fatalf("espeak-ng: %v %s", err, out)
+	}
+	e := newEnv(t, server.Options{})
+	e.number("+15550125000", nil)
+	e.app.twiml("/voice", `<Response><Dial><Conference beep="false" statusCallback="/conf" statusCallbackEvent="speaker">talk</Conference></Dial></Response>`)
+	e.app.handle("/conf", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	quiet := e.callInto(t, "+15550125000", "+15550000041", softphone.Script{Duration: 9 * time.Second})
+	time.Sleep(500 * time.Millisecond)
+	talker := e.callInto(t, "+15550125000", "+15550000042", softphone.Script{PlayFile: speech, Duration: 8 * time.Second})
+	wait(t, talker, 20*time.Second, "talker")
+	wait(t, quiet, 20*time.Second, "quiet")
+	cbs := e.app.waitFor("/conf", 2, 5*time.Second)
+	calls, _, _ := e.srv.Store().ListCalls(context.Background(), store.CallFilter{AccountSID: testSID, From: "+15550000042"}, store.Page{Size: 1})
+	if len(calls) != 1 {
+		t.Fatal("no talker call")
+	}
+	var got []string
+	for _, cb := range cbs {
+		p := cb.Params
+		got = append(got, p.Get("StatusCallbackEvent"))
+		if p.Get("CallSid") != calls[0].SID {
+			t.Errorf("speaker event for the quiet participant: %v", p)
+		}
+	}
+	if len(got) < 2 || got[0] != "participant-speech-start" || got[len(got)-1] != "participant-speech-stop" {
+		t.Errorf("speaker events %v", got)
 	}
 }
