@@ -14,6 +14,7 @@ import (
 	"time"
 
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
+	insights "github.com/twilio/twilio-go/rest/insights/v1"
 
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/media/dsp"
@@ -531,5 +532,106 @@ func TestConferenceSpeakerEvents(t *testing.T) {
 	}
 	if len(got) < 2 || got[0] != "participant-speech-start" || got[len(got)-1] != "participant-speech-stop" {
 		t.Errorf("speaker events %v", got)
+	}
+}
+
+// Seed 003's scenario: a customer calls; an agent is dialled in; a
+// supervisor is dialled in to coach the agent, then leaves; the agent puts
+// the customer on hold and leaves; the supervisor is dialled in again and
+// takes the call. Once the room has ended, Insights gives every
+// participant, departed ones included: 3 unique, at most 3 at once, 4 joins.
+func TestConferenceSeed003History(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.number("+15550126000", nil)
+	e.app.twiml("/voice", `<Response><Dial><Conference beep="false" endConferenceOnExit="true">support-123</Conference></Dial></Response>`)
+	rest := e.rest()
+	customer := e.callInto(t, "+15550126000", "+15550000051", softphone.Script{Play: tone(500, 20*time.Second), Duration: 9 * time.Second})
+	var conf string
+	for deadline := time.Now().Add(10 * time.Second); conf == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cs, err := rest.Api.ListConference(&openapi.ListConferenceParams{FriendlyName: ptr("support-123")}); err == nil && len(cs) == 1 {
+			conf = *cs[0].Sid
+		}
+	}
+	if conf == "" {
+		t.Fatal("no conference")
+	}
+	agentPhone, supPhone := newCallee(t), newCallee(t)
+	dialIn := func(phone *softphone.Phone, user string, params *openapi.CreateParticipantParams, d time.Duration) (string, <-chan calleeResult) {
+		ch := take(t, phone, softphone.AnswerOptions{Script: softphone.Script{Play: tone(800, 20*time.Second), Duration: d}})
+		params.From, params.To, params.Beep = ptr("+15550126000"), ptr(phone.URI(user)), ptr("false")
+		p, err := rest.Api.CreateParticipant(conf, params)
+		if err != nil {
+			t.Fatalf("create participant %s: %v", user, err)
+		}
+		return *p.CallSid, ch
+	}
+	waitCount := func(n int) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			if ps, err := rest.Api.ListParticipant(conf, nil); err == nil && len(ps) == n {
+				return
+			}
+		}
+		t.Fatalf("never %d participants", n)
+	}
+	agent, agentDone := dialIn(agentPhone, "agent", &openapi.CreateParticipantParams{}, 20*time.Second)
+	waitCount(2)
+	sup, supDone := dialIn(supPhone, "supervisor", &openapi.CreateParticipantParams{Coaching: ptrBool(true), CallSidToCoach: &agent}, 20*time.Second)
+	waitCount(3)
+	time.Sleep(500 * time.Millisecond)
+	if err := rest.Api.DeleteParticipant(conf, sup, nil); err != nil { // the supervisor stops monitoring
+		t.Fatal(err)
+	}
+	wait(t, supDone, 10*time.Second, "supervisor's first call")
+	waitCount(2)
+	customerSID := ""
+	ps, _ := rest.Api.ListParticipant(conf, nil)
+	for _, p := range ps {
+		if *p.CallSid != agent {
+			customerSID = *p.CallSid
+		}
+	}
+	if _, err := rest.Api.UpdateParticipant(conf, customerSID, (&openapi.UpdateParticipantParams{}).SetHold(true)); err != nil {
+		t.Fatal(err)
+	}
+	if err := rest.Api.DeleteParticipant(conf, agent, nil); err != nil { // the agent transfers and leaves
+		t.Fatal(err)
+	}
+	wait(t, agentDone, 10*time.Second, "agent")
+	waitCount(1)
+	_, supDone = dialIn(supPhone, "supervisor", &openapi.CreateParticipantParams{}, 2*time.Second)
+	waitCount(2)
+	if _, err := rest.Api.UpdateParticipant(conf, customerSID, (&openapi.UpdateParticipantParams{}).SetHold(false)); err != nil {
+		t.Fatal(err)
+	}
+	wait(t, supDone, 10*time.Second, "supervisor's second call")
+	wait(t, customer, 20*time.Second, "customer")
+
+	var ic *insights.InsightsV1Conference
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if c, err := rest.InsightsV1.FetchConference(conf); err == nil && *c.Status == "completed" {
+			ic = c
+			break
+		}
+	}
+	if ic == nil {
+		t.Fatal("the conference did not complete")
+	}
+	if *ic.UniqueParticipants != 3 || *ic.MaxConcurrentParticipants != 3 {
+		t.Errorf("unique %d, max concurrent %d: want 3 and 3", *ic.UniqueParticipants, *ic.MaxConcurrentParticipants)
+	}
+	ips, err := rest.InsightsV1.ListConferenceParticipant(conf, nil)
+	if err != nil || len(ips) != 4 {
+		t.Fatalf("insights participants: %d %v", len(ips), err)
+	}
+	for _, p := range ips {
+		if p.JoinTime == nil || p.LeaveTime == nil || p.From == nil || p.To == nil || p.CallDirection == nil {
+			t.Errorf("participant %+v", p)
+		}
+	}
+	// The v2010 API, as Twilio's, has nobody left to list.
+	if ps, err := rest.Api.ListParticipant(conf, nil); err != nil || len(ps) != 0 {
+		t.Errorf("v2010 participants after the end: %d %v", len(ps), err)
 	}
 }
