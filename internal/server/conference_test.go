@@ -635,3 +635,44 @@ func TestConferenceSeed003History(t *testing.T) {
 		t.Errorf("v2010 participants after the end: %d %v", len(ps), err)
 	}
 }
+
+// Bad input: the <Dial> of a waitUrl's document is refused with a warning
+// (13233) and the caller hears the rest of it; an unknown jitterBufferSize is reported when parsed; updating a
+// participant of an ended room gets Twilio's error.
+func TestConferenceBadInput(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.number("+15550127000", nil)
+	e.serveTone("/music.wav", 1400, time.Second)
+	e.app.twiml("/wait", `<Response><Play>/music.wav</Play><Dial>+15550100999</Dial></Response>`)
+	e.app.twiml("/voice", `<Response><Dial><Conference waitUrl="/wait" jitterBufferSize="huge">bad</Conference></Dial></Response>`)
+	h := &heard{}
+	ch := e.callInto(t, "+15550127000", "+15550000061", softphone.Script{Duration: 2 * time.Second, Sink: h})
+	wait(t, ch, 10*time.Second, "caller")
+	if span := toneSpan(h.all(), 1400, 500*time.Millisecond); span == nil || !dominant(span, 1400) {
+		t.Errorf("the waiting caller did not hear the waitUrl's <Play>")
+	}
+	var codes []int
+	for _, n := range e.notifications() {
+		codes = append(codes, n.ErrorCode)
+	}
+	if !slices.Contains(codes, 13233) || !slices.Contains(codes, 16002) {
+		t.Errorf("notifications %v: want 13233 (the <Dial> in the waitUrl) and 16002 (jitterBufferSize)", codes)
+	}
+	rest := e.rest()
+	cs, err := rest.Api.ListConference(&openapi.ListConferenceParams{FriendlyName: ptr("bad")})
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("conferences %v %v", cs, err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); *cs[0].Status != "completed" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		c, _ := rest.Api.FetchConference(*cs[0].Sid, nil)
+		cs[0] = *c
+	}
+	_, err = rest.Api.UpdateParticipant(*cs[0].Sid, "CA00000000000000000000000000000000", (&openapi.UpdateParticipantParams{}).SetMuted(true))
+	if err == nil || !strings.Contains(err.Error(), "20404") && !strings.Contains(err.Error(), "16022") {
+		t.Errorf("update on an ended room: %v", err)
+	}
+	if _, err := rest.Api.UpdateConference(*cs[0].Sid, &openapi.UpdateConferenceParams{Status: ptr("completed")}); err == nil || !strings.Contains(err.Error(), "16022") {
+		t.Errorf("ending an ended room: %v", err)
+	}
+}
