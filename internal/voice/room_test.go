@@ -1,0 +1,204 @@
+package voice
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/switchboard-voice/switchboard/internal/media"
+	"github.com/switchboard-voice/switchboard/internal/store"
+)
+
+// fakeTicks stands in for the media engine's tick hooks: the test runs
+// them (run) between the legs' ticks, as the pacer runs hooks between the
+// receive and the send phase.
+type fakeTicks struct {
+	mu    sync.Mutex
+	next  int
+	hooks map[int]func(uint64)
+	k     uint64
+}
+
+func (f *fakeTicks) AddTickHook(fn func(uint64)) func() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hooks == nil {
+		f.hooks = map[int]func(uint64){}
+	}
+	id := f.next
+	f.next++
+	f.hooks[id] = fn
+	return func() {
+		f.mu.Lock()
+		delete(f.hooks, id)
+		f.mu.Unlock()
+	}
+}
+
+func (f *fakeTicks) run() {
+	f.mu.Lock()
+	f.k++
+	k, hooks := f.k, make([]func(uint64), 0, len(f.hooks))
+	for _, h := range f.hooks {
+		hooks = append(hooks, h)
+	}
+	f.mu.Unlock()
+	for _, h := range hooks {
+		h(k)
+	}
+}
+
+func (f *fakeTicks) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.hooks)
+}
+
+// tickRoom runs n ticks of two legs and the room's mixer.
+func tickRoom(ft *fakeTicks, n int, legs ...*fakeMedia) {
+	for range n {
+		for _, m := range legs {
+			m.tick()
+		}
+		ft.run()
+	}
+}
+
+// confOf waits for the account's one conference record.
+func (h *harness) confOf() store.Conference {
+	h.t.Helper()
+	var c store.Conference
+	waitFor(h.t, "a conference", func() bool {
+		h.st.mu.Lock()
+		defer h.st.mu.Unlock()
+		for _, x := range h.st.confs {
+			c = x
+			return true
+		}
+		return false
+	})
+	return c
+}
+
+// participants counts the participants recorded with status st.
+func (h *harness) participants(st store.ParticipantStatus) int {
+	h.st.mu.Lock()
+	defer h.st.mu.Unlock()
+	n := 0
+	for _, p := range h.st.parts {
+		if p.Status == st {
+			n++
+		}
+	}
+	return n
+}
+
+// Two calls in a room hear each other through the mixer and not
+// themselves; a participant muted through the API is no longer heard; the
+// conference ended through the API lets both go to the Dial's action; the
+// room's records and status callbacks follow, numbered per URL.
+func TestRoomMixMuteAndEnd(t *testing.T) {
+	ft := &fakeTicks{}
+	h := newHarness(t, func(c *Config) { c.Ticks = ft })
+	h.app.twiml("/voice", `<Response><Dial action="/after"><Conference beep="false" waitUrl="" statusCallback="/conf" statusCallbackEvent="start end join leave mute">r1</Conference></Dial></Response>`)
+	h.app.twiml("/after", `<Response><Hangup/></Response>`)
+	a := h.inbound(Call{URL: "/voice"})
+	a.answered()
+	waitFor(t, "the first participant", func() bool { return h.participants(store.ParticipantConnected) == 1 })
+	b := h.inbound(Call{URL: "/voice"})
+	b.answered()
+	waitFor(t, "both mixed", func() bool { return a.m.playing() && b.m.playing() && h.participants(store.ParticipantConnected) == 2 })
+	if ft.count() != 1 {
+		t.Fatalf("%d tick hooks, want the room's one", ft.count())
+	}
+	a.m.say(toneSamples(toneCaller, 30*media.FrameSamples, 8000))
+	b.m.say(toneSamples(tonePlay, 30*media.FrameSamples, 8000))
+	tickRoom(ft, 30, a.m, b.m)
+	if n := toneFrames(b.m.heardPCM(), toneCaller); n < 25 {
+		t.Errorf("b heard a in %d frames of 30", n)
+	}
+	if n := toneFrames(a.m.heardPCM(), tonePlay); n < 25 {
+		t.Errorf("a heard b in %d frames of 30", n)
+	}
+	if n := toneFrames(a.m.heardPCM(), toneCaller); n > 0 {
+		t.Errorf("a heard itself in %d frames", n)
+	}
+
+	conf := h.confOf()
+	yes := true
+	if p, err := h.in.UpdateParticipant(context.Background(), h.acct.SID, conf.SID, a.sid(), ParticipantUpdate{Muted: &yes}); err != nil || !p.Muted {
+		t.Fatalf("mute: %+v %v", p, err)
+	}
+	before := len(b.m.heardPCM())
+	a.m.say(toneSamples(toneCaller, 30*media.FrameSamples, 8000))
+	tickRoom(ft, 30, a.m, b.m)
+	if n := toneFrames(b.m.heardPCM()[before:], toneCaller); n > 1 {
+		t.Errorf("b heard the muted a in %d frames", n)
+	}
+
+	if err := h.in.UpdateConference(context.Background(), h.acct.SID, conf.SID, ConferenceUpdate{Status: store.ConferenceCompleted}); err != nil {
+		t.Fatal(err)
+	}
+	a.wait()
+	b.wait()
+	after := h.app.requestsTo("/after")
+	if len(after) != 2 || after[0].Params.Get("ConferenceSid") != conf.SID || after[0].Params.Get("DialCallStatus") != "completed" {
+		t.Errorf("actions %v", after)
+	}
+	h.st.mu.Lock()
+	got := h.st.confs[conf.SID]
+	h.st.mu.Unlock()
+	if got.Status != store.ConferenceCompleted || got.ReasonConferenceEnded != store.ConferenceEndedViaAPI {
+		t.Errorf("conference record %+v", got)
+	}
+	if n := h.participants(store.ParticipantComplete); n != 2 {
+		t.Errorf("%d participants complete", n)
+	}
+	var events []string
+	for _, cb := range h.st.callbacksOf(conf.SID) {
+		events = append(events, cb.p.Get("StatusCallbackEvent"))
+		if want := len(events); cb.p.Get("SequenceNumber") != itoa(want) {
+			t.Errorf("callback %s: SequenceNumber %s, want %d", cb.p.Get("StatusCallbackEvent"), cb.p.Get("SequenceNumber"), want)
+		}
+	}
+	want := []string{"participant-join", "participant-join", "conference-start", "participant-mute",
+		"participant-leave", "participant-leave", "conference-end"}
+	if !slices.Equal(events, want) {
+		t.Errorf("callbacks %v, want %v", events, want)
+	}
+	if ft.count() != 0 {
+		t.Errorf("the ended room's tick hook is still registered")
+	}
+	if err := h.in.UpdateConference(context.Background(), h.acct.SID, conf.SID, ConferenceUpdate{Status: store.ConferenceCompleted}); err != ErrConferenceNotFound {
+		t.Errorf("ending it again: %v", err)
+	}
+}
+
+// A participant kicked through the API leaves the room and goes on with
+// the next verb; the other stays.
+func TestRoomKick(t *testing.T) {
+	ft := &fakeTicks{}
+	h := newHarness(t, func(c *Config) { c.Ticks = ft })
+	h.app.twiml("/voice", `<Response><Dial><Conference beep="false" waitUrl="">r2</Conference></Dial><Say>kicked</Say></Response>`)
+	a := h.inbound(Call{URL: "/voice"})
+	waitFor(t, "the first participant", func() bool { return h.participants(store.ParticipantConnected) == 1 })
+	b := h.inbound(Call{URL: "/voice"})
+	waitFor(t, "two participants", func() bool { return h.participants(store.ParticipantConnected) == 2 })
+	conf := h.confOf()
+	if err := h.in.RemoveParticipant(context.Background(), h.acct.SID, conf.SID, b.sid()); err != nil {
+		t.Fatal(err)
+	}
+	b.m.waitPlaying(t, 2)
+	b.m.playOut(t, 50)
+	b.wait()
+	if got := h.tts.texts(); !slices.Equal(got, []string{"kicked"}) {
+		t.Errorf("said %v", got)
+	}
+	if err := h.in.RemoveParticipant(context.Background(), h.acct.SID, conf.SID, b.sid()); err != ErrParticipantNotFound {
+		t.Errorf("kicking again: %v", err)
+	}
+	a.leg.remoteHangup()
+	a.wait()
+	waitFor(t, "the room's end", func() bool { return ft.count() == 0 })
+}
