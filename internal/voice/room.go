@@ -273,7 +273,14 @@ func (r *room) call(ctx context.Context, f func() roomReply) roomReply {
 	case rep := <-reply:
 		return rep
 	case <-r.done:
-		return roomReply{err: errRoomEnded}
+		// The room replies before it ends: a command that ended it (or
+		// came just before) has its reply waiting.
+		select {
+		case rep := <-reply:
+			return rep
+		default:
+			return roomReply{err: errRoomEnded}
+		}
 	}
 }
 

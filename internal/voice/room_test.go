@@ -184,12 +184,13 @@ func TestRoomKick(t *testing.T) {
 	a := h.inbound(Call{URL: "/voice"})
 	waitFor(t, "the first participant", func() bool { return h.participants(store.ParticipantConnected) == 1 })
 	b := h.inbound(Call{URL: "/voice"})
-	waitFor(t, "two participants", func() bool { return h.participants(store.ParticipantConnected) == 2 })
+	waitFor(t, "both mixed", func() bool { return a.m.playing() && b.m.playing() && h.participants(store.ParticipantConnected) == 2 })
 	conf := h.confOf()
+	plays := b.m.playCount()
 	if err := h.in.RemoveParticipant(context.Background(), h.acct.SID, conf.SID, b.sid()); err != nil {
 		t.Fatal(err)
 	}
-	b.m.waitPlaying(t, 2)
+	b.m.waitPlaying(t, plays+1)
 	b.m.playOut(t, 50)
 	b.wait()
 	if got := h.tts.texts(); !slices.Equal(got, []string{"kicked"}) {
