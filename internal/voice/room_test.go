@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/store"
@@ -202,4 +203,33 @@ func TestRoomKick(t *testing.T) {
 	a.leg.remoteHangup()
 	a.wait()
 	waitFor(t, "the room's end", func() bool { return ft.count() == 0 })
+}
+
+// The Dial's timeLimit takes a participant out of the room on the injected
+// clock, and hangupOnStar on a *; both go on with the action.
+func TestRoomTimeLimitAndHangupOnStar(t *testing.T) {
+	ft := &fakeTicks{}
+	h := newHarness(t, func(c *Config) { c.Ticks = ft })
+	h.app.twiml("/voice", `<Response><Dial action="/after" timeLimit="5" hangupOnStar="true"><Conference beep="false" waitUrl="">r3</Conference></Dial></Response>`)
+	h.app.twiml("/after", `<Response><Hangup/></Response>`)
+	a := h.inbound(Call{URL: "/voice"})
+	waitFor(t, "the first participant", func() bool { return h.participants(store.ParticipantConnected) == 1 })
+	b := h.inbound(Call{URL: "/voice"})
+	waitFor(t, "both mixed", func() bool { return a.m.playing() && b.m.playing() })
+	// b presses *: it leaves at once.
+	b.m.press(t, "*")
+	b.wait()
+	if r := h.waitRequest("/after"); r.Params.Get("ConferenceSid") == "" {
+		t.Errorf("action %v", r.Params)
+	}
+	// a stays until its time limit: not a moment before.
+	h.advanceBefore(5*time.Second - 500*time.Millisecond)
+	if a.ended() {
+		t.Fatal("a left before its time limit")
+	}
+	h.clk.Advance(time.Second)
+	a.wait()
+	if n := len(h.app.requestsTo("/after")); n != 2 {
+		t.Errorf("%d actions, want 2", n)
+	}
 }
