@@ -134,6 +134,26 @@ type room struct {
 	// speech tells again); vads are the detectors, on the pacer only.
 	speech chan speechEvent
 	vads   map[string]*dsp.VAD
+
+	// abandoned: the room was created for a caller it refused, and nobody
+	// ever joined it (room's goroutine only).
+	abandoned bool
+}
+
+// abandon closes a room nobody joined: its record is completed without a
+// conference-start or -end (no callbacks: for the app it never existed
+// beyond its record), and its goroutine ends.
+func (r *room) abandon(now time.Time) {
+	r.abandoned = true
+	r.rec.Status, r.rec.EndTime, r.rec.DateUpdated = store.ConferenceCompleted, now, now
+	r.rec.ReasonConferenceEnded, r.rec.Reason = store.ConferenceEndedLastLeft, "the first participant was refused"
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if _, err := r.in.cfg.Store.SaveConference(ctx, r.rec, nil, []store.Event{{
+		AccountSID: r.account.SID, ResourceSID: r.sid, Type: store.EventConference, Name: "abandoned", Time: now,
+	}}, nil); err != nil {
+		r.log.Error("cannot close the abandoned conference", "err", err)
+	}
 }
 
 // speechEvent is a participant starting or stopping to speak.
@@ -393,7 +413,7 @@ func (r *room) serve() {
 				r.apply(evs, now)
 			}
 		}
-		if r.state.Status() == conference.StatusCompleted {
+		if r.state.Status() == conference.StatusCompleted || r.abandoned {
 			r.in.rooms.forget(r)
 			r.stopRecording()
 			// Commands queued meanwhile are answered: the room is over.
@@ -414,6 +434,9 @@ func (r *room) doJoin(req joinRequest) (*member, error) {
 	now := r.in.cfg.Clock.Now().UTC()
 	evs, err := r.state.Join(req.callSID, req.opts, now)
 	if err != nil {
+		if r.state.Len() == 0 {
+			r.abandon(now) // its first caller was refused: nobody is in it
+		}
 		return nil, err
 	}
 	m := &member{room: r, callSID: req.callSID, changed: make(chan struct{}, 1), announce: make(chan []int16, 1)}

@@ -233,3 +233,23 @@ func TestRoomTimeLimitAndHangupOnStar(t *testing.T) {
 		t.Errorf("%d actions, want 2", n)
 	}
 }
+
+// A room whose first caller is refused (an invalid coach) is not left
+// behind: its record is closed and the next caller starts a new room.
+func TestRoomAbandoned(t *testing.T) {
+	ft := &fakeTicks{}
+	h := newHarness(t, func(c *Config) { c.Ticks = ft })
+	h.app.twiml("/voice", `<Response><Dial><Conference coach="CA00000000000000000000000000000009">r4</Conference></Dial><Say>refused</Say></Response>`)
+	a := h.inbound(Call{URL: "/voice"})
+	a.m.waitPlaying(t, 1)
+	a.m.playOut(t, 50)
+	a.wait()
+	waitFor(t, "the room's end", func() bool { return ft.count() == 0 })
+	c := h.confOf()
+	if c.Status != store.ConferenceCompleted {
+		t.Errorf("abandoned room %+v", c)
+	}
+	if !slices.Contains(h.st.codes(a.sid()), 13240) {
+		t.Errorf("codes %v, want 13240", h.st.codes(a.sid()))
+	}
+}
