@@ -43,6 +43,22 @@
 // DialCallSid, DialCallDuration, DialBridged and, for <Sip>, the SIP details
 // of the final response.
 //
+// # <Conference>: rooms with a goroutine each
+//
+// A <Dial><Conference> (conference.go) joins the call to the live room of
+// that name (room.go), created by its first caller. Each room has one
+// goroutine, owning its conference.Room (Twilio's rules) and writing its
+// records with their events and status callbacks (Store.SaveConference);
+// calls and the REST API (roomapi.go) reach it only through its mailbox
+// (room.call). The room routes its conference.Mixer, which runs in the
+// media pacer's tick (Config.Ticks) with the beeps, announcements and the
+// recording of the mix (roomrec.go); it tells each call's goroutine what
+// the call hears (a member's route), and the call plays it: the mix, the
+// wait music (render.go: an audio file, or <Play>, <Say> and <Pause>), or
+// the hold music. A voice activity detector on each participant's input,
+// when the room asks for speaker events, feeds the room's goroutine from
+// the pacer.
+//
 // # Ownership and the control mailbox
 //
 // The call's goroutine owns its state (run.go says which fields); nobody else
