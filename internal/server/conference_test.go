@@ -676,3 +676,24 @@ func TestConferenceBadInput(t *testing.T) {
 		t.Errorf("ending an ended room: %v", err)
 	}
 }
+
+// SIPp as an independent participant: it echoes what it hears, so a
+// softphone in the room with it hears its own voice come back through the
+// mix (the softphone's voice reached SIPp, and SIPp's reached the
+// softphone).
+func TestConferenceWithSIPp(t *testing.T) {
+	t.Parallel()
+	needSIPp(t)
+	e := newEnv(t, server.Options{})
+	e.number("room", nil)
+	e.app.twiml("/voice", `<Response><Dial><Conference beep="false">sipp-room</Conference></Dial></Response>`)
+	h := &heard{}
+	ch := e.callInto(t, "room", "+15550000071", softphone.Script{Play: tone(600, 8*time.Second), Duration: 6 * time.Second, Sink: h})
+	time.Sleep(300 * time.Millisecond)
+	scenario, _ := filepath.Abs("testdata/sipp_uac_echo.xml")
+	runSIPp(t, e, "-sf", scenario, "-s", "room", "-m", "1", "-rtp_echo")
+	wait(t, ch, 10*time.Second, "softphone")
+	if span := toneSpan(h.all(), 600, time.Second); span == nil || dsp.Level(span) < -20 || !dominant(span, 600) {
+		t.Errorf("the softphone did not hear its voice echoed by SIPp through the room")
+	}
+}
