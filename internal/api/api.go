@@ -180,10 +180,13 @@ func (s *server) routes() {
 		http.MethodPost:   s.updateParticipant,
 		http.MethodDelete: s.deleteParticipant,
 	}))
-	s.mux.Handle(conferences+"/{ConferenceSid}/Recordings.json", s.endpoint(true, methods{http.MethodGet: s.listConferenceRecordings}))
+	s.mux.Handle(conferences+"/{ConferenceSid}/Recordings.json", s.endpoint(true, methods{
+		http.MethodGet:  s.listConferenceRecordings,
+		http.MethodPost: s.startConferenceRecording,
+	}))
 	s.mux.Handle(conferences+"/{ConferenceSid}/Recordings/{file}", s.endpoint(true, methods{
 		http.MethodGet:    s.fetchConferenceRecording,
-		http.MethodPost:   s.conferenceRecordingNotUpdatable,
+		http.MethodPost:   s.updateConferenceRecording,
 		http.MethodDelete: s.deleteConferenceRecording,
 	}))
 	s.mux.Handle(prefix+"/Accounts/{AccountSid}/Notifications.json", s.endpoint(true, methods{http.MethodGet: s.listNotifications}))

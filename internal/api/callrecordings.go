@@ -57,6 +57,11 @@ type LiveConferences interface {
 	// AddParticipant dials p.To into the conference of this SID or
 	// friendly name, creating the room when there is none by that name.
 	AddParticipant(ctx context.Context, account store.Account, conference string, p voice.NewParticipant) (store.Participant, error)
+	// UpdateConferenceRecording pauses, resumes or stops the recording of a
+	// live conference.
+	UpdateConferenceRecording(ctx context.Context, accountSID, conferenceSID, recordingSID string, status store.RecordingStatus) (store.Recording, error)
+	// StartConferenceRecording starts recording a live conference.
+	StartConferenceRecording(ctx context.Context, accountSID, conferenceSID string) (store.Recording, error)
 }
 
 var _ LiveConferences = (*voice.Interpreter)(nil)

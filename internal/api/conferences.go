@@ -403,14 +403,76 @@ func (s *server) deleteConferenceRecording(r *request) error {
 	return s.deleteRecording(r)
 }
 
-// conferenceRecordingNotUpdatable answers POST
-// .../Conferences/{ConferenceSid}/Recordings/{Sid}.json: switchboard cannot
-// pause, resume or stop a conference recording yet.
-func (s *server) conferenceRecordingNotUpdatable(r *request) error {
-	r.w.Header().Set("Allow", "GET, DELETE")
-	return &Error{
-		Status:  http.StatusMethodNotAllowed,
-		Code:    CodeMethodNotAllowed,
-		Message: "Method not allowed: POST (switchboard cannot pause, resume or stop a conference recording yet)",
+// updateConferenceRecording serves POST
+// .../Conferences/{ConferenceSid}/Recordings/{Sid}.json: Status paused
+// (nothing is written meanwhile: PauseBehavior skip), in-progress (resumes)
+// or stopped. A recording that has ended can only be "stopped" again (200);
+// a conference not live here gets 16022.
+func (s *server) updateConferenceRecording(r *request) error {
+	rec, err := s.findConferenceRecording(r)
+	if err != nil {
+		return err
 	}
+	var status store.RecordingStatus
+	switch v := r.PostForm.Get("Status"); v {
+	case "paused", "in-progress", "stopped":
+		status = store.RecordingStatus(v)
+	case "":
+		return badRequest(CodeInvalidParameter, "Status is required: paused, in-progress or stopped")
+	default:
+		return badRequest(CodeInvalidParameter, "Status must be paused, in-progress or stopped, not %q", v)
+	}
+	switch v := r.PostForm.Get("PauseBehavior"); v {
+	case "", "skip":
+	default:
+		return badRequest(CodeInvalidParameter, "PauseBehavior must be skip, not %q (a paused conference recording skips)", v)
+	}
+	if rec.Status.Final() {
+		if status == store.RecordingStopped {
+			s.writeJSON(r, http.StatusOK, toConferenceRecordingJSON(rec))
+			return nil
+		}
+		return &Error{Status: http.StatusConflict, Code: CodeConflict,
+			Message: fmt.Sprintf("Recording %s is %s: only an active recording can be paused or resumed", rec.SID, rec.Status)}
+	}
+	if s.rooms == nil {
+		return badRequest(CodeConferenceNotLive, "Conference %s is not in progress on this server", rec.ConferenceSID)
+	}
+	rec, err = s.rooms.UpdateConferenceRecording(r.ctx(), r.acct.SID, rec.ConferenceSID, rec.SID, status)
+	switch {
+	case errors.Is(err, voice.ErrConferenceNotFound):
+		return badRequest(CodeConferenceNotLive, "Conference %s is not in progress on this server", r.PathValue("ConferenceSid"))
+	case errors.Is(err, voice.ErrRecordingState), errors.Is(err, voice.ErrRecordingNotRunning):
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: err.Error()}
+	case err != nil:
+		return err
+	}
+	s.writeJSON(r, http.StatusOK, toConferenceRecordingJSON(rec))
+	return nil
+}
+
+// startConferenceRecording serves POST
+// .../Conferences/{ConferenceSid}/Recordings.json — beyond Twilio, which
+// records a conference only from its start (record="record-from-start"):
+// recording the live room's mix from now on. 201 with the recording; 16022
+// when the conference is not live here; 409 when one is running already.
+func (s *server) startConferenceRecording(r *request) error {
+	c, err := s.findConference(r, r.PathValue("ConferenceSid"))
+	if err != nil {
+		return err
+	}
+	if c.Status == store.ConferenceCompleted || s.rooms == nil {
+		return errConferenceNotLive(c)
+	}
+	rec, err := s.rooms.StartConferenceRecording(r.ctx(), r.acct.SID, c.SID)
+	switch {
+	case errors.Is(err, voice.ErrConferenceNotFound):
+		return errConferenceNotLive(c)
+	case errors.Is(err, voice.ErrRecordingState):
+		return &Error{Status: http.StatusConflict, Code: CodeConflict, Message: err.Error()}
+	case err != nil:
+		return err
+	}
+	s.writeJSON(r, http.StatusCreated, toConferenceRecordingJSON(rec))
+	return nil
 }

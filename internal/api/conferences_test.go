@@ -38,6 +38,7 @@ type fakeRooms struct {
 	partUpdates []partUpdate
 	removed     []string // "CF... CA..."
 	added       []addedParticipant
+	recUpdates  []string // "RE... status"
 	// err, when set, is what every method answers.
 	err error
 }
@@ -58,6 +59,48 @@ type addedParticipant struct {
 }
 
 var _ api.LiveConferences = (*fakeRooms)(nil)
+
+// UpdateConferenceRecording applies the status to the stored recording of a
+// live conference.
+func (f *fakeRooms) UpdateConferenceRecording(ctx context.Context, accountSID, conferenceSID, recordingSID string, status store.RecordingStatus) (store.Recording, error) {
+	f.mu.Lock()
+	live, ferr := f.live[conferenceSID], f.err
+	f.recUpdates = append(f.recUpdates, recordingSID+" "+string(status))
+	f.mu.Unlock()
+	if ferr != nil {
+		return store.Recording{}, ferr
+	}
+	if !live {
+		return store.Recording{}, voice.ErrConferenceNotFound
+	}
+	return f.st.UpdateRecording(ctx, accountSID, recordingSID, func(r *store.Recording) error {
+		r.Status = status
+		if status == store.RecordingStopped {
+			r.Status = store.RecordingCompleted
+		}
+		return nil
+	})
+}
+
+// StartConferenceRecording stores a new in-progress recording of a live
+// conference.
+func (f *fakeRooms) StartConferenceRecording(ctx context.Context, accountSID, conferenceSID string) (store.Recording, error) {
+	f.mu.Lock()
+	live, ferr := f.live[conferenceSID], f.err
+	f.mu.Unlock()
+	if ferr != nil {
+		return store.Recording{}, ferr
+	}
+	if !live {
+		return store.Recording{}, voice.ErrConferenceNotFound
+	}
+	now := f.now()
+	return f.st.CreateRecording(ctx, store.Recording{
+		SID: f.newSID("RE"), AccountSID: accountSID, ConferenceSID: conferenceSID, Source: store.SourceConference,
+		Status: store.RecordingInProgress, Channels: 1, Track: "both", StartTime: now, File: "recordings/x.wav",
+		DateCreated: now, DateUpdated: now,
+	})
+}
 
 func newFakeRooms(st store.Store, newSID func(string) string, now func() time.Time) *fakeRooms {
 	if newSID == nil {
@@ -534,7 +577,7 @@ func TestUpdateConferenceWithoutInterpreter(t *testing.T) {
 }
 
 func TestTwilioConferenceRecordings(t *testing.T) {
-	e, _ := newRoomsEnv(t, "")
+	e, rooms := newRoomsEnv(t, "")
 	c := e.as(e.main)
 	m := e.main.SID
 	room := putConference(t, e.st, store.Conference{AccountSID: m})
@@ -581,10 +624,17 @@ func TestTwilioConferenceRecordings(t *testing.T) {
 	wantTwilioError(t, err, 404, 20404)
 	_, err = c.Api.ListConferenceRecording("CF"+strings.Repeat("0", 32), nil)
 	wantTwilioError(t, err, 404, 20404)
-	// Pausing is not there yet; deleting one in progress waits; a
-	// completed one goes.
+	// A recording of a conference not live here cannot be paused (16022);
+	// of a live one it can; deleting one in progress waits; a completed
+	// one goes.
 	_, err = c.Api.UpdateConferenceRecording(room.SID, r2.SID, &openapi.UpdateConferenceRecordingParams{Status: ptr("paused")})
-	wantTwilioError(t, err, 405, 20004)
+	wantTwilioError(t, err, 400, 16022)
+	rooms.setLive(room.SID)
+	if p, err := c.Api.UpdateConferenceRecording(room.SID, r2.SID, &openapi.UpdateConferenceRecordingParams{Status: ptr("paused")}); err != nil || *p.Status != "paused" {
+		t.Errorf("pause: %s %v", dump(p), err)
+	}
+	_, err = c.Api.UpdateConferenceRecording(room.SID, r2.SID, &openapi.UpdateConferenceRecordingParams{Status: ptr("bogus")})
+	wantTwilioError(t, err, 400, 20001)
 	err = c.Api.DeleteConferenceRecording(room.SID, r2.SID, nil)
 	wantTwilioError(t, err, 409, 20409)
 	if err := c.Api.DeleteConferenceRecording(room.SID, r1.SID, nil); err != nil {

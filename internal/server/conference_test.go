@@ -697,3 +697,64 @@ func TestConferenceWithSIPp(t *testing.T) {
 		t.Errorf("the softphone did not hear its voice echoed by SIPp through the room")
 	}
 }
+
+// A live room's recording started through the API (beyond Twilio), paused,
+// resumed and stopped with twilio-go: the file holds the room's mix for the
+// time it ran, the pause skipped.
+func TestConferenceRecordingThroughAPI(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.number("+15550128000", nil)
+	e.app.twiml("/voice", `<Response><Dial><Conference beep="false" trim="do-not-trim">rec-room</Conference></Dial></Response>`)
+	a := e.callInto(t, "+15550128000", "+15550000081", softphone.Script{Play: tone(500, 9*time.Second), Duration: 8 * time.Second})
+	b := e.callInto(t, "+15550128000", "+15550000082", softphone.Script{Play: tone(800, 9*time.Second), Duration: 8 * time.Second})
+	rest := e.rest()
+	var conf string
+	for deadline := time.Now().Add(10 * time.Second); conf == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if cs, err := rest.Api.ListConference(&openapi.ListConferenceParams{FriendlyName: ptr("rec-room"), Status: ptr("in-progress")}); err == nil && len(cs) == 1 {
+			conf = *cs[0].Sid
+		}
+	}
+	if conf == "" {
+		t.Fatal("the conference did not start")
+	}
+	req, _ := http.NewRequest(http.MethodPost, "http://"+e.srv.HTTPAddr().String()+"/2010-04-01/Accounts/"+testSID+"/Conferences/"+conf+"/Recordings.json", nil)
+	req.SetBasicAuth(testSID, testToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var started struct {
+		Sid    string `json:"sid"`
+		Status string `json:"status"`
+	}
+	json.NewDecoder(resp.Body).Decode(&started)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || started.Status != "in-progress" {
+		t.Fatalf("start: %d %+v", resp.StatusCode, started)
+	}
+	time.Sleep(time.Second)
+	for _, st := range []string{"paused", "in-progress"} {
+		p, err := rest.Api.UpdateConferenceRecording(conf, started.Sid, &openapi.UpdateConferenceRecordingParams{Status: ptr(st)})
+		if err != nil || *p.Status != st {
+			t.Fatalf("%s: %+v %v", st, p, err)
+		}
+		time.Sleep(time.Second)
+	}
+	if _, err := rest.Api.UpdateConferenceRecording(conf, started.Sid, &openapi.UpdateConferenceRecordingParams{Status: ptr("stopped")}); err != nil {
+		t.Fatal(err)
+	}
+	rec, err := rest.Api.FetchConferenceRecording(conf, started.Sid, nil)
+	if err != nil || *rec.Status != "completed" || *rec.Source != "Conference" {
+		t.Fatalf("recording %+v %v", rec, err)
+	}
+	s := e.recordingFile(started.Sid)
+	if d := time.Duration(len(s)) * time.Second / media.SampleRate; d < 1500*time.Millisecond || d > 2600*time.Millisecond {
+		t.Errorf("recorded %v: want about 2 s (3 s less the 1 s pause)", d)
+	}
+	if p5, p8 := dsp.GoertzelPower(s, 500, media.SampleRate), dsp.GoertzelPower(s, 800, media.SampleRate); p5 < 100*dsp.GoertzelPower(s, 2000, media.SampleRate) || p8 < 100*dsp.GoertzelPower(s, 2000, media.SampleRate) {
+		t.Errorf("the recording lacks a participant")
+	}
+	wait(t, a, 15*time.Second, "a")
+	wait(t, b, 15*time.Second, "b")
+}

@@ -204,6 +204,7 @@ type roomCmd struct {
 type roomReply struct {
 	m   *member
 	p   store.Participant
+	rec store.Recording
 	err error
 }
 

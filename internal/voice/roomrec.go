@@ -2,6 +2,8 @@ package voice
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,6 +26,7 @@ import (
 // mixed) are never in it.
 type roomRecording struct {
 	rec *recording.Recorder
+	tap *roomTap
 	row store.Recording
 }
 
@@ -59,24 +62,23 @@ func (r *room) startRecording(now time.Time) {
 		r.log.Error("cannot record the conference", "err", err)
 		return
 	}
-	r.recording = &roomRecording{rec: rec, row: row}
-	tap := r.mixer.Add("~rec")
-	tap.Set(conference.Flags{Hears: true})
-	r.recTap.Store(&roomTap{ep: tap, rec: rec})
+	ep := r.mixer.Add("~rec")
+	ep.Set(conference.Flags{Hears: true})
+	r.recording = &roomRecording{rec: rec, row: row, tap: &roomTap{ep: ep, rec: rec}}
+	r.recTap.Store(r.recording.tap)
 	r.recordingCallback("in-progress")
 }
 
-// stopRecording finishes the room's recording when the conference ends.
+// stopRecording finishes the room's recording (the conference ended, or
+// the REST API stopped it). A frame the pacer is writing meanwhile is
+// refused by the stopped recorder.
 func (r *room) stopRecording() {
 	cr := r.recording
 	if cr == nil {
 		return
 	}
-	// The pacer writes no more once the room's hook is removed (its
-	// removal waits for a tick in progress): only then is the file closed.
 	r.recTap.Store(nil)
-	r.unhook()
-	r.unhook = func() {}
+	r.mixer.Remove(cr.tap.ep)
 	res, werr := cr.rec.Stop(r.rec.Settings.Trim != "do-not-trim")
 	status, code := store.RecordingCompleted, 0
 	switch {
@@ -85,15 +87,10 @@ func (r *room) stopRecording() {
 	case res.Samples == 0:
 		status = store.RecordingAbsent
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
-	defer cancel()
-	row, err := r.in.cfg.Store.UpdateRecording(ctx, cr.row.AccountSID, cr.row.SID, func(x *store.Recording) error {
+	row, err := r.setRecording(func(x *store.Recording) {
 		x.Status, x.Duration, x.ErrorCode = status, res.Duration(), code
-		return nil
 	})
 	if err != nil {
-		r.log.Error("cannot finish the conference recording", "err", err)
-		row = cr.row
 		row.Status, row.Duration = status, res.Duration()
 	}
 	cr.row = row
@@ -102,6 +99,85 @@ func (r *room) stopRecording() {
 		event = "absent"
 	}
 	r.recordingCallback(event)
+	r.recording = nil
+}
+
+// setRecording updates the record of the room's recording.
+func (r *room) setRecording(f func(*store.Recording)) (store.Recording, error) {
+	cr := r.recording
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	row, err := r.in.cfg.Store.UpdateRecording(ctx, cr.row.AccountSID, cr.row.SID, func(x *store.Recording) error {
+		f(x)
+		return nil
+	})
+	if err != nil {
+		r.log.Error("cannot update the conference recording", "err", err)
+		return cr.row, err
+	}
+	cr.row = row
+	return row, nil
+}
+
+// ErrRecordingNotRunning: the conference has no recording of that SID
+// running (or one is running already, for StartConferenceRecording).
+var ErrRecordingNotRunning = errors.New("voice: conference recording not running")
+
+// UpdateConferenceRecording pauses (paused: nothing is written meanwhile),
+// resumes (in-progress) or stops (stopped) a live conference's recording.
+func (in *Interpreter) UpdateConferenceRecording(ctx context.Context, accountSID, conferenceSID, recordingSID string, status store.RecordingStatus) (store.Recording, error) {
+	r := in.liveRoom(accountSID, conferenceSID)
+	if r == nil {
+		return store.Recording{}, ErrConferenceNotFound
+	}
+	rep := r.call(ctx, func() roomReply {
+		cr := r.recording
+		if cr == nil || cr.row.SID != recordingSID {
+			return roomReply{err: ErrRecordingNotRunning}
+		}
+		switch {
+		case status == store.RecordingStopped:
+			r.stopRecording()
+			return roomReply{rec: cr.row}
+		case status == store.RecordingPaused && cr.row.Status == store.RecordingInProgress:
+			r.recTap.Store(nil)
+		case status == store.RecordingInProgress && cr.row.Status == store.RecordingPaused:
+			r.recTap.Store(cr.tap)
+		case status == cr.row.Status:
+			return roomReply{rec: cr.row}
+		default:
+			return roomReply{rec: cr.row, err: ErrRecordingState}
+		}
+		row, err := r.setRecording(func(x *store.Recording) { x.Status = status })
+		return roomReply{rec: row, err: err}
+	})
+	if errors.Is(rep.err, errRoomEnded) {
+		return store.Recording{}, ErrConferenceNotFound
+	}
+	return rep.rec, rep.err
+}
+
+// StartConferenceRecording starts recording a live conference's mix from
+// now on (beyond Twilio, which records only from the start).
+func (in *Interpreter) StartConferenceRecording(ctx context.Context, accountSID, conferenceSID string) (store.Recording, error) {
+	r := in.liveRoom(accountSID, conferenceSID)
+	if r == nil {
+		return store.Recording{}, ErrConferenceNotFound
+	}
+	rep := r.call(ctx, func() roomReply {
+		if r.recording != nil {
+			return roomReply{err: fmt.Errorf("%w: one is running already", ErrRecordingState)}
+		}
+		r.startRecording(in.cfg.Clock.Now().UTC())
+		if r.recording == nil {
+			return roomReply{err: errors.New("voice: cannot record the conference")}
+		}
+		return roomReply{rec: r.recording.row}
+	})
+	if errors.Is(rep.err, errRoomEnded) {
+		return store.Recording{}, ErrConferenceNotFound
+	}
+	return rep.rec, rep.err
 }
 
 // recordingCallback queues the room's recordingStatusCallback for event, if
