@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -605,6 +606,47 @@ func (r *room) callback(ev conference.Event, now time.Time) (store.Callback, boo
 		AccountSID: r.account.SID, URL: s.StatusCallback, Method: method,
 		Params: p.Encode(), MaxAttempts: 1, DateCreated: now,
 	}, true
+}
+
+// announced reports the end of an announcement to the whole room (the REST
+// API's AnnounceUrl): announcement-end once it has played, or
+// announcement-failed when there was nothing to play (statusCallbackEvent
+// "announcement"). On the room's goroutine.
+func (r *room) announced(failed bool, reason string) {
+	s := r.rec.Settings
+	if s.StatusCallback == "" || !slices.Contains(s.StatusCallbackEvents, "announcement") {
+		return
+	}
+	now := r.in.cfg.Clock.Now().UTC()
+	name := "announcement-end"
+	if failed {
+		name = "announcement-failed"
+	}
+	p := url.Values{}
+	p.Set("ConferenceSid", r.sid)
+	p.Set("FriendlyName", r.key.name)
+	p.Set("AccountSid", r.account.SID)
+	p.Set("Timestamp", now.Format(conference.TimestampLayout))
+	p.Set("StatusCallbackEvent", name)
+	if reason != "" {
+		p.Set("Reason", reason)
+	}
+	r.seq[s.StatusCallback]++
+	p.Set("SequenceNumber", strconv.Itoa(r.seq[s.StatusCallback]))
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if _, err := r.in.cfg.Store.SaveConference(ctx, r.rec, nil, []store.Event{{
+		AccountSID: r.account.SID, ResourceSID: r.sid, Type: store.EventConference, Name: name, Time: now,
+	}}, []store.Callback{{
+		AccountSID: r.account.SID, URL: s.StatusCallback, Method: methodOr(s.StatusCallbackMethod),
+		Params: p.Encode(), MaxAttempts: 1, DateCreated: now,
+	}}); err != nil {
+		r.log.Error("cannot record the announcement", "err", err)
+		return
+	}
+	if r.in.cfg.Kick != nil {
+		r.in.cfg.Kick()
+	}
 }
 
 // participantRow copies the room's view of a participant to its record.

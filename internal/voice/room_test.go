@@ -253,3 +253,49 @@ func TestRoomAbandoned(t *testing.T) {
 		t.Errorf("codes %v, want 13240", h.st.codes(a.sid()))
 	}
 }
+
+// An announcement to the whole room (AnnounceUrl) is heard by everyone,
+// and reported with announcement-end once played; a URL with nothing to
+// play is reported announcement-failed.
+func TestRoomAnnouncement(t *testing.T) {
+	ft := &fakeTicks{}
+	h := newHarness(t, func(c *Config) { c.Ticks = ft })
+	h.app.twiml("/voice", `<Response><Dial><Conference beep="false" waitUrl="" statusCallback="/conf" statusCallbackEvent="announcement">r5</Conference></Dial></Response>`)
+	h.app.twiml("/empty", `<Response/>`)
+	a := h.inbound(Call{URL: "/voice"})
+	waitFor(t, "the first participant", func() bool { return h.participants(store.ParticipantConnected) == 1 })
+	b := h.inbound(Call{URL: "/voice"})
+	waitFor(t, "both mixed", func() bool { return a.m.playing() && b.m.playing() })
+	conf := h.confOf()
+	if err := h.in.UpdateConference(context.Background(), h.acct.SID, conf.SID, ConferenceUpdate{AnnounceURL: h.url("/tone.wav")}); err != nil {
+		t.Fatal(err)
+	}
+	tickRoom(ft, 12, a.m, b.m)
+	for _, m := range []*fakeMedia{a.m, b.m} {
+		if n := toneFrames(m.heardPCM(), tonePlay); n < 8 {
+			t.Errorf("the announcement was heard in %d frames of 10", n)
+		}
+	}
+	waitFor(t, "announcement-end", func() bool {
+		for _, cb := range h.st.callbacksOf(conf.SID) {
+			if cb.p.Get("StatusCallbackEvent") == "announcement-end" {
+				return true
+			}
+		}
+		return false
+	})
+	if err := h.in.UpdateConference(context.Background(), h.acct.SID, conf.SID, ConferenceUpdate{AnnounceURL: h.url("/empty")}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, cb := range h.st.callbacksOf(conf.SID) {
+		got = append(got, cb.p.Get("StatusCallbackEvent")+"#"+cb.p.Get("SequenceNumber"))
+	}
+	if !slices.Equal(got, []string{"announcement-end#1", "announcement-failed#2"}) {
+		t.Errorf("callbacks %v", got)
+	}
+	a.leg.remoteHangup()
+	b.leg.remoteHangup()
+	a.wait()
+	b.wait()
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/conference"
+	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/store"
 	"github.com/switchboard-voice/switchboard/internal/twiml"
 	"github.com/switchboard-voice/switchboard/internal/webhook"
@@ -114,8 +115,15 @@ func (in *Interpreter) UpdateConference(ctx context.Context, accountSID, confere
 			URL: u.AnnounceURL, Method: methodOr(u.AnnounceMethod), AuthToken: r.account.AuthToken,
 			AccountSID: accountSID, Params: url.Values{"ConferenceSid": {r.sid}, "AccountSid": {accountSID}},
 		}, func(code int, msg string, _ *webhook.Error) { r.log.Warn("announcement", "code", code, "msg", msg) })
-		if len(pcm) > 0 {
+		if len(pcm) == 0 {
+			r.call(ctx, func() roomReply { r.announced(true, "nothing to play at "+u.AnnounceURL); return roomReply{} })
+		} else {
 			r.announce.play(pcm)
+			// Its end is reported once it has played (the pacer plays it in
+			// real time).
+			in.cfg.Clock.AfterFunc(time.Duration(len(pcm))*time.Second/media.SampleRate, func() {
+				r.call(context.Background(), func() roomReply { r.announced(false, ""); return roomReply{} })
+			})
 		}
 	}
 	if u.Status == store.ConferenceCompleted {
