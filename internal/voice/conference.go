@@ -65,7 +65,18 @@ func (r *run) conferenceVerb(ctx context.Context, d *twiml.Dial, c *twiml.Confer
 		return nil, nil, nil
 	}
 	start := r.in.cfg.Clock.Now()
+	// The Dial's record records this participant's leg (what it says and
+	// hears) while it is in the room.
+	var rec *callRecording
+	if o := dialRecording(d); o != nil {
+		rec = r.startDialRecording(ctx, d, *o)
+	}
 	reason := r.inRoom(ctx, d, c, m)
+	if rec != nil {
+		r.mu.Lock()
+		rec.row = r.stopCallRecording(ctx, rec)
+		r.mu.Unlock()
+	}
 	r.log.Info("left the conference", "conference", m.room.sid, "reason", reason)
 	if d.Action == "" {
 		if ctx.Err() != nil {
@@ -82,6 +93,11 @@ func (r *run) conferenceVerb(ctx context.Context, d *twiml.Dial, c *twiml.Confer
 	p.Set("DialCallStatus", string(store.CallCompleted))
 	p.Set("DialCallDuration", strconv.Itoa(int(r.in.cfg.Clock.Now().Sub(start).Round(time.Second)/time.Second)))
 	p.Set("ConferenceSid", m.room.sid)
+	if rec != nil {
+		p.Set("RecordingUrl", r.recordingURL(rec.row))
+		p.Set("RecordingSid", rec.row.SID)
+		p.Set("RecordingDuration", strconv.Itoa(durationSeconds(rec.row.Duration)))
+	}
 	method := d.Method
 	if method == "" {
 		method = http.MethodPost

@@ -2,6 +2,7 @@ package voice
 
 import (
 	"context"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -298,4 +299,27 @@ func TestRoomAnnouncement(t *testing.T) {
 	b.leg.remoteHangup()
 	a.wait()
 	b.wait()
+}
+
+// The Dial's record around a conference records the participant's leg
+// while it is in the room; the action carries the recording.
+func TestRoomDialRecord(t *testing.T) {
+	ft := &fakeTicks{}
+	h := newHarness(t, func(c *Config) { c.Ticks = ft })
+	h.app.twiml("/voice", `<Response><Dial record="record-from-answer" action="/after"><Conference beep="false" waitUrl="">r6</Conference></Dial></Response>`)
+	h.app.twiml("/after", `<Response><Hangup/></Response>`)
+	a := h.inbound(Call{URL: "/voice"})
+	waitFor(t, "the recording", func() bool { return len(h.st.recordings(a.sid())) == 1 && a.m.tapCount() >= 2 })
+	a.m.say(toneSamples(toneCaller, 25*media.FrameSamples, 8000))
+	tickRoom(ft, 25, a.m)
+	a.leg.remoteHangup()
+	p := h.waitRequest("/after").Params
+	a.wait()
+	recs := h.st.recordings(a.sid())
+	if p.Get("RecordingSid") == "" || len(recs) != 1 || recs[0].Source != store.SourceDialVerb {
+		t.Fatalf("action %v, recordings %+v", p, recs)
+	}
+	if n := toneFrames(readRecording(t, filepath.Join(h.dataDir, recs[0].File)), toneCaller); n < 20 {
+		t.Errorf("the participant's voice is in %d frames of the recording", n)
+	}
 }
