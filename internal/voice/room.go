@@ -405,6 +405,7 @@ func (r *room) join(ctx context.Context, req joinRequest) (*member, error) {
 func (r *room) serve() {
 	defer close(r.done)
 	defer r.unhook()
+	shutdown := r.in.ctx.Done()
 	for {
 		select {
 		case cmd := <-r.cmds:
@@ -412,6 +413,14 @@ func (r *room) serve() {
 		case sp := <-r.speech:
 			now := r.in.cfg.Clock.Now().UTC()
 			if evs, err := r.state.Speech(sp.callSID, sp.speaking, now); err == nil && len(evs) > 0 {
+				r.apply(evs, now)
+			}
+		case <-shutdown:
+			// The interpreter is closing: the room ends (its calls go on
+			// with their next verb, or end with the server).
+			shutdown = nil
+			now := r.in.cfg.Clock.Now().UTC()
+			if evs, err := r.state.End(now); err == nil {
 				r.apply(evs, now)
 			}
 		}

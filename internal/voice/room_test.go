@@ -323,3 +323,26 @@ func TestRoomDialRecord(t *testing.T) {
 		t.Errorf("the participant's voice is in %d frames of the recording", n)
 	}
 }
+
+// Closing the interpreter ends its rooms, so that it does not wait for
+// their callers (whose calls belong to the SIP server, closed after it).
+func TestRoomEndsOnClose(t *testing.T) {
+	ft := &fakeTicks{}
+	h := newHarness(t, func(c *Config) { c.Ticks = ft })
+	h.app.twiml("/voice", `<Response><Dial><Conference beep="false" waitUrl="">r7</Conference></Dial><Hangup/></Response>`)
+	a := h.inbound(Call{URL: "/voice"})
+	waitFor(t, "the first participant", func() bool { return h.participants(store.ParticipantConnected) == 1 })
+	b := h.inbound(Call{URL: "/voice"})
+	waitFor(t, "two participants", func() bool { return h.participants(store.ParticipantConnected) == 2 })
+	closed := make(chan struct{})
+	go func() {
+		h.in.Close()
+		close(closed)
+	}()
+	waitChan(t, "Close", closed)
+	a.wait()
+	b.wait()
+	if c := h.confOf(); c.Status != store.ConferenceCompleted {
+		t.Errorf("room after Close: %+v", c)
+	}
+}
