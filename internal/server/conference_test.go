@@ -758,3 +758,26 @@ func TestConferenceRecordingThroughAPI(t *testing.T) {
 	wait(t, a, 15*time.Second, "a")
 	wait(t, b, 15*time.Second, "b")
 }
+
+// A server stopped while a room is live ends the room and stops promptly.
+func TestConferenceShutdown(t *testing.T) {
+	t.Parallel()
+	e, stop := startEnv(t, server.Options{}, nil)
+	e.number("+15550129000", nil)
+	e.app.twiml("/voice", `<Response><Dial><Conference beep="false">closing</Conference></Dial></Response>`)
+	a := e.callInto(t, "+15550129000", "+15550000091", softphone.Script{Duration: 20 * time.Second})
+	b := e.callInto(t, "+15550129000", "+15550000092", softphone.Script{Duration: 20 * time.Second})
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		cs, _, _ := e.srv.Store().ListConferences(context.Background(), store.ConferenceFilter{AccountSID: testSID, Status: store.ConferenceInProgress}, store.Page{Size: 1})
+		if len(cs) == 1 {
+			break
+		}
+	}
+	start := time.Now()
+	stop()
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("the server took %v to stop with a live room", took)
+	}
+	wait(t, a, 10*time.Second, "a")
+	wait(t, b, 10*time.Second, "b")
+}
