@@ -11,6 +11,10 @@
 # with the REST API and SIPp is the callee (scenarios/uas_answer_bye.xml).
 # In modes dial and bridge the app answers <Dial><Sip> to a second SIPp, the
 # callee: switchboard places a dialled leg to it and bridges the two legs.
+# In mode conference every caller dials a number whose TwiML is
+# <Dial><Conference beep="false">roomN</Conference></Dial>: PARTICIPANTS per
+# room, all talking; bench/cmd/confpeer is the media of a few probe
+# participants per room and measures what they hear.
 # Everything it started is killed on exit; the data dir lives in a temp dir.
 #
 # Usage:
@@ -31,6 +35,14 @@
 #                                             marked u-law RTP (rtp_stream), the callee's media is
 #                                             bench/cmd/rtppeer (sends RTP back, counts what the
 #                                             bridge delivers); CPU and loss while all are up
+#   bench/run.sh conference PARTICIPANTS [HOLD [RAMP [ROOMS]]]
+#                                             ROOMS rooms (1) of PARTICIPANTS callers (2..250)
+#                                             each: PROBES of them (4) first, whose media is
+#                                             bench/cmd/confpeer (a coded tone and speech; it
+#                                             measures what they hear), then the others (SIPp,
+#                                             looped espeak-ng speech, rtp_stream) at RAMP
+#                                             calls/s in all (25), held HOLD s (75); CPU, RSS,
+#                                             pacer ticks dropped, loss and delay while all are in
 #
 # Environment:
 #   SB_BIN=path        use this switchboard binary instead of building one
@@ -44,6 +56,8 @@
 #                      with SB_BIN, that binary must be an sbprof build
 #   DRAIN=5            seconds to wait after the load before the "after" figures (fds, RSS...)
 #   KEEP=1             keep the run directory (logs, SIPp csv) even on success
+#   SB_GODEBUG=gctrace=1   GODEBUG for switchboard only (gctrace lines go to its log;
+#                      conference reports the GC cycles and their pauses in the window)
 #   SIPP_EXTRA="..."   more SIPp options (e.g. "-t t1" for TCP)
 #   MSGLOG=0           no SIPp message log (then latency comes from SIPp's 4 ms-step rtd only)
 #   RESTLOAD_BIN=path  (rest) use this bench/cmd/restload binary instead of building one
@@ -51,6 +65,12 @@
 #   MAX_INFLIGHT=256   (rest) create requests outstanding at most (restload -max-inflight)
 #   EVENTS=initiated,ringing,answered,completed   (rest) StatusCallbackEvent values asked for
 #   RTPPEER_BIN=path   (bridge) use this bench/cmd/rtppeer binary instead of building one
+#   CONFPEER_BIN=path  (conference) use this bench/cmd/confpeer binary instead of building one
+#   PROBES=4           (conference) probe participants per room: 1 talker (coded tone) + listeners
+#   TALK_DB=-42        (conference) RMS level of the speech every other participant sends (dB
+#                      of full scale; 249 of them sum to about -14 dBFS: no clipping in the mix)
+#   SERVER_CPU         (conference) 0 for one room, 0,1 (two cores) for ROOMS >= 2, with
+#                      LOAD_CPU 2 when the machine has one (else 1: shared, with a warning)
 set -Eeuo pipefail
 
 die() { echo "run.sh: $*" >&2; exit 2; }
@@ -80,6 +100,28 @@ play | bridge)
 	[[ $WINDOW -ge 10 ]] || die "HOLD ($HOLD s) must exceed the ramp ($RAMP_S s) by 16 s or more"
 	[[ $HOLD -le 600 ]] || die "HOLD must be <= 600 s"
 	;;
+conference)
+	PARTICIPANTS=$2
+	HOLD=${3:-75}
+	RAMP=${4:-25}
+	ROOMS=${5:-1}
+	PROBES=${PROBES:-4}
+	[[ $PARTICIPANTS =~ ^[0-9]+$ && $PARTICIPANTS -ge 2 && $PARTICIPANTS -le 250 ]] ||
+		die "PARTICIPANTS must be 2..250 (a room holds 250: conference.MaxParticipants)"
+	[[ $ROOMS =~ ^[0-9]+$ && $ROOMS -ge 1 && $ROOMS -le 16 ]] || die "ROOMS must be 1..16"
+	[[ $PROBES =~ ^[0-9]+$ && $PROBES -ge 2 && $PROBES -lt $PARTICIPANTS ]] ||
+		die "PROBES must be 2..PARTICIPANTS-1 (a talker and a listener; SIPp places the others)"
+	[[ $HOLD =~ ^[0-9]+$ && $RAMP =~ ^[0-9]+$ && $RAMP -ge 1 ]] || die "HOLD and RAMP must be numbers"
+	TALKERS=$((PARTICIPANTS - PROBES))
+	CALLS=$((PARTICIPANTS * ROOMS))
+	# The talkers of every room are placed together, RAMP calls/s in all.
+	RAMP_S=$(((TALKERS * ROOMS + RAMP - 1) / RAMP))
+	WINDOW=$((HOLD - RAMP_S - 6))
+	[[ $WINDOW -ge 10 ]] || die "HOLD ($HOLD s) must exceed the ramp ($RAMP_S s) by 16 s or more"
+	[[ $HOLD -le 600 ]] || die "HOLD must be <= 600 s"
+	# The probes join first and leave last.
+	PROBE_HOLD=$((HOLD + RAMP_S + 8))
+	;;
 *) usage ;;
 esac
 
@@ -90,13 +132,25 @@ done
 [[ $MODE == say || $MODE == rest ]] && { command -v espeak-ng >/dev/null || die "espeak-ng is not installed (<Say>)"; }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-SERVER_CPU=${SERVER_CPU:-0}
+if [[ $MODE == conference && ${ROOMS:-1} -ge 2 ]]; then
+	# Two cores (GOMAXPROCS follows the affinity: 2); the load on a third if
+	# there is one, else it shares core 1 with switchboard (a warning says so).
+	SERVER_CPU=${SERVER_CPU:-0,1}
+	(($(nproc) >= 3)) && LOAD_CPU=${LOAD_CPU:-2}
+else
+	SERVER_CPU=${SERVER_CPU:-0}
+fi
+[[ $SERVER_CPU =~ ^[0-9]+(,[0-9]+)*$ ]] || die "SERVER_CPU must be a core or a comma-separated list of cores"
+[[ $MODE == conference ]] && { command -v espeak-ng >/dev/null || die "espeak-ng is not installed (the participants' speech)"; }
 # NICE=-10 gives switchboard and SIPp precedence over other work on a shared
 # machine (closer to the dedicated cores the figures assume); 0 by default.
 NICE=${NICE:-0}
 [[ $NICE =~ ^-?[0-9]+$ ]] || die "NICE must be a number"
 LOAD_CPU=${LOAD_CPU:-1}
 RTP_PORTS=${RTP_PORTS:-10000-30000}
+for c in ${SERVER_CPU//,/ }; do
+	[[ ,$LOAD_CPU, == *,$c,* ]] && echo "run.sh: WARNING: switchboard (cores $SERVER_CPU) shares core $c with SIPp and the probes (LOAD_CPU $LOAD_CPU): its pacer competes with them for that core" >&2
+done
 CLK_TCK=$(getconf CLK_TCK)
 
 # SIPp's message log gives microsecond INVITE->200 timings (MSGLOG=0: off);
@@ -181,8 +235,18 @@ sock_drops() {
 		sed 's/^socket:\[\(.*\)\]$/\1/' |
 		awk 'NR == FNR { want[$1] = 1; next } FNR > 1 && ($10 in want) { n++; d += $NF } END { print n + 0, d + 0 }' - /proc/net/udp
 }
-# core_busy N: busy and steal ticks of CPU N so far (proc(5) /proc/stat).
-core_busy() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9, $9 }' /proc/stat; }
+# core_busy N[,M...]: busy and steal ticks of those CPUs so far (proc(5) /proc/stat).
+core_busy() {
+	awk -v l="$1" 'BEGIN { n = split(l, a, ","); for (i = 1; i <= n; i++) want["cpu" a[i]] = 1 }
+		$1 in want { b += $2 + $3 + $4 + $7 + $8 + $9; s += $9 } END { print b + 0, s + 0 }' /proc/stat
+}
+# thread_ticks PID: "tid utime+stime" of every thread of the process.
+thread_ticks() {
+	local t
+	for t in /proc/"$1"/task/*/stat; do
+		awk -v f="$t" '{ sub(/^.*\) /, ""); n = split(f, p, "/"); print p[n - 1], $12 + $13 }' "$t" 2>/dev/null || true
+	done
+}
 
 echo "== switchboard bench: $ARGS ($(date -u +%FT%TZ))"
 echo "machine: $(nproc) CPUs, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), load average $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -221,6 +285,13 @@ if [[ $MODE == bridge ]]; then
 		(cd "$ROOT" && go build -o "$RUN/rtppeer" ./bench/cmd/rtppeer) || die "building rtppeer failed"
 	fi
 fi
+if [[ $MODE == conference ]]; then
+	if [[ -n ${CONFPEER_BIN:-} ]]; then
+		cp "$CONFPEER_BIN" "$RUN/confpeer"
+	else
+		(cd "$ROOT" && go build -o "$RUN/confpeer" ./bench/cmd/confpeer) || die "building confpeer failed"
+	fi
+fi
 
 # --- the webhook app -------------------------------------------------------
 APP_EXTRA=()
@@ -228,6 +299,7 @@ case $MODE in
 say | rest) APP_MODE=say ;;
 hangup) APP_MODE=hangup ;;
 play) APP_MODE=play ;;
+conference) APP_MODE=hangup ;; # the rooms' numbers use /conference/roomN, in any mode
 dial | bridge)
 	APP_MODE=dial
 	# The callee's SIP port, fixed now: the app's TwiML names it. The warm-up
@@ -254,7 +326,7 @@ if [[ $MODE == rest ]]; then
 	CPS=${CPS:-1000}
 	SB_EXTRA=(--cps "$CPS")
 fi
-SWITCHBOARD_ACCOUNT_SID=$SID SWITCHBOARD_AUTH_TOKEN=$TOKEN \
+SWITCHBOARD_ACCOUNT_SID=$SID SWITCHBOARD_AUTH_TOKEN=$TOKEN GODEBUG=${SB_GODEBUG:-} \
 	nice -n "$NICE" taskset -c "$SERVER_CPU" "$RUN/switchboard" serve \
 	--http "127.0.0.1:$HTTP_PORT" --sip "127.0.0.1:$SIP_PORT" \
 	--rtp-ports "$RTP_PORTS" --data "$RUN/data" "${SB_EXTRA[@]}" \
@@ -273,7 +345,61 @@ code=$(curl -sS -o "$RUN/number.json" -w '%{http_code}' --max-time 10 -u "$SID:$
 	"http://127.0.0.1:$HTTP_PORT/2010-04-01/Accounts/$SID/IncomingPhoneNumbers.json" \
 	--data-urlencode PhoneNumber=bench --data-urlencode "VoiceUrl=http://$APP_ADDR/voice")
 [[ $code == 201 || $code == 200 ]] || { FAILED=1; die "creating the number: HTTP $code $(cat "$RUN/number.json")"; }
+if [[ $MODE == conference ]]; then
+	# The number roomN puts its callers in room roomN.
+	for r in $(seq "$ROOMS"); do
+		code=$(curl -sS -o "$RUN/number_room$r.json" -w '%{http_code}' --max-time 10 -u "$SID:$TOKEN" \
+			"http://127.0.0.1:$HTTP_PORT/2010-04-01/Accounts/$SID/IncomingPhoneNumbers.json" \
+			--data-urlencode "PhoneNumber=room$r" --data-urlencode "VoiceUrl=http://$APP_ADDR/conference/room$r")
+		[[ $code == 201 || $code == 200 ]] || { FAILED=1; die "creating the number room$r: HTTP $code $(cat "$RUN/number_room$r.json")"; }
+	done
+fi
 echo "switchboard pid $SB_PID on core $SERVER_CPU (nice $NICE): http 127.0.0.1:$HTTP_PORT, sip 127.0.0.1:$SIP_PORT, rtp $RTP_PORTS${SB_EXTRA[*]:+, ${SB_EXTRA[*]}}; app $APP_ADDR ($APP_MODE${APP_EXTRA[*]:+ ${APP_EXTRA[*]}})"
+
+# --- the participants' speech and the probes' media (conference) ---------------
+if [[ $MODE == conference ]]; then
+	# espeak-ng speech (≈18 s with the pauses over 0.15 s cut), low-passed at
+	# 1,800 Hz (the probe talker's tones are at 2,200-3,800 Hz), at TALK_DB dB
+	# RMS, over a pink-noise floor peaking 18 dB under that (a phone's
+	# background: no frame is digital silence, so every participant is summed
+	# in every tick: everyone talks all the time), u-law,
+	# whole 20 ms frames. SIPp loops it (rtp_stream); confpeer's listeners too.
+	TALK_DB=${TALK_DB:--42}
+	[[ $TALK_DB =~ ^-[0-9]+$ ]] || die "TALK_DB must be a negative whole number of dB"
+	espeak-ng -v en-us -s 165 --stdout "Good morning everyone, thanks for joining the weekly planning call. \
+Before we start, could everybody check that their microphone works? We have three items on the agenda today: \
+the release schedule, the support rotation, and the budget for next quarter. Let me share the numbers from \
+last week first, and then we can go around the room for updates." >"$RUN/speech_raw.wav" 2>/dev/null ||
+		die "espeak-ng failed"
+	sox "$RUN/speech_raw.wav" -r 8000 -c 1 -b 16 "$RUN/speech_8k.wav" sinc -1800 silence -l 1 0.1 1% -1 0.15 1%
+	rms=$(sox "$RUN/speech_8k.wav" -n stat 2>&1 | awk '/^RMS +amplitude/ { print $3 }')
+	gain=$(awk -v r="$rms" -v t="$TALK_DB" 'BEGIN { printf "%.2f", t - 20 * log(r) / log(10) }')
+	sox -n -r 8000 -c 1 -b 16 "$RUN/noise.wav" synth "$(soxi -D "$RUN/speech_8k.wav")" pinknoise sinc -1800 gain -n $((TALK_DB - 18))
+	sox "$RUN/speech_8k.wav" "$RUN/speech_lvl.wav" gain "$gain"
+	sox -m -v 1 "$RUN/speech_lvl.wav" -v 1 "$RUN/noise.wav" -t ul "$RUN/speech.ulaw"
+	head -c $(($(stat -c %s "$RUN/speech.ulaw") / 160 * 160)) "$RUN/speech.ulaw" >"$RUN/bench.ulaw"
+	echo "speech: $(($(stat -c %s "$RUN/bench.ulaw") / 8000)) s of espeak-ng at $TALK_DB dB RMS (gain $gain dB), low-passed at 1,800 Hz, looped"
+	nice -n "$NICE" taskset -c "$LOAD_CPU" "$RUN/confpeer" -rooms "$ROOMS" -addr-file "$RUN/confpeer.ports" \
+		-speech "$RUN/bench.ulaw" -timeout "$((PROBE_HOLD + RAMP_S + 300))s" -timeline "$RUN/confpeer_timeline.txt" \
+		>"$RUN/confpeer.log" 2>&1 &
+	PEER_PID=$!
+	PIDS+=("$PEER_PID")
+	for _ in $(seq 100); do [[ $(wc -l 2>/dev/null <"$RUN/confpeer.ports" || echo 0) -ge $ROOMS ]] && break; sleep 0.1; done
+	[[ $(wc -l 2>/dev/null <"$RUN/confpeer.ports" || echo 0) -ge $ROOMS ]] || die "confpeer did not start: $(cat "$RUN/confpeer.log")"
+	mapfile -t ROOM_PORT <"$RUN/confpeer.ports"
+	echo "probe media: confpeer pid $PEER_PID on core $LOAD_CPU, 127.0.0.1 ports ${ROOM_PORT[*]} (room 1 first); $PROBES probes a room: 1 talker, $((PROBES - 1)) listeners"
+fi
+# conf_stats: confpeer's per-room "STATS ..." lines now (printed on SIGUSR1).
+conf_stats() {
+	local n
+	n=$(grep -c '^STATS ' "$RUN/confpeer.log" || true)
+	kill -USR1 "$PEER_PID" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		(($(grep -c '^STATS ' "$RUN/confpeer.log" || true) >= n + ROOMS)) && break
+		sleep 0.05
+	done
+	grep '^STATS ' "$RUN/confpeer.log" | tail -"$ROOMS"
+}
 
 # --- the callee's media (bridge) ----------------------------------------------
 if [[ $MODE == bridge ]]; then
@@ -305,8 +431,12 @@ kv() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) v =
 # --- SIPp ------------------------------------------------------------------
 [[ -s $RUN/bench.ulaw ]] || sox -n -r 8000 -c 1 -t ul "$RUN/bench.ulaw" synth 5 sine 350 vol 0.5
 # SCENARIO: what sipp_run plays (the caller's, or rest's callee's);
-# UAS_SCENARIO: the callee of dial and bridge.
+# UAS_SCENARIO: the callee of dial and bridge; PROBE_SCENARIO: conference's probes.
 case $MODE in
+conference)
+	SCENARIO=$ROOT/bench/scenarios/uac_hold.xml
+	PROBE_SCENARIO=$ROOT/bench/scenarios/uac_conf_probe.xml
+	;;
 say | hangup) SCENARIO=$ROOT/bench/scenarios/uac_wait_bye.xml ;;
 play) SCENARIO=$ROOT/bench/scenarios/uac_hold.xml ;;
 rest) SCENARIO=$ROOT/bench/scenarios/uas_answer_bye.xml ;;
@@ -322,7 +452,8 @@ esac
 
 # sipp_run NAME TIMEOUT_S ARGS...: one bounded SIPp run in $RUN/NAME (its
 # working dir, where the scenario finds bench.ulaw), on the load core; its
-# SIP port is $SIPP_PORT when set (the UAS of mode rest), else a free one.
+# SIP port is $SIPP_PORT when set (the UAS of mode rest), else a free one; it
+# calls the number $SERVICE (bench).
 sipp_run() {
 	local name=$1 limit=$2
 	shift 2
@@ -333,7 +464,7 @@ sipp_run() {
 	mp=$(free_port)
 	# shellcheck disable=SC2086
 	(cd "$RUN/$name" && exec timeout -k 5 "$((limit + 30))" nice -n "$NICE" taskset -c "$LOAD_CPU" sipp "127.0.0.1:$SIP_PORT" \
-		-sf "$SCENARIO" -s bench -i 127.0.0.1 -p "$sp" -mi 127.0.0.1 -mp "$mp" \
+		-sf "$SCENARIO" -s "${SERVICE:-bench}" -i 127.0.0.1 -p "$sp" -mi 127.0.0.1 -mp "$mp" \
 		-timeout "${limit}s" -timeout_error -nostdin -timer_resol 1 -max_recv_loops 10000 -max_sched_loops 10000 \
 		-trace_stat -stf stat.csv -fd 1 -trace_rtt -rtt_freq 1 -trace_err -trace_screen $MSGLOG_OPT \
 		${SIPP_EXTRA:-} "$@" >sipp.out 2>&1)
@@ -394,7 +525,10 @@ callee_run() {
 caller_run() { SIPP_PORT='' sipp_run "$@"; }
 
 echo "warm-up: 3 calls (TTS and <Play> caches, connections)"
-if [[ $MODE == play ]]; then
+if [[ $MODE == conference ]]; then
+	# Three callers in room1 for 3 s: a room created, started and ended.
+	SERVICE=room1 sipp_run warmup 40 -m 3 -r 3 -l 3 -d 3000 || true
+elif [[ $MODE == play ]]; then
 	sipp_run warmup 40 -m 3 -r 3 -l 3 -d 3000 || true
 elif [[ $MODE == dial || $MODE == bridge ]]; then
 	callee_run uas_warmup 60 -m 3
@@ -433,7 +567,85 @@ t0=$(now_ms)
 c0=$(cpu_ticks "$SB_PID")
 read -r k0 st0 < <(core_busy "$SERVER_CPU")
 a0=$(cpu_ticks "$APP_PID")
-if [[ $MODE == play || $MODE == bridge ]]; then
+if [[ $MODE == conference ]]; then
+	log0=$(wc -l <"$RUN/switchboard.log")
+	# The probes of every room first (they join within a second and leave
+	# last), then the talkers of every room at once: RAMP calls/s in all.
+	PROBE_PIDS=()
+	for r in $(seq "$ROOMS"); do
+		SERVICE=room$r SCENARIO=$PROBE_SCENARIO sipp_run "probe$r" $((PROBE_HOLD + 60)) \
+			-key rtpport "${ROOM_PORT[r - 1]}" -m "$PROBES" -r "$PROBES" -l "$PROBES" -d "$((PROBE_HOLD * 1000))" &
+		PROBE_PIDS+=($!)
+	done
+	for _ in $(seq 100); do
+		((ROOMS * PROBES == $(conf_stats | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^active=/) n += substr($i, 8) } END { print n + 0 }'))) && break
+		sleep 0.1
+	done
+	echo "probes in: $(conf_stats | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^active=/) n += substr($i, 8) } END { print n + 0 }') of $((ROOMS * PROBES)) probe legs send RTP to confpeer"
+	TALKER_PIDS=()
+	for r in $(seq "$ROOMS"); do
+		name=load$r
+		[[ $r == 1 ]] && name=load
+		if ((TALKERS > 0)); then
+			# RAMP/ROOMS calls/s each: RAMP calls per ROOMS seconds.
+			SERVICE=room$r sipp_run "$name" $((HOLD + RAMP_S + 60)) -m "$TALKERS" -r "$RAMP" -rp "$((1000 * ROOMS))" \
+				-l "$TALKERS" -d "$((HOLD * 1000))" &
+			TALKER_PIDS+=($!)
+		fi
+	done
+	sleep $((RAMP_S + 3))
+	w0=$(now_ms)
+	c1=$(cpu_ticks "$SB_PID")
+	read -r k1 st1 < <(core_busy "$SERVER_CPU")
+	read -r l1 _ < <(core_busy "$LOAD_CPU")
+	read -r socks1 drops1 < <(sock_drops "$SB_PID")
+	read -r _ pdrops1 < <(sock_drops "$PEER_PID")
+	pw1=$(cpu_ticks "$PEER_PID")
+	thread_ticks "$SB_PID" >"$RUN/threads1.txt"
+	wlog0=$(wc -l <"$RUN/switchboard.log")
+	sp1=0
+	for p in $(sipp_pids "$RUN/load"); do sp1=$((sp1 + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done
+	kill -USR2 "$PEER_PID"
+	# Every second of the window: switchboard's CPU over that second. The
+	# window ends on time (WINDOW s after it began), however long sampling takes.
+	pt=$w0
+	pc_=$c1
+	: >"$RUN/cpu_1s.txt"
+	wend=$((w0 + WINDOW * 1000))
+	while (($(now_ms) < wend - 50)); do
+		sleep "$(awk -v r="$((wend - $(now_ms)))" 'BEGIN { printf "%.3f", (r >= 1000 ? 1 : r / 1000) }')"
+		nt=$(now_ms)
+		nc=$(cpu_ticks "$SB_PID" 2>/dev/null || echo "$pc_")
+		echo "$((nt - w0)) $(awk -v t="$((nc - pc_))" -v hz="$CLK_TCK" -v ms="$((nt - pt))" 'BEGIN { printf "%.1f", 100 * t / hz / (ms / 1000) }')" >>"$RUN/cpu_1s.txt"
+		pt=$nt
+		pc_=$nc
+	done
+	w1=$(now_ms)
+	c2=$(cpu_ticks "$SB_PID")
+	read -r k2 st2 < <(core_busy "$SERVER_CPU")
+	read -r l2 _ < <(core_busy "$LOAD_CPU")
+	read -r socks2 drops2 < <(sock_drops "$SB_PID")
+	read -r _ pdrops2 < <(sock_drops "$PEER_PID")
+	pw2=$(cpu_ticks "$PEER_PID")
+	thread_ticks "$SB_PID" >"$RUN/threads2.txt"
+	wlog1=$(wc -l <"$RUN/switchboard.log")
+	sp2=0
+	for p in $(sipp_pids "$RUN/load"); do sp2=$((sp2 + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done
+	conf_win=$(conf_stats)
+	peak_fds=$(fds "$SB_PID")
+	peak_threads=$(threads "$SB_PID")
+	win_rss=$(rss_kb "$SB_PID")
+	set +e
+	sipp_rc=0
+	for p in "${TALKER_PIDS[@]}" "${PROBE_PIDS[@]}"; do
+		wait "$p"
+		rc=$?
+		((rc > sipp_rc)) && sipp_rc=$rc
+	done
+	set -e
+	kill -TERM "$PEER_PID" 2>/dev/null || true
+	for _ in $(seq 50); do kill -0 "$PEER_PID" 2>/dev/null || break; sleep 0.1; done
+elif [[ $MODE == play || $MODE == bridge ]]; then
 	if [[ $MODE == bridge ]]; then
 		# The callee takes CALLS calls and exits; each waits for switchboard's BYE.
 		callee_run uas_load $((HOLD + RAMP_S + 60)) -m "$CALLS"
@@ -604,11 +816,24 @@ fi
 
 # --- report ----------------------------------------------------------------
 L=$RUN/load
-created=$(stat_col "$L" 'TotalCallCreated')
-ok=$(stat_col "$L" 'SuccessfulCall(C)')
-failed=$(stat_col "$L" 'FailedCall(C)')
-retrans=$(stat_col "$L" 'Retransmissions(C)')
-unexpected=$(stat_col "$L" 'FailedUnexpectedMessage(C)')
+# LOADS: the SIPp runs of the measured load (conference: every room's talkers and probes).
+LOADS=("$L")
+if [[ $MODE == conference ]]; then
+	LOADS=()
+	for d in "$RUN"/load "$RUN"/load[0-9]* "$RUN"/probe[0-9]*; do [[ -d $d ]] && LOADS+=("$d"); done
+fi
+# stat_sum NAME: the named column of SIPp's last statistics line, summed over LOADS.
+stat_sum() {
+	local d t=0
+	for d in "${LOADS[@]}"; do [[ -s $d/stat.csv ]] && t=$((t + $(stat_col "$d" "$1"))); done
+	echo "$t"
+}
+created=$(stat_sum 'TotalCallCreated')
+ok=$(stat_sum 'SuccessfulCall(C)')
+failed=$(stat_sum 'FailedCall(C)')
+retrans=$(stat_sum 'Retransmissions(C)')
+unexpected=$(stat_sum 'FailedUnexpectedMessage(C)')
+[[ $MODE == conference && $created != "$CALLS" ]] && FAILED=1
 [[ $failed == 0 && $ok == "$created" && $sipp_rc == 0 ]] || FAILED=1
 if [[ $MODE == rest ]]; then
 	[[ $rl_rc == 0 && $ok == "$total" ]] || FAILED=1
@@ -628,11 +853,16 @@ echo "== result: $ARGS"
 if [[ $MODE == rest ]]; then
 	sed -n '/^== restload/,$p' "$RUN/load/restload.out" | grep -v '^== ' || cat "$RUN/load/restload.out"
 	echo "restload exit $rl_rc; SIPp UAS (callee): sipp exit $sipp_rc; calls received $created of $total, succeeded $ok, failed $failed (unexpected msg $unexpected), retransmissions $retrans"
+elif [[ $MODE == conference ]]; then
+	echo "sipp exit $sipp_rc (worst of ${#LOADS[@]} runs: $ROOMS x talkers, $ROOMS x probes); participants attempted $created of $CALLS ($ROOMS rooms x ($TALKERS SIPp talkers + $PROBES probes)), succeeded $ok, failed $failed (unexpected msg $unexpected), retransmissions $retrans"
 else
 	echo "sipp exit $sipp_rc; calls attempted $created, succeeded $ok, failed $failed (unexpected msg $unexpected), retransmissions $retrans"
 fi
-awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; next } { for (i = 1; i <= NF; i++) v[i] = $i }
-	END { s = ""; for (i = 1; i in h; i++) if (h[i] ~ /^Failed.*\(C\)$/ && v[i] + 0 > 0) s = s " " h[i] "=" v[i]; if (s != "") print "failures by kind:" s }' "$L/stat.csv"
+for d in "${LOADS[@]}"; do
+	[[ -s $d/stat.csv ]] || continue
+	awk -F';' -v w="$([[ $MODE == conference ]] && echo " (${d##*/})")" 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; next } { for (i = 1; i <= NF; i++) v[i] = $i }
+		END { s = ""; for (i = 1; i in h; i++) if (h[i] ~ /^Failed.*\(C\)$/ && v[i] + 0 > 0) s = s " " h[i] "=" v[i]; if (s != "") print "failures by kind" w ":" s }' "$d/stat.csv"
+done
 if [[ $MODE == dial || $MODE == bridge ]]; then
 	echo "SIPp UAS (the dialled legs): sipp exit $uas_rc; calls received $u_created, succeeded $u_ok, failed $u_failed (unexpected msg $u_unexpected), retransmissions $u_retrans"
 	awk -F';' 'NR == 1 { for (i = 1; i <= NF; i++) h[i] = $i; next } { for (i = 1; i <= NF; i++) v[i] = $i }
@@ -647,22 +877,30 @@ fi
 pct() { awk -v p="$1" -v n="$(wc -l <"$2")" 'NR == (int(n * p / 100 + 0.999999) > 0 ? int(n * p / 100 + 0.999999) : 1) { printf "%.2f", $1; exit }' "$2"; }
 # The precise figure: INVITE sent -> 200 OK received per call, from SIPp's
 # message log (microsecond timestamps).
-msglog=$(find "$L" -maxdepth 1 -name '*_messages.log' 2>/dev/null | head -1 || true)
-if [[ -n $msglog && -s $msglog ]]; then
-	awk -f "$ROOT/bench/invite_latency.awk" "$msglog" | sort -n -k1,1 >"$RUN/latency.txt"
+msglogs=()
+for d in "${LOADS[@]}"; do
+	m=$(find "$d" -maxdepth 1 -name '*_messages.log' 2>/dev/null | head -1 || true)
+	[[ -n $m && -s $m ]] && msglogs+=("$m")
+done
+if ((${#msglogs[@]} > 0)); then
+	for m in "${msglogs[@]}"; do awk -f "$ROOT/bench/invite_latency.awk" "$m"; done | sort -n -k1,1 >"$RUN/latency.txt"
 	n=$(wc -l <"$RUN/latency.txt")
 	if ((n > 0)); then
 		awk '{ print $2 }' "$RUN/latency.txt" | sort -g >"$RUN/lat_sorted.txt"
 		echo "INVITE->200 OK (ms, message log, $n calls): p50 $(pct 50 "$RUN/lat_sorted.txt")  p90 $(pct 90 "$RUN/lat_sorted.txt")  p99 $(pct 99 "$RUN/lat_sorted.txt")  max $(tail -1 "$RUN/lat_sorted.txt")"
-		if [[ $MODE != play && $MODE != bridge && $n -gt 1 ]]; then
+		if [[ $MODE != play && $MODE != bridge && $MODE != conference && $n -gt 1 ]]; then
 			awk -v r="$RATE" 'NR == 1 { f = $1 } { l = $1 } END { printf "answered calls/s (first to last 200 OK): %.1f (offered %d/s)\n", (NR - 1) / (l > f ? l - f : 1), r }' "$RUN/latency.txt"
 		fi
 	fi
 fi
 # SIPp's own rtd (-trace_rtt), in its 4 ms clock ticks here: a cross-check.
-rtt=$(find "$L" -maxdepth 1 -name '*_rtt.csv' 2>/dev/null | head -1 || true)
-if [[ -n $rtt && -s $rtt ]]; then
-	awk -F';' 'NR > 1 && $2 != "" { print $2 }' "$rtt" | sort -g >"$RUN/rtd_sorted.txt"
+rtts=()
+for d in "${LOADS[@]}"; do
+	m=$(find "$d" -maxdepth 1 -name '*_rtt.csv' 2>/dev/null | head -1 || true)
+	[[ -n $m && -s $m ]] && rtts+=("$m")
+done
+if ((${#rtts[@]} > 0)); then
+	awk -F';' 'FNR > 1 && $2 != "" { print $2 }' "${rtts[@]}" | sort -g >"$RUN/rtd_sorted.txt"
 	n=$(wc -l <"$RUN/rtd_sorted.txt")
 	((n > 0)) && echo "INVITE->200 OK (ms, SIPp rtd, coarse clock, $n calls): p50 $(pct 50 "$RUN/rtd_sorted.txt")  p99 $(pct 99 "$RUN/rtd_sorted.txt")  max $(tail -1 "$RUN/rtd_sorted.txt")"
 fi
@@ -682,10 +920,15 @@ app_cpu=$(awk -v t="$((a1 - a0))" -v hz="$CLK_TCK" -v s="$(awk -v a="$t0" -v b="
 echo "switchboard CPU: $cpu % of one core over ${win_s} s ($((c2 - c1)) ticks); benchapp CPU $app_cpu %"
 pc() { awk -v t="$1" -v hz="$CLK_TCK" -v s="$win_s" 'BEGIN { printf "%.1f", 100 * t / hz / s }'; }
 if [[ -s $RUN/cpu_1s.txt ]]; then
-	# Only the seconds while SIPp placed calls (the run's first SECONDS).
-	awk -v s="${SECONDS_RUN:-0}" '$1 <= s * 1000 + 1000 { print $2 }' "$RUN/cpu_1s.txt" | sort -g >"$RUN/cpu_1s_sorted.txt"
+	# Only the seconds while SIPp placed calls (the run's first SECONDS);
+	# conference: every second of the window.
+	lim=${SECONDS_RUN:-0}
+	[[ $MODE == conference ]] && lim=100000
+	awk -v s="$lim" '$1 <= s * 1000 + 1000 { print $2 }' "$RUN/cpu_1s.txt" | sort -g >"$RUN/cpu_1s_sorted.txt"
 	n=$(wc -l <"$RUN/cpu_1s_sorted.txt")
-	((n > 0)) && echo "  per second while calls were placed ($n samples, $RUN/cpu_1s.txt): p50 $(pct 50 "$RUN/cpu_1s_sorted.txt") %, p90 $(pct 90 "$RUN/cpu_1s_sorted.txt") %, max $(tail -1 "$RUN/cpu_1s_sorted.txt") %; seconds at >= 95 %: $(awk '$1 >= 95' "$RUN/cpu_1s_sorted.txt" | wc -l)"
+	when="while calls were placed"
+	[[ $MODE == conference ]] && when="in the window"
+	((n > 0)) && echo "  per second $when ($n samples, $RUN/cpu_1s.txt): p50 $(pct 50 "$RUN/cpu_1s_sorted.txt") %, p90 $(pct 90 "$RUN/cpu_1s_sorted.txt") %, max $(tail -1 "$RUN/cpu_1s_sorted.txt") %; seconds at >= 95 %: $(awk '$1 >= 95' "$RUN/cpu_1s_sorted.txt" | wc -l)"
 fi
 echo "  core $SERVER_CPU busy $(pc $((k2 - k1))) % (of which not switchboard's own time $(pc $((k2 - k1 - c2 + c1))) %: other processes, softirq; steal $(pc $((st2 - st1))) %)"
 if [[ $MODE == play || $MODE == bridge ]]; then
@@ -698,13 +941,54 @@ if [[ $MODE == play || $MODE == bridge ]]; then
 		echo "  load core $LOAD_CPU busy: $(awk -v t="$((l1 - l0))" -v hz="$CLK_TCK" -v ms="$((w0 - t0))" 'BEGIN { printf "%.1f", 100 * t / hz / (ms / 1000) }') % while calls were placed (the INVITE->200 OK above is timed by SIPp there), $(pc $((l2 - l1))) % over the window"
 		echo "  callee SIPp CPU $( [[ -n ${up1:-} && -n ${up2:-} ]] && pc $((up2 - up1)) || echo -) %, rtppeer CPU $(pc $((pw2 - pw1))) % (core $LOAD_CPU)"
 	fi
+elif [[ $MODE == conference ]]; then
+	ncores=$(awk -F, '{ print NF }' <<<"$SERVER_CPU")
+	((ncores > 1)) && echo "  = $(awk -v c="$cpu" -v n="$ncores" 'BEGIN { printf "%.1f", c / n }') % of the $ncores cores it may use ($SERVER_CPU; GOMAXPROCS $ncores)"
+	echo "  per participant: $(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.4f", c / n }') % of a core; per 20 ms tick: $(awk -v c="$cpu" 'BEGIN { printf "%.0f", c * 200 }') us of CPU for all ($ROOMS room(s) of $PARTICIPANTS), $(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.2f", c * 200 / n }') us per participant (CPU time / window / 50 ticks a second: the whole process, not the pacer alone)"
+	# The pacer is one goroutine; Go moves it between threads, so the busiest
+	# thread is a lower bound on a saturated pacer, not its measure.
+	busiest=$(awk 'NR == FNR { a[$1] = $2; next } ($1 in a) { d = $2 - a[$1]; if (d > m) { m = d; t = $1 } } END { print t + 0, m + 0 }' "$RUN/threads1.txt" "$RUN/threads2.txt")
+	echo "  busiest thread over the window: $(pc "${busiest#* }") % of a core (tid ${busiest% *}, of $(wc -l <"$RUN/threads2.txt") threads)"
+	echo "  SIPp talkers CPU $(pc $((sp2 - sp1))) %, confpeer CPU $(pc $((pw2 - pw1))) %; load core(s) $LOAD_CPU busy $(pc $((l2 - l1))) % over the window"
 else
 	echo "  per call: $(awk -v t="$((c2 - c1))" -v hz="$CLK_TCK" -v n="$ok" 'BEGIN { if (n > 0) printf "%.2f", 1000 * t / hz / n; else print "-" }') ms CPU per completed call"
 fi
 echo "switchboard RSS: before $((base_rss / 1024)) MB, in load $((win_rss / 1024)) MB, peak $((peak_rss / 1024)) MB, $DRAIN s after $((end_rss / 1024)) MB"
-if [[ $MODE == play || $MODE == bridge ]]; then
-	echo "  per call: $(((win_rss - base_rss) / CALLS)) KB RSS"
+if [[ $MODE == play || $MODE == bridge || $MODE == conference ]]; then
+	echo "  per $([[ $MODE == conference ]] && echo participant || echo call): $(((win_rss - base_rss) / CALLS)) KB RSS"
 	echo "switchboard UDP sockets in the window: $socks1 -> $socks2; datagrams dropped on them (receive buffer full): $((drops2 - drops1))"
+fi
+if [[ $MODE == conference ]]; then
+	# Pacer ticks given up (switchboard's WARN "media pacer fell behind;
+	# dropped ticks" ticks=N), in the window and over the whole run.
+	dropped() { awk -v a="$1" -v b="$2" 'NR > a && NR <= b && /pacer fell behind/ { for (i = 1; i <= NF; i++) if ($i ~ /^ticks=/) { sub(/ticks=/, "", $i); n += $i; k++ } }
+		END { printf "%d (%d log lines)", n, k }' "$RUN/switchboard.log"; }
+	echo "media pacer ticks dropped (switchboard log): in the window $(dropped "$wlog0" "$wlog1"); whole load $(dropped "$log0" 1000000000)"
+	# SB_GODEBUG=gctrace=1: the GC cycles in the window (stop-the-world =
+	# the first and last clock figures; the middle one is concurrent mark).
+	awk -v a="$wlog0" -v b="$wlog1" -v t="$([[ ${SB_GODEBUG:-} == *gctrace=1* ]] && echo 1)" 'NR > a && NR <= b && /^gc [0-9]+ @/ { split($5, c, "+"); stw = c[1] + c[3]; n++; s += stw; if (stw > m) m = stw; if (c[2] > mk) mk = c[2]; h = $11 }
+		END { if (n > 0) printf "  GC in the window (gctrace): %d cycles, stop-the-world %.2f ms in all, max %.3f ms; concurrent mark max %.1f ms; heap %s MB at the last\n", n, s, m, mk, h
+			else if (t) print "  GC in the window (gctrace): no cycle" }' "$RUN/switchboard.log"
+	kvs() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) v = substr($i, length(k) + 2) } END { print v }' <<<"$1"; }
+	echo "what the probes heard over the window (confpeer; ${win_s} s; expected 50 packets/s per probe leg):"
+	while read -r line; do
+		[[ -n $line ]] || continue
+		r=$(kvs "$line" room)
+		act=$(kvs "$line" active)
+		ws=$(awk -v m="$(kvs "$line" win_ms)" 'BEGIN { printf "%.2f", m / 1000 }')
+		rx=$(kvs "$line" rx)
+		exp_pk=$(awk -v n="$act" -v s="$ws" 'BEGIN { printf "%d", n * s * 50 }')
+		spanned=$(kvs "$line" spanned)
+		lost=$(kvs "$line" lost)
+		cut=$(kvs "$line" dropped)
+		echo "  room$r: $act probe legs (talker live: $(kvs "$line" talker)); RTP packets received $rx of ~$exp_pk due, switchboard sequence numbers missing $(kvs "$line" seqlost), ticks skipped in its timestamps $(kvs "$line" tsskip) (= pacer ticks dropped x legs)"
+		echo "    talker -> listeners: $spanned talker frames followed (found in $(kvs "$line" tone), missing in $(kvs "$line" gap) of $(kvs "$line" listen) listener frames); lost $lost frames (silence in their place) + $cut samples cut (delay drops): loss $(awk -v l="$lost" -v c="$cut" -v m="$spanned" 'BEGIN { if (m > 0) printf "%.4f", 100 * (l * 160 + c) / (m * 160); else print "-" }') %; silence inserted $(kvs "$line" inserted) samples (delay grown)"
+		echo "    the talker hears the others at $(kvs "$line" heard_db) dBFS, in $(kvs "$line" heard_frames) of $(kvs "$line" heard) frames above -60 dBFS; hears its own tone in $(kvs "$line" self) (mix-minus: 0); listeners hear the others (tone removed) at $(kvs "$line" others_db) dBFS"
+		echo "    mouth-to-ear, talker -> listeners (marker frames, kernel timestamps): p50 $(kvs "$line" delay_p50_ms) ms, p99 $(kvs "$line" delay_p99_ms) ms, max $(kvs "$line" delay_max_ms) ms ($(kvs "$line" delay_n) markers)"
+		echo "    send lateness against the 20 ms grid (kernel rx timestamp - RTP tick, less the stream's minimum): p50 $(kvs "$line" late_p50_us) us, p99 $(kvs "$line" late_p99_us) us, p99.9 $(kvs "$line" late_p999_us) us, max $(kvs "$line" late_max_us) us ($(kvs "$line" late_n) packets)"
+	done <<<"$conf_win"
+	echo "  confpeer: send ticks late $(kvs "$(tail -1 <<<"$conf_win")" late_ticks), send errors $(kvs "$(tail -1 <<<"$conf_win")" txerr), socket drops in the window $((pdrops2 - pdrops1)); per-second timeline $RUN/confpeer_timeline.txt"
+	grep '^TOTAL ' "$RUN/confpeer.log" | awk '{ printf "  whole run, %s:", $2; for (i = 3; i <= NF; i++) if ($i ~ /^(streams|rx|seqlost|tsskip|spanned|lost|dropped|inserted|gap|self)=/) printf " %s", $i; print "" }' || true
 fi
 if [[ $MODE == bridge ]]; then
 	# Over the window: what rtppeer (the callee's media) got from switchboard.

@@ -7,7 +7,10 @@
 //	play     <Play loop="0">/loop.wav</Play> (play a tone until the caller hangs up)
 //	dial     <Dial><Sip>URI</Sip></Dial>     (bridge the caller to -dial URI, a SIPp callee)
 //
-// and serves /loop.wav, a WAV made at start (-wav-seconds of a 440 Hz tone,
+// In every mode /conference/NAME answers
+// <Dial><Conference beep="false">NAME</Conference></Dial> (bench/run.sh
+// conference: the VoiceUrl of the number roomN is /conference/roomN). It
+// serves /loop.wav, a WAV made at start (-wav-seconds of a 440 Hz tone,
 // 8 kHz, 16-bit mono PCM), with a strong validator (ETag) and Cache-Control
 // so switchboard's <Play> cache fetches it once. /stats reports how many
 // requests it served, as JSON. It uses the standard library only and prints

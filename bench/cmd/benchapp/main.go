@@ -110,6 +110,18 @@ func (a *app) handler() http.Handler {
 		w.Header().Set("ETag", a.etag)
 		http.ServeContent(w, r, "loop.wav", time.Time{}, bytes.NewReader(a.wav))
 	})
+	// Any mode: /conference/NAME answers <Dial><Conference> to room NAME.
+	mux.HandleFunc("/conference/{room}", func(w http.ResponseWriter, r *http.Request) {
+		doc, err := conferenceDocument(r.PathValue("room"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		a.voiceHits.Add(1)
+		w.Header().Set("Content-Type", "application/xml")
+		w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
+		w.Write(doc)
+	})
 	mux.HandleFunc("/stats", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, "{\"voice\":%d,\"wav\":%d}\n", a.voiceHits.Load(), a.wavHits.Load())
@@ -147,6 +159,16 @@ func document(mode, text, dial string) ([]byte, error) {
 		return b.Bytes(), nil
 	}
 	return nil, fmt.Errorf("-mode %q: %w (want say, hangup, play or dial)", mode, errMode)
+}
+
+// conferenceDocument is the TwiML that puts a caller in room (letters,
+// digits, '-' and '_', at most 64): no beep on entry or exit.
+func conferenceDocument(room string) ([]byte, error) {
+	if room == "" || len(room) > 64 || strings.Trim(room, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+		return nil, fmt.Errorf("room %q: %w", room, errRoom)
+	}
+	return []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+		`<Response><Dial><Conference beep="false">` + room + "</Conference></Dial></Response>\n"), nil
 }
 
 func xmlEscape(b *bytes.Buffer, s string) error {

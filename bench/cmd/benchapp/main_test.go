@@ -229,3 +229,45 @@ func TestDialDocument(t *testing.T) {
 		}
 	}
 }
+
+// /conference/NAME puts the caller in room NAME, whatever the mode; a name
+// that is not a plain word is refused.
+func TestConference(t *testing.T) {
+	twiml, err := document("hangup", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(newApp(twiml, toneWAV(440, time.Second)).handler())
+	defer srv.Close()
+	resp, err := srv.Client().Post(srv.URL+"/conference/room3", "application/x-www-form-urlencoded", strings.NewReader("CallSid=CA1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var d struct {
+		XMLName xml.Name `xml:"Response"`
+		Dial    struct {
+			Conference struct {
+				Beep string `xml:"beep,attr"`
+				Name string `xml:",chardata"`
+			} `xml:"Conference"`
+		} `xml:"Dial"`
+	}
+	if err := xml.Unmarshal(body, &d); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST /conference/room3: %d %q: %v", resp.StatusCode, body, err)
+	}
+	if d.Dial.Conference.Name != "room3" || d.Dial.Conference.Beep != "false" {
+		t.Errorf("conference %q beep %q; want room3, false", d.Dial.Conference.Name, d.Dial.Conference.Beep)
+	}
+	for _, bad := range []string{"a%3Cb", "room%20one", strings.Repeat("x", 65)} {
+		resp, err := srv.Client().Get(srv.URL + "/conference/" + bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET /conference/%s: %d, want 404", bad, resp.StatusCode)
+		}
+	}
+}
