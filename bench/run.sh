@@ -389,16 +389,44 @@ last week first, and then we can go around the room for updates." >"$RUN/speech_
 	mapfile -t ROOM_PORT <"$RUN/confpeer.ports"
 	echo "probe media: confpeer pid $PEER_PID on core $LOAD_CPU, 127.0.0.1 ports ${ROOM_PORT[*]} (room 1 first); $PROBES probes a room: 1 talker, $((PROBES - 1)) listeners"
 fi
-# conf_stats: confpeer's per-room "STATS ..." lines now (printed on SIGUSR1).
-conf_stats() {
+# peer_lines LOG K: the media peer's K "STATS ..." lines now: it prints them
+# to LOG on SIGUSR1.
+peer_lines() {
 	local n
-	n=$(grep -c '^STATS ' "$RUN/confpeer.log" || true)
+	n=$(grep -c '^STATS ' "$1" || true)
 	kill -USR1 "$PEER_PID" 2>/dev/null || return 0
 	for _ in $(seq 50); do
-		(($(grep -c '^STATS ' "$RUN/confpeer.log" || true) >= n + ROOMS)) && break
+		(($(grep -c '^STATS ' "$1" || true) >= n + $2)) && break
 		sleep 0.05
 	done
-	grep '^STATS ' "$RUN/confpeer.log" | tail -"$ROOMS"
+	grep '^STATS ' "$1" | tail -"$2"
+}
+# conf_stats: confpeer's per-room "STATS ..." lines now.
+conf_stats() { peer_lines "$RUN/confpeer.log" "$ROOMS"; }
+# conf_active: the probe legs sending RTP to confpeer now, in all rooms.
+conf_active() { conf_stats | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^active=/) n += substr($i, 8) } END { print n + 0 }'; }
+# conf_mark N: at the start (N=1) or the end (N=2) of the conference window,
+# the time and the line count of switchboard's log into w(N-1) and
+# wlog(N-1); the CPU ticks of switchboard, confpeer and the SIPp talkers into
+# cN, pwN and spN; the cores' busy ticks into kN stN and lN; the socket drops
+# into socksN dropsN and pdropsN; switchboard's threads into threadsN.txt.
+conf_mark() {
+	local n=$1 v p sp=0
+	v=$(now_ms)
+	printf -v "w$((n - 1))" %s "$v"
+	v=$(cpu_ticks "$SB_PID")
+	printf -v "c$n" %s "$v"
+	read -r "k$n" "st$n" < <(core_busy "$SERVER_CPU")
+	read -r "l$n" _ < <(core_busy "$LOAD_CPU")
+	read -r "socks$n" "drops$n" < <(sock_drops "$SB_PID")
+	read -r _ "pdrops$n" < <(sock_drops "$PEER_PID")
+	v=$(cpu_ticks "$PEER_PID")
+	printf -v "pw$n" %s "$v"
+	thread_ticks "$SB_PID" >"$RUN/threads$n.txt"
+	v=$(wc -l <"$RUN/switchboard.log")
+	printf -v "wlog$((n - 1))" %s "$v"
+	for p in $(sipp_pids "$RUN/load"); do sp=$((sp + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done
+	printf -v "sp$n" %s "$sp"
 }
 
 # --- the callee's media (bridge) ----------------------------------------------
@@ -414,17 +442,8 @@ if [[ $MODE == bridge ]]; then
 	PEER_PORT=$(cat "$RUN/rtppeer.port")
 	echo "callee media: rtppeer pid $PEER_PID on core $LOAD_CPU, 127.0.0.1:$PEER_PORT"
 fi
-# peer_stats: rtppeer's counters now (its "STATS ..." line, printed on SIGUSR1).
-peer_stats() {
-	local n
-	n=$(grep -c '^STATS ' "$RUN/rtppeer.log" || true)
-	kill -USR1 "$PEER_PID" 2>/dev/null || return 0
-	for _ in $(seq 50); do
-		(($(grep -c '^STATS ' "$RUN/rtppeer.log" || true) > n)) && break
-		sleep 0.05
-	done
-	grep '^STATS ' "$RUN/rtppeer.log" | tail -1
-}
+# peer_stats: rtppeer's counters now (its "STATS ..." line).
+peer_stats() { peer_lines "$RUN/rtppeer.log" 1; }
 # kv LINE KEY: the value of KEY=value in LINE (0 when absent).
 kv() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) if (index($i, k "=") == 1) v = substr($i, length(k) + 2) } END { print v + 0 }' <<<"$1"; }
 
@@ -578,10 +597,10 @@ if [[ $MODE == conference ]]; then
 		PROBE_PIDS+=($!)
 	done
 	for _ in $(seq 100); do
-		((ROOMS * PROBES == $(conf_stats | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^active=/) n += substr($i, 8) } END { print n + 0 }'))) && break
+		((ROOMS * PROBES == $(conf_active))) && break
 		sleep 0.1
 	done
-	echo "probes in: $(conf_stats | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^active=/) n += substr($i, 8) } END { print n + 0 }') of $((ROOMS * PROBES)) probe legs send RTP to confpeer"
+	echo "probes in: $(conf_active) of $((ROOMS * PROBES)) probe legs send RTP to confpeer"
 	TALKER_PIDS=()
 	for r in $(seq "$ROOMS"); do
 		name=load$r
@@ -594,17 +613,7 @@ if [[ $MODE == conference ]]; then
 		fi
 	done
 	sleep $((RAMP_S + 3))
-	w0=$(now_ms)
-	c1=$(cpu_ticks "$SB_PID")
-	read -r k1 st1 < <(core_busy "$SERVER_CPU")
-	read -r l1 _ < <(core_busy "$LOAD_CPU")
-	read -r socks1 drops1 < <(sock_drops "$SB_PID")
-	read -r _ pdrops1 < <(sock_drops "$PEER_PID")
-	pw1=$(cpu_ticks "$PEER_PID")
-	thread_ticks "$SB_PID" >"$RUN/threads1.txt"
-	wlog0=$(wc -l <"$RUN/switchboard.log")
-	sp1=0
-	for p in $(sipp_pids "$RUN/load"); do sp1=$((sp1 + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done
+	conf_mark 1
 	kill -USR2 "$PEER_PID"
 	# Every second of the window: switchboard's CPU over that second. The
 	# window ends on time (WINDOW s after it began), however long sampling takes.
@@ -620,17 +629,7 @@ if [[ $MODE == conference ]]; then
 		pt=$nt
 		pc_=$nc
 	done
-	w1=$(now_ms)
-	c2=$(cpu_ticks "$SB_PID")
-	read -r k2 st2 < <(core_busy "$SERVER_CPU")
-	read -r l2 _ < <(core_busy "$LOAD_CPU")
-	read -r socks2 drops2 < <(sock_drops "$SB_PID")
-	read -r _ pdrops2 < <(sock_drops "$PEER_PID")
-	pw2=$(cpu_ticks "$PEER_PID")
-	thread_ticks "$SB_PID" >"$RUN/threads2.txt"
-	wlog1=$(wc -l <"$RUN/switchboard.log")
-	sp2=0
-	for p in $(sipp_pids "$RUN/load"); do sp2=$((sp2 + $(cpu_ticks "$p" 2>/dev/null || echo 0))); done
+	conf_mark 2
 	conf_win=$(conf_stats)
 	peak_fds=$(fds "$SB_PID")
 	peak_threads=$(threads "$SB_PID")
@@ -877,11 +876,16 @@ fi
 pct() { awk -v p="$1" -v n="$(wc -l <"$2")" 'NR == (int(n * p / 100 + 0.999999) > 0 ? int(n * p / 100 + 0.999999) : 1) { printf "%.2f", $1; exit }' "$2"; }
 # The precise figure: INVITE sent -> 200 OK received per call, from SIPp's
 # message log (microsecond timestamps).
-msglogs=()
-for d in "${LOADS[@]}"; do
-	m=$(find "$d" -maxdepth 1 -name '*_messages.log' 2>/dev/null | head -1 || true)
-	[[ -n $m && -s $m ]] && msglogs+=("$m")
-done
+# load_files GLOB: in each load's folder, the first file GLOB names, if not empty.
+load_files() {
+	local d m
+	for d in "${LOADS[@]}"; do
+		m=$(find "$d" -maxdepth 1 -name "$1" 2>/dev/null | head -1 || true)
+		[[ -n $m && -s $m ]] && echo "$m"
+	done
+	return 0
+}
+mapfile -t msglogs < <(load_files '*_messages.log')
 if ((${#msglogs[@]} > 0)); then
 	for m in "${msglogs[@]}"; do awk -f "$ROOT/bench/invite_latency.awk" "$m"; done | sort -n -k1,1 >"$RUN/latency.txt"
 	n=$(wc -l <"$RUN/latency.txt")
@@ -894,11 +898,7 @@ if ((${#msglogs[@]} > 0)); then
 	fi
 fi
 # SIPp's own rtd (-trace_rtt), in its 4 ms clock ticks here: a cross-check.
-rtts=()
-for d in "${LOADS[@]}"; do
-	m=$(find "$d" -maxdepth 1 -name '*_rtt.csv' 2>/dev/null | head -1 || true)
-	[[ -n $m && -s $m ]] && rtts+=("$m")
-done
+mapfile -t rtts < <(load_files '*_rtt.csv')
 if ((${#rtts[@]} > 0)); then
 	awk -F';' 'FNR > 1 && $2 != "" { print $2 }' "${rtts[@]}" | sort -g >"$RUN/rtd_sorted.txt"
 	n=$(wc -l <"$RUN/rtd_sorted.txt")
@@ -958,6 +958,7 @@ if [[ $MODE == play || $MODE == bridge || $MODE == conference ]]; then
 	echo "  per $([[ $MODE == conference ]] && echo participant || echo call): $(((win_rss - base_rss) / CALLS)) KB RSS"
 	echo "switchboard UDP sockets in the window: $socks1 -> $socks2; datagrams dropped on them (receive buffer full): $((drops2 - drops1))"
 fi
+# shellcheck disable=SC2154 # wlog0 and wlog1 are set by conf_mark
 if [[ $MODE == conference ]]; then
 	# Pacer ticks given up (switchboard's WARN "media pacer fell behind;
 	# dropped ticks" ticks=N), in the window and over the whole run.

@@ -2,7 +2,8 @@ package main
 
 import (
 	"math"
-	"math/bits"
+
+	"github.com/switchboard-voice/switchboard/bench/internal/rtpio"
 )
 
 const (
@@ -33,7 +34,7 @@ func talkerFrame(n int, amp float64) []byte {
 		if marker {
 			v += amp * math.Sin(2*math.Pi*float64(markerBin*i)/frameSamples)
 		}
-		out[i] = ulaw(int16(v * math.MaxInt16))
+		out[i] = rtpio.Ulaw(int16(v * math.MaxInt16))
 	}
 	return out
 }
@@ -88,7 +89,7 @@ func decode(dst *[frameSamples]float64, payload []byte) float64 {
 	for i := range dst {
 		v := 0.0
 		if i < len(payload) {
-			v = float64(ulawDecode(payload[i])) / 32768
+			v = float64(rtpio.UlawDecode(payload[i])) / 32768
 		}
 		dst[i] = v
 		ms += v * v
@@ -156,31 +157,6 @@ func (d *detector) scanRange(prev, cur *[frameSamples]float64, lo, hi int) analy
 	d.load(prev, cur, best.off)
 	best.marker = d.amp(markerBin)
 	return best
-}
-
-// ulaw encodes a linear sample (G.711 u-law: bias 0x84, 8 segments).
-func ulaw(s int16) byte {
-	const bias, clip = 0x84, 32635
-	sign := byte(0)
-	x := int(s)
-	if x < 0 {
-		x, sign = -x, 0x80
-	}
-	x = min(x, clip) + bias
-	exp := bits.Len(uint(x)) - 8 // 0..7
-	mant := (x >> (exp + 3)) & 0x0f
-	return ^(sign | byte(exp<<4) | byte(mant))
-}
-
-// ulawDecode decodes a G.711 u-law octet.
-func ulawDecode(u byte) int16 {
-	u = ^u
-	t := (int(u&0x0f) << 3) + 0x84
-	t <<= (u & 0x70) >> 4
-	if u&0x80 != 0 {
-		return int16(0x84 - t)
-	}
-	return int16(t - 0x84)
 }
 
 // dBFS converts a mean square (full scale = 1) to dBFS on the AES17 scale: a

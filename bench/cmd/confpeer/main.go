@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/binary"
-	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -18,13 +16,12 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
+
+	"github.com/switchboard-voice/switchboard/bench/internal/rtpio"
 )
 
 const (
-	headerSize = 12 // RTP fixed header (RFC 3550 §5.1)
-	ptPCMU     = 0
-	batch      = 64 // datagrams per recvmmsg/sendmmsg
-	tick       = 20 * time.Millisecond
+	tick = 20 * time.Millisecond
 	// speechDB: a frame whose other audio (tones removed) is louder than
 	// this counts as hearing someone.
 	speechDB = -60.0
@@ -259,28 +256,19 @@ type peer struct {
 	late uint64 // send ticks more than 10 ms late (guarded by secMu)
 
 	secMu  sync.Mutex
-	perSec [][5]uint64
+	perSec rtpio.Seconds[[5]uint64]
 }
 
 func (p *peer) second(now time.Time) *[5]uint64 {
-	i := int(now.Sub(p.start) / time.Second)
-	if i < 0 || i > 86400 {
-		i = 0
-	}
-	for len(p.perSec) <= i {
-		p.perSec = append(p.perSec, [5]uint64{})
-	}
-	return &p.perSec[i]
+	return p.perSec.At(p.start, now)
 }
 
 func (p *peer) timeline() []byte {
 	p.secMu.Lock()
 	defer p.secMu.Unlock()
-	var b []byte
-	for i, c := range p.perSec {
-		b = fmt.Appendf(b, "%d %d %d %d %d %d\n", i, c[0], c[1], c[2], c[3], c[4])
-	}
-	return b
+	return p.perSec.Timeline(func(b []byte, i int, c [5]uint64) []byte {
+		return fmt.Appendf(b, "%d %d %d %d %d %d\n", i, c[0], c[1], c[2], c[3], c[4])
+	})
 }
 
 func (p *peer) startWindow(r *room) {
@@ -294,28 +282,11 @@ func (p *peer) startWindow(r *room) {
 
 // receive reads room r's socket in batches until done.
 func (p *peer) receive(r *room, done <-chan struct{}) {
-	msgs := make([]ipv4.Message, batch)
-	for i := range msgs {
-		msgs[i].Buffers = [][]byte{make([]byte, 2048)}
-		msgs[i].OOB = make([]byte, 128)
-	}
-	for {
-		n, err := r.pc.ReadBatch(msgs, 0)
-		if err != nil {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		now := time.Now()
+	rtpio.Receive(r.pc, 128, done, func(msgs []ipv4.Message, now time.Time) {
 		r.mu.Lock()
-		for i := range n {
-			ua, ok := msgs[i].Addr.(*net.UDPAddr)
+		defer r.mu.Unlock()
+		for i := range msgs {
+			from, ok := rtpio.From(&msgs[i])
 			if !ok {
 				continue
 			}
@@ -323,12 +294,9 @@ func (p *peer) receive(r *room, done <-chan struct{}) {
 			if !ok {
 				at = now
 			}
-			from := ua.AddrPort()
-			from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 			p.packet(r, from, msgs[i].Buffers[0][:msgs[i].N], at, now)
 		}
-		r.mu.Unlock()
-	}
+	})
 }
 
 // packet accounts for one datagram (r.mu held).
@@ -345,7 +313,7 @@ func (p *peer) packet(r *room, from netip.AddrPort, b []byte, at, now time.Time)
 		r.nStreams++
 	}
 	s.lastRx = now
-	payload, seq, ts, ok := rtpPayload(b)
+	payload, seq, ts, ok := rtpio.Payload(b)
 	if !ok {
 		r.c.other++
 		return
@@ -467,54 +435,20 @@ func (p *peer) packet(r *room, from netip.AddrPort, b []byte, at, now time.Time)
 	}
 }
 
-// rtpPayload returns the payload of a PCMU RTP packet, its sequence number
-// and timestamp.
-func rtpPayload(b []byte) ([]byte, uint16, uint32, bool) {
-	if len(b) < headerSize || b[0]>>6 != 2 || b[1]&0x7f != ptPCMU {
-		return nil, 0, 0, false
-	}
-	off := headerSize + 4*int(b[0]&0x0f)
-	if b[0]&0x10 != 0 { // header extension
-		if len(b) < off+4 {
-			return nil, 0, 0, false
-		}
-		off += 4 + 4*int(binary.BigEndian.Uint16(b[off+2:]))
-	}
-	end := len(b)
-	if b[0]&0x20 != 0 && end > off { // padding
-		end -= int(b[end-1])
-	}
-	if off > end {
-		return nil, 0, 0, false
-	}
-	return b[off:end], binary.BigEndian.Uint16(b[2:]), binary.BigEndian.Uint32(b[4:]), true
-}
-
 // send sends one packet to every live stream of every room every 20 ms
 // until done, and ends the streams that went quiet.
 func (p *peer) send(done <-chan struct{}) {
-	const size = headerSize + frameSamples
+	const size = rtpio.HeaderSize + frameSamples
 	var (
 		buf  []byte
 		dst  []*net.UDPAddr
 		msgs []ipv4.Message
 	)
-	next := time.Now().Add(tick)
-	for {
-		select {
-		case <-done:
-			return
-		case <-time.After(time.Until(next)):
-		}
-		now := time.Now()
-		if now.Sub(next) > tick/2 {
+	rtpio.Pace(done, tick, func(now time.Time, late bool) {
+		if late {
 			p.secMu.Lock()
 			p.late++
 			p.secMu.Unlock()
-		}
-		next = next.Add(tick)
-		if now.After(next) { // a whole tick behind: do not burst to catch up
-			next = now.Add(tick)
 		}
 		for _, r := range p.rooms {
 			buf, dst = buf[:0], dst[:0]
@@ -529,13 +463,7 @@ func (p *peer) send(done <-chan struct{}) {
 					}
 					continue
 				}
-				var h [headerSize]byte
-				h[0] = 0x80
-				h[1] = ptPCMU
-				binary.BigEndian.PutUint16(h[2:], s.outSeq)
-				binary.BigEndian.PutUint32(h[4:], s.outTS)
-				binary.BigEndian.PutUint32(h[8:], s.ssrc)
-				buf = append(buf, h[:]...)
+				buf = rtpio.AppendHeader(buf, s.outSeq, s.outTS, s.ssrc)
 				if s.talker {
 					m := s.outN % ringFrames
 					buf = append(buf, p.tones[m]...)
@@ -551,25 +479,15 @@ func (p *peer) send(done <-chan struct{}) {
 				dst = append(dst, net.UDPAddrFromAddrPort(a))
 			}
 			r.mu.Unlock()
-			if cap(msgs) < len(dst) {
-				msgs = make([]ipv4.Message, len(dst))
-			}
-			msgs = msgs[:len(dst)]
-			for i := range dst {
-				msgs[i] = ipv4.Message{Buffers: [][]byte{buf[i*size : (i+1)*size]}, Addr: dst[i]}
-			}
-			for off := 0; off < len(msgs); {
-				n, err := r.pc.WriteBatch(msgs[off:min(off+batch, len(msgs))], 0)
-				if err != nil {
-					r.mu.Lock()
-					r.c.txErr++
-					r.mu.Unlock()
-					n = max(n, 1) // skip the datagram refused
-				}
-				off += n
+			var errs int
+			msgs, errs = rtpio.Send(r.pc, msgs, buf, size, dst)
+			if errs > 0 {
+				r.mu.Lock()
+				r.c.txErr += uint64(errs)
+				r.mu.Unlock()
 			}
 		}
-	}
+	})
 }
 
 // report is a room's line: the window's counters (window) or the whole

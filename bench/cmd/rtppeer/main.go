@@ -1,12 +1,9 @@
 package main
 
 import (
-	"encoding/binary"
-	"errors"
 	"flag"
 	"fmt"
 	"math"
-	"math/bits"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -19,14 +16,13 @@ import (
 	"time"
 
 	"golang.org/x/net/ipv4"
+
+	"github.com/switchboard-voice/switchboard/bench/internal/rtpio"
 )
 
 const (
 	frameBytes = 160 // 20 ms of 8 kHz u-law
-	headerSize = 12  // RTP fixed header (RFC 3550 §5.1)
 	markSize   = 8   // 4 octets of magic, 4 nibbles of the mark's value
-	ptPCMU     = 0
-	batch      = 64 // datagrams per recvmmsg/sendmmsg
 )
 
 // magic opens every mark. The octets are u-law codes that decode and
@@ -172,64 +168,34 @@ type peer struct {
 	txErr    uint64 // sendmmsg errors
 	late     uint64 // send ticks that came more than 10 ms late
 	lossy    []*stream
-	perSec   []counters // rx, lost and gap per second since start
+	perSec   rtpio.Seconds[counters] // rx, lost and gap per second since start
 }
 
 // second returns the counters of the second now falls in (p.mu held).
 func (p *peer) second(now time.Time) *counters {
-	i := int(now.Sub(p.start) / time.Second)
-	if i < 0 || i > 86400 {
-		i = 0
-	}
-	for len(p.perSec) <= i {
-		p.perSec = append(p.perSec, counters{})
-	}
-	return &p.perSec[i]
+	return p.perSec.At(p.start, now)
 }
 
 // timeline is the -timeline file: "second rx lost gap" per line.
 func (p *peer) timeline() []byte {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var b []byte
-	for i, c := range p.perSec {
-		b = fmt.Appendf(b, "%d %d %d %d\n", i, c.rx, c.lost, c.gap)
-	}
-	return b
+	return p.perSec.Timeline(func(b []byte, i int, c counters) []byte {
+		return fmt.Appendf(b, "%d %d %d %d\n", i, c.rx, c.lost, c.gap)
+	})
 }
 
 // receive reads datagrams in batches until done.
 func (p *peer) receive(done <-chan struct{}) {
-	msgs := make([]ipv4.Message, batch)
-	for i := range msgs {
-		msgs[i].Buffers = [][]byte{make([]byte, 2048)}
-	}
-	for {
-		n, err := p.conn.ReadBatch(msgs, 0)
-		if err != nil {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue
-		}
-		now := time.Now()
+	rtpio.Receive(p.conn, 0, done, func(msgs []ipv4.Message, now time.Time) {
 		p.mu.Lock()
-		for i := range n {
-			ua, ok := msgs[i].Addr.(*net.UDPAddr)
-			if !ok {
-				continue
+		defer p.mu.Unlock()
+		for i := range msgs {
+			if from, ok := rtpio.From(&msgs[i]); ok {
+				p.packet(from, msgs[i].Buffers[0][:msgs[i].N], now)
 			}
-			from := ua.AddrPort()
-			from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-			p.packet(from, msgs[i].Buffers[0][:msgs[i].N], now)
 		}
-		p.mu.Unlock()
-	}
+	})
 }
 
 // packet accounts for one datagram (p.mu held).
@@ -241,7 +207,7 @@ func (p *peer) packet(from netip.AddrPort, b []byte, now time.Time) {
 		p.nStreams++
 	}
 	s.lastRx = now
-	payload, seq, ok := rtpPayload(b)
+	payload, seq, _, ok := rtpio.Payload(b)
 	if !ok {
 		s.other++
 		return
@@ -277,28 +243,6 @@ func (p *peer) packet(from netip.AddrPort, b []byte, now time.Time) {
 	s.idx, s.haveIdx, s.unmark = idx, true, 0
 }
 
-// rtpPayload returns the payload of a PCMU RTP packet and its sequence number.
-func rtpPayload(b []byte) ([]byte, uint16, bool) {
-	if len(b) < headerSize || b[0]>>6 != 2 || b[1]&0x7f != ptPCMU {
-		return nil, 0, false
-	}
-	off := headerSize + 4*int(b[0]&0x0f)
-	if b[0]&0x10 != 0 { // header extension
-		if len(b) < off+4 {
-			return nil, 0, false
-		}
-		off += 4 + 4*int(binary.BigEndian.Uint16(b[off+2:]))
-	}
-	end := len(b)
-	if b[0]&0x20 != 0 && end > off { // padding
-		end -= int(b[end-1])
-	}
-	if off > end {
-		return nil, 0, false
-	}
-	return b[off:end], binary.BigEndian.Uint16(b[2:]), true
-}
-
 // send sends one packet to every live stream every 20 ms until done, and ends
 // the streams that went quiet.
 func (p *peer) send(done <-chan struct{}) {
@@ -308,25 +252,12 @@ func (p *peer) send(done <-chan struct{}) {
 		dst  []*net.UDPAddr
 		msgs []ipv4.Message
 	)
-	next := time.Now().Add(tick)
-	for {
-		select {
-		case <-done:
-			return
-		case <-time.After(time.Until(next)):
-		}
-		now := time.Now()
-		if now.Sub(next) > tick/2 {
-			p.mu.Lock()
-			p.late++
-			p.mu.Unlock()
-		}
-		next = next.Add(tick)
-		if now.After(next) { // fell a whole tick behind: do not burst to catch up
-			next = now.Add(tick)
-		}
+	rtpio.Pace(done, tick, func(now time.Time, late bool) {
 		buf, dst = buf[:0], dst[:0]
 		p.mu.Lock()
+		if late {
+			p.late++
+		}
 		for a, s := range p.streams {
 			if now.Sub(s.lastRx) > p.idle {
 				p.ended.add(&s.counters)
@@ -337,13 +268,7 @@ func (p *peer) send(done <-chan struct{}) {
 				delete(p.streams, a)
 				continue
 			}
-			var h [headerSize]byte
-			h[0] = 0x80
-			h[1] = ptPCMU
-			binary.BigEndian.PutUint16(h[2:], s.outSeq)
-			binary.BigEndian.PutUint32(h[4:], s.outTS)
-			binary.BigEndian.PutUint32(h[8:], s.ssrc)
-			buf = append(buf, h[:]...)
+			buf = rtpio.AppendHeader(buf, s.outSeq, s.outTS, s.ssrc)
 			buf = append(buf, p.audio[s.outIdx*frameBytes:(s.outIdx+1)*frameBytes]...)
 			s.outSeq++
 			s.outTS += frameBytes
@@ -352,25 +277,14 @@ func (p *peer) send(done <-chan struct{}) {
 			dst = append(dst, net.UDPAddrFromAddrPort(a))
 		}
 		p.mu.Unlock()
-		const size = headerSize + frameBytes
-		if cap(msgs) < len(dst) {
-			msgs = make([]ipv4.Message, len(dst))
+		var errs int
+		msgs, errs = rtpio.Send(p.conn, msgs, buf, rtpio.HeaderSize+frameBytes, dst)
+		if errs > 0 {
+			p.mu.Lock()
+			p.txErr += uint64(errs)
+			p.mu.Unlock()
 		}
-		msgs = msgs[:len(dst)]
-		for i := range dst {
-			msgs[i] = ipv4.Message{Buffers: [][]byte{buf[i*size : (i+1)*size]}, Addr: dst[i]}
-		}
-		for off := 0; off < len(msgs); {
-			n, err := p.conn.WriteBatch(msgs[off:min(off+batch, len(msgs))], 0)
-			if err != nil {
-				p.mu.Lock()
-				p.txErr++
-				p.mu.Unlock()
-				n = max(n, 1) // skip the datagram refused
-			}
-			off += n
-		}
-	}
+	})
 }
 
 // stats is the "STATS" line: counters of every stream so far.
@@ -412,7 +326,7 @@ func markedAudio(n int) []byte {
 	out := make([]byte, n*frameBytes)
 	for i := range out {
 		v := 0.5 * math.Sin(2*math.Pi*350*float64(i)/8000)
-		out[i] = ulaw(int16(v * math.MaxInt16))
+		out[i] = rtpio.Ulaw(int16(v * math.MaxInt16))
 	}
 	for f := range n {
 		putMark(out[f*frameBytes:], 2*f)
@@ -454,18 +368,4 @@ func findMark(b []byte, frames int) (int, bool) {
 		return ((v + 1) / 2) % frames, true
 	}
 	return 0, false
-}
-
-// ulaw encodes a linear sample (G.711 u-law: bias 0x84, 8 segments).
-func ulaw(s int16) byte {
-	const bias, clip = 0x84, 32635
-	sign := byte(0)
-	x := int(s)
-	if x < 0 {
-		x, sign = -x, 0x80
-	}
-	x = min(x, clip) + bias
-	exp := bits.Len(uint(x)) - 8 // 0..7
-	mant := (x >> (exp + 3)) & 0x0f
-	return ^(sign | byte(exp<<4) | byte(mant))
 }
