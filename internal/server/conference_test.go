@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -51,7 +52,7 @@ func TestConferenceThreePhones(t *testing.T) {
 				t.Errorf("caller %d: %+v %v", i, res, err)
 			}
 		}()
-		time.Sleep(400 * time.Millisecond) // callers arrive one after the other
+		e.waitInRoom("room1", i+1) // callers arrive one after the other
 	}
 	wg.Wait()
 	for i, f := range freqs {
@@ -103,6 +104,33 @@ func TestConferenceThreePhones(t *testing.T) {
 
 func itoaT(n int) string { return strconv.Itoa(n) }
 
+// eventually waits until cond holds (10 s at most), checking it every
+// 20 ms: the one poll of these tests, for state seen only through the store
+// or the REST API.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10 s", what)
+		}
+	}
+}
+
+// waitInRoom waits until n participants are connected to the live room
+// name: a caller has joined before the next arrives.
+func (e *env) waitInRoom(name string, n int) {
+	e.t.Helper()
+	eventually(e.t, fmt.Sprintf("%d in room %s", n, name), func() bool {
+		c, err := e.srv.Store().LiveConference(context.Background(), testSID, name)
+		if err != nil {
+			return false
+		}
+		ps, _, err := e.srv.Store().ListParticipants(context.Background(),
+			store.ParticipantFilter{AccountSID: testSID, ConferenceSID: c.SID, Current: true}, store.Page{Size: 300})
+		return err == nil && len(ps) == n
+	})
+}
+
 // callInto places a call from the env's phone to number in the background.
 func (e *env) callInto(t *testing.T, number, from string, script softphone.Script) <-chan softphone.Result {
 	ch := make(chan softphone.Result, 1)
@@ -139,9 +167,10 @@ func TestConferenceModerated(t *testing.T) {
 
 	a, m, mod := &heard{}, &heard{}, &heard{}
 	ach := e.callInto(t, "+15550121000", "+15550000001", softphone.Script{Play: tone(500, 6*time.Second), Sink: a})
-	time.Sleep(300 * time.Millisecond)
+	e.waitInRoom("board", 1)
 	mch := e.callInto(t, "+15550121001", "+15550000002", softphone.Script{Play: tone(800, 6*time.Second), Sink: m})
-	time.Sleep(1500 * time.Millisecond) // both wait
+	e.waitInRoom("board", 2)
+	time.Sleep(1500 * time.Millisecond) // the window the attendees' waiting is heard in, not a synchronisation
 	modch := e.callInto(t, "+15550121002", "+15550000003", softphone.Script{Play: tone(1300, 2*time.Second), Duration: 2 * time.Second, Sink: mod})
 	for _, ch := range []<-chan softphone.Result{modch, ach, mch} {
 		if r := wait(t, ch, 20*time.Second, "a caller"); !r.Answered {
@@ -199,7 +228,7 @@ func TestConferenceRefusals(t *testing.T) {
 	e.serveTone("/next.wav", 1400, time.Second)
 	e.app.twiml("/voice", `<Response><Dial><Conference participantLabel="agent" maxParticipants="2">small</Conference></Dial><Play>/next.wav</Play></Response>`)
 	first := e.callInto(t, "+15550122000", "+15550000011", softphone.Script{Duration: 4 * time.Second})
-	time.Sleep(500 * time.Millisecond)
+	e.waitInRoom("small", 1)
 	// Same label: refused, the caller hears the next verb.
 	res, h, err := e.call("+15550122000", softphone.Script{})
 	if err != nil || !res.Answered {
@@ -211,7 +240,7 @@ func TestConferenceRefusals(t *testing.T) {
 	// Without a label the room fills up at two: the third is refused.
 	e.app.twiml("/voice", `<Response><Dial><Conference maxParticipants="2">small</Conference></Dial><Play>/next.wav</Play></Response>`)
 	second := e.callInto(t, "+15550122000", "+15550000012", softphone.Script{Duration: 2 * time.Second})
-	time.Sleep(500 * time.Millisecond)
+	e.waitInRoom("small", 2)
 	res, h, err = e.call("+15550122000", softphone.Script{})
 	if err != nil || !res.Answered {
 		t.Fatalf("third caller %+v %v", res, err)
@@ -255,19 +284,15 @@ func TestConferenceCoachAndRecording(t *testing.T) {
 	e.app.handle("/rec", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	customer, agent, coach := &heard{}, &heard{}, &heard{}
 	cch := e.callInto(t, "+15550123000", "+15550000021", softphone.Script{Play: tone(500, 6*time.Second), Duration: 6 * time.Second, Sink: customer})
-	time.Sleep(800 * time.Millisecond) // the customer waits with the music
+	e.waitInRoom("desk", 1)
 	ach := e.callInto(t, "+15550123000", "+15550000022", softphone.Script{Play: tone(800, 6*time.Second), Duration: 5 * time.Second, Sink: agent})
 	// The coach coaches the agent: it needs the agent's call SID.
 	var agentSID string
-	deadline := time.Now().Add(5 * time.Second)
-	for agentSID == "" && time.Now().Before(deadline) {
-		calls, _, _ := e.srv.Store().ListCalls(context.Background(), store.CallFilter{AccountSID: testSID, From: "+15550000022"}, store.Page{Size: 1})
-		if len(calls) == 1 {
-			agentSID = calls[0].SID
-		}
-		time.Sleep(20 * time.Millisecond)
+	e.waitInRoom("desk", 2)
+	calls, _, _ := e.srv.Store().ListCalls(context.Background(), store.CallFilter{AccountSID: testSID, From: "+15550000022"}, store.Page{Size: 1})
+	if len(calls) == 1 {
+		agentSID = calls[0].SID
 	}
-	time.Sleep(300 * time.Millisecond)
 	e.app.twiml("/coach", `<Response><Dial><Conference beep="false" coach="`+agentSID+`">desk</Conference></Dial></Response>`)
 	kch := e.callInto(t, "+15550123001", "+15550000023", softphone.Script{Play: tone(1300, 3*time.Second), Duration: 3 * time.Second, Sink: coach})
 	for _, ch := range []<-chan softphone.Result{kch, ach, cch} {
@@ -352,20 +377,15 @@ func TestConferenceThroughTwilioGo(t *testing.T) {
 
 	var conf openapi.ApiV2010Conference
 	var parts []openapi.ApiV2010Participant
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
+	eventually(t, "two participants listed", func() bool {
 		confs, err := rest.Api.ListConference(&openapi.ListConferenceParams{FriendlyName: ptr("api-room"), Status: ptr("in-progress")})
-		if err == nil && len(confs) == 1 {
-			conf = confs[0]
-			if parts, err = rest.Api.ListParticipant(*conf.Sid, nil); err == nil && len(parts) == 2 {
-				break
-			}
+		if err != nil || len(confs) != 1 {
+			return false
 		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if len(parts) != 2 {
-		t.Fatalf("participants %v of %+v", parts, conf)
-	}
+		conf = confs[0]
+		parts, err = rest.Api.ListParticipant(*conf.Sid, nil)
+		return err == nil && len(parts) == 2
+	})
 	sidOf := map[string]string{}
 	for _, p := range parts {
 		c, err := rest.Api.FetchCall(*p.CallSid, nil)
@@ -375,20 +395,20 @@ func TestConferenceThroughTwilioGo(t *testing.T) {
 		sidOf[*c.From] = *p.CallSid
 	}
 	aSID, bSID := sidOf["+15550000031"], sidOf["+15550000032"]
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // an audio window: B hears A before the mute
 
 	// Mute A: B stops hearing it.
 	tMute := time.Now()
 	if p, err := rest.Api.UpdateParticipant(*conf.Sid, aSID, (&openapi.UpdateParticipantParams{}).SetMuted(true)); err != nil || !*p.Muted {
 		t.Fatalf("mute: %+v %v", p, err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // an audio window: what B hears with A muted
 	// Hold B: it hears the hold music and A no longer hears it.
 	tHold := time.Now()
 	if p, err := rest.Api.UpdateParticipant(*conf.Sid, bSID, (&openapi.UpdateParticipantParams{}).SetHold(true)); err != nil || !*p.Hold {
 		t.Fatalf("hold: %+v %v", p, err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(1500 * time.Millisecond) // an audio window: B on hold
 	tUnhold := time.Now()
 	if _, err := rest.Api.UpdateParticipant(*conf.Sid, bSID, (&openapi.UpdateParticipantParams{}).SetHold(false)); err != nil {
 		t.Fatal(err)
@@ -405,14 +425,10 @@ func TestConferenceThroughTwilioGo(t *testing.T) {
 	if err != nil || added.CallSid == nil {
 		t.Fatalf("create participant: %+v %v", added, err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if parts, err = rest.Api.ListParticipant(*conf.Sid, nil); err == nil && len(parts) == 3 {
-			break
-		}
-	}
-	if len(parts) != 3 {
-		t.Fatalf("after Create Participant: %d participants", len(parts))
-	}
+	eventually(t, "the participant dialled in", func() bool {
+		parts, err = rest.Api.ListParticipant(*conf.Sid, nil)
+		return err == nil && len(parts) == 3
+	})
 	time.Sleep(time.Second)
 	if err := rest.Api.DeleteParticipant(*conf.Sid, *added.CallSid, nil); err != nil {
 		t.Fatal(err)
@@ -513,7 +529,7 @@ func TestConferenceSpeakerEvents(t *testing.T) {
 	e.app.twiml("/voice", `<Response><Dial><Conference beep="false" statusCallback="/conf" statusCallbackEvent="speaker">talk</Conference></Dial></Response>`)
 	e.app.handle("/conf", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	quiet := e.callInto(t, "+15550125000", "+15550000041", softphone.Script{Duration: 9 * time.Second})
-	time.Sleep(500 * time.Millisecond)
+	e.waitInRoom("talk", 1)
 	talker := e.callInto(t, "+15550125000", "+15550000042", softphone.Script{PlayFile: speech, Duration: 8 * time.Second})
 	wait(t, talker, 20*time.Second, "talker")
 	wait(t, quiet, 20*time.Second, "quiet")
@@ -548,14 +564,13 @@ func TestConferenceSeed003History(t *testing.T) {
 	rest := e.rest()
 	customer := e.callInto(t, "+15550126000", "+15550000051", softphone.Script{Play: tone(500, 20*time.Second), Duration: 9 * time.Second})
 	var conf string
-	for deadline := time.Now().Add(10 * time.Second); conf == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cs, err := rest.Api.ListConference(&openapi.ListConferenceParams{FriendlyName: ptr("support-123")}); err == nil && len(cs) == 1 {
+	eventually(t, "the conference", func() bool {
+		cs, err := rest.Api.ListConference(&openapi.ListConferenceParams{FriendlyName: ptr("support-123")})
+		if err == nil && len(cs) == 1 {
 			conf = *cs[0].Sid
 		}
-	}
-	if conf == "" {
-		t.Fatal("no conference")
-	}
+		return conf != ""
+	})
 	agentPhone, supPhone := newCallee(t), newCallee(t)
 	dialIn := func(phone *softphone.Phone, user string, params *openapi.CreateParticipantParams, d time.Duration) (string, <-chan calleeResult) {
 		ch := take(t, phone, softphone.AnswerOptions{Script: softphone.Script{Play: tone(800, 20*time.Second), Duration: d}})
@@ -568,18 +583,15 @@ func TestConferenceSeed003History(t *testing.T) {
 	}
 	waitCount := func(n int) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-			if ps, err := rest.Api.ListParticipant(conf, nil); err == nil && len(ps) == n {
-				return
-			}
-		}
-		t.Fatalf("never %d participants", n)
+		eventually(t, fmt.Sprintf("%d participants", n), func() bool {
+			ps, err := rest.Api.ListParticipant(conf, nil)
+			return err == nil && len(ps) == n
+		})
 	}
 	agent, agentDone := dialIn(agentPhone, "agent", &openapi.CreateParticipantParams{}, 20*time.Second)
 	waitCount(2)
 	sup, supDone := dialIn(supPhone, "supervisor", &openapi.CreateParticipantParams{Coaching: ptrBool(true), CallSidToCoach: &agent}, 20*time.Second)
 	waitCount(3)
-	time.Sleep(500 * time.Millisecond)
 	if err := rest.Api.DeleteParticipant(conf, sup, nil); err != nil { // the supervisor stops monitoring
 		t.Fatal(err)
 	}
@@ -609,15 +621,13 @@ func TestConferenceSeed003History(t *testing.T) {
 	wait(t, customer, 20*time.Second, "customer")
 
 	var ic *insights.InsightsV1Conference
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if c, err := rest.InsightsV1.FetchConference(conf); err == nil && *c.Status == "completed" {
+	eventually(t, "the conference completed", func() bool {
+		c, err := rest.InsightsV1.FetchConference(conf)
+		if err == nil && *c.Status == "completed" {
 			ic = c
-			break
 		}
-	}
-	if ic == nil {
-		t.Fatal("the conference did not complete")
-	}
+		return ic != nil
+	})
 	if *ic.UniqueParticipants != 3 || *ic.MaxConcurrentParticipants != 3 {
 		t.Errorf("unique %d, max concurrent %d: want 3 and 3", *ic.UniqueParticipants, *ic.MaxConcurrentParticipants)
 	}
@@ -664,10 +674,10 @@ func TestConferenceBadInput(t *testing.T) {
 	if err != nil || len(cs) != 1 {
 		t.Fatalf("conferences %v %v", cs, err)
 	}
-	for deadline := time.Now().Add(5 * time.Second); *cs[0].Status != "completed" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		c, _ := rest.Api.FetchConference(*cs[0].Sid, nil)
-		cs[0] = *c
-	}
+	eventually(t, "the room completed", func() bool {
+		c, err := rest.Api.FetchConference(*cs[0].Sid, nil)
+		return err == nil && *c.Status == "completed"
+	})
 	_, err = rest.Api.UpdateParticipant(*cs[0].Sid, "CA00000000000000000000000000000000", (&openapi.UpdateParticipantParams{}).SetMuted(true))
 	if err == nil || !strings.Contains(err.Error(), "20404") && !strings.Contains(err.Error(), "16022") {
 		t.Errorf("update on an ended room: %v", err)
@@ -689,7 +699,7 @@ func TestConferenceWithSIPp(t *testing.T) {
 	e.app.twiml("/voice", `<Response><Dial><Conference beep="false">sipp-room</Conference></Dial></Response>`)
 	h := &heard{}
 	ch := e.callInto(t, "room", "+15550000071", softphone.Script{Play: tone(600, 8*time.Second), Duration: 6 * time.Second, Sink: h})
-	time.Sleep(300 * time.Millisecond)
+	e.waitInRoom("sipp-room", 1)
 	scenario, _ := filepath.Abs("testdata/sipp_uac_echo.xml")
 	runSIPp(t, e, "-sf", scenario, "-s", "room", "-m", "1", "-rtp_echo")
 	wait(t, ch, 10*time.Second, "softphone")
@@ -710,14 +720,13 @@ func TestConferenceRecordingThroughAPI(t *testing.T) {
 	b := e.callInto(t, "+15550128000", "+15550000082", softphone.Script{Play: tone(800, 9*time.Second), Duration: 8 * time.Second})
 	rest := e.rest()
 	var conf string
-	for deadline := time.Now().Add(10 * time.Second); conf == "" && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cs, err := rest.Api.ListConference(&openapi.ListConferenceParams{FriendlyName: ptr("rec-room"), Status: ptr("in-progress")}); err == nil && len(cs) == 1 {
+	eventually(t, "the conference started", func() bool {
+		cs, err := rest.Api.ListConference(&openapi.ListConferenceParams{FriendlyName: ptr("rec-room"), Status: ptr("in-progress")})
+		if err == nil && len(cs) == 1 {
 			conf = *cs[0].Sid
 		}
-	}
-	if conf == "" {
-		t.Fatal("the conference did not start")
-	}
+		return conf != ""
+	})
 	req, _ := http.NewRequest(http.MethodPost, "http://"+e.srv.HTTPAddr().String()+"/2010-04-01/Accounts/"+testSID+"/Conferences/"+conf+"/Recordings.json", nil)
 	req.SetBasicAuth(testSID, testToken)
 	resp, err := http.DefaultClient.Do(req)
@@ -733,7 +742,7 @@ func TestConferenceRecordingThroughAPI(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated || started.Status != "in-progress" {
 		t.Fatalf("start: %d %+v", resp.StatusCode, started)
 	}
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // audio windows: 1 s recorded, 1 s paused, 1 s recorded
 	for _, st := range []string{"paused", "in-progress"} {
 		p, err := rest.Api.UpdateConferenceRecording(conf, started.Sid, &openapi.UpdateConferenceRecordingParams{Status: ptr(st)})
 		if err != nil || *p.Status != st {
@@ -767,12 +776,7 @@ func TestConferenceShutdown(t *testing.T) {
 	e.app.twiml("/voice", `<Response><Dial><Conference beep="false">closing</Conference></Dial></Response>`)
 	a := e.callInto(t, "+15550129000", "+15550000091", softphone.Script{Duration: 20 * time.Second})
 	b := e.callInto(t, "+15550129000", "+15550000092", softphone.Script{Duration: 20 * time.Second})
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		cs, _, _ := e.srv.Store().ListConferences(context.Background(), store.ConferenceFilter{AccountSID: testSID, Status: store.ConferenceInProgress}, store.Page{Size: 1})
-		if len(cs) == 1 {
-			break
-		}
-	}
+	e.waitInRoom("closing", 2)
 	start := time.Now()
 	stop()
 	if took := time.Since(start); took > 10*time.Second {
