@@ -384,10 +384,10 @@ func intParam(f form, name string, lo, hi, def int) (int, error) {
 // conference's (Conference*, Region, MaxParticipants...) apply when this
 // participant creates the room, as on Twilio. Recording the participant's
 // call (Record, with RecordingChannels, RecordingTrack, Trim and the
-// RecordingStatusCallback* of its recording), answering machine detection,
-// Byoc, CallReason, CallToken, CallerDisplayName, ClientNotificationUrl and
-// the Emergency* parameters are checked where they have a form and not
-// acted on.
+// RecordingStatusCallback* of its recording) records it while it is in the
+// room. Answering machine detection, Byoc, CallReason, CallToken,
+// CallerDisplayName, ClientNotificationUrl and the Emergency* parameters are
+// checked where they have a form and not acted on.
 func (s *server) parseNewParticipant(r *request, f form) (voice.NewParticipant, error) {
 	var np voice.NewParticipant
 	to, err := s.parseTo(f.get("To"))
@@ -435,7 +435,7 @@ func (s *server) parseNewParticipant(r *request, f form) (voice.NewParticipant, 
 		{"EndConferenceOnExit", &np.EndConferenceOnExit, false},
 		{"Muted", &np.Muted, false},
 		{"EarlyMedia", &np.EarlyMedia, true},
-		{"Record", new(bool), false},
+		{"Record", &np.Record, false},
 	}
 	for _, fl := range flags {
 		b, err := boolParam(f.get, fl.name)
@@ -516,7 +516,7 @@ func (s *server) parseNewParticipant(r *request, f form) (voice.NewParticipant, 
 	if np.ConferenceTrim, err = enumParam(f, "ConferenceTrim", []string{"trim-silence", "do-not-trim"}, "trim-silence"); err != nil {
 		return np, err
 	}
-	if np.RecordingStatusCallback, np.RecordingStatusCallbackMethod, err = urlParam(f, "ConferenceRecordingStatusCallback", "ConferenceRecordingStatusCallbackMethod", CodeInvalidCallbackURL); err != nil {
+	if np.ConferenceRecordingStatusCallback, np.ConferenceRecordingStatusCallbackMethod, err = urlParam(f, "ConferenceRecordingStatusCallback", "ConferenceRecordingStatusCallbackMethod", CodeInvalidCallbackURL); err != nil {
 		return np, err
 	}
 	events, err := listParam(f, "ConferenceRecordingStatusCallbackEvent", conferenceRecordingEvents, CodeInvalidParameter)
@@ -527,30 +527,31 @@ func (s *server) parseNewParticipant(r *request, f form) (voice.NewParticipant, 
 		if ev == "failed" { // reported as absent, as for call recordings
 			ev = "absent"
 		}
-		if !slices.Contains(np.RecordingStatusCallbackEvents, ev) {
-			np.RecordingStatusCallbackEvents = append(np.RecordingStatusCallbackEvents, ev)
+		if !slices.Contains(np.ConferenceRecordingStatusCallbackEvents, ev) {
+			np.ConferenceRecordingStatusCallbackEvents = append(np.ConferenceRecordingStatusCallbackEvents, ev)
 		}
 	}
-	if len(np.RecordingStatusCallbackEvents) == 0 {
-		np.RecordingStatusCallbackEvents = []string{"completed"} // Twilio's default
+	if len(np.ConferenceRecordingStatusCallbackEvents) == 0 {
+		np.ConferenceRecordingStatusCallbackEvents = []string{"completed"} // Twilio's default
 	}
 
-	// The participant's own recording: checked, not done (see above).
-	if _, _, err := urlParam(f, "RecordingStatusCallback", "RecordingStatusCallbackMethod", CodeInvalidCallbackURL); err != nil {
+	// The participant's own recording.
+	if np.RecordingStatusCallback, np.RecordingStatusCallbackMethod, err = urlParam(f, "RecordingStatusCallback", "RecordingStatusCallbackMethod", CodeInvalidCallbackURL); err != nil {
 		return np, err
 	}
-	if _, err := listParam(f, "RecordingStatusCallbackEvent", participantRecordingEvent, CodeInvalidParameter); err != nil {
+	if np.RecordingStatusCallbackEvents, err = listParam(f, "RecordingStatusCallbackEvent", participantRecordingEvent, CodeInvalidParameter); err != nil {
 		return np, err
 	}
 	for _, e := range []struct {
 		name    string
 		allowed []string
+		dst     *string
 	}{
-		{"RecordingChannels", []string{"mono", "dual"}},
-		{"RecordingTrack", []string{"inbound", "outbound", "both"}},
-		{"Trim", []string{"trim-silence", "do-not-trim"}},
+		{"RecordingChannels", []string{"mono", "dual"}, &np.RecordingChannels},
+		{"RecordingTrack", []string{"inbound", "outbound", "both"}, &np.RecordingTrack},
+		{"Trim", []string{"trim-silence", "do-not-trim"}, &np.Trim},
 	} {
-		if _, err := enumParam(f, e.name, e.allowed, ""); err != nil {
+		if *e.dst, err = enumParam(f, e.name, e.allowed, ""); err != nil {
 			return np, err
 		}
 	}

@@ -324,9 +324,11 @@ func TestTwilioCreateParticipant(t *testing.T) {
 		ConferenceStatusCallback: "https://app.example.com/conf", ConferenceStatusCallbackMethod: "POST",
 		ConferenceStatusCallbackEvents: []string{"start", "end", "join", "leave"},
 		ConferenceRecord:               "record-from-start", ConferenceTrim: "do-not-trim",
-		RecordingStatusCallback: "https://app.example.com/rec", RecordingStatusCallbackMethod: "GET",
-		RecordingStatusCallbackEvents: []string{"in-progress", "absent"},
-		SIPAuthUsername:               "u", SIPAuthPassword: "p", CallerID: "+14155550100",
+		ConferenceRecordingStatusCallback: "https://app.example.com/rec", ConferenceRecordingStatusCallbackMethod: "GET",
+		ConferenceRecordingStatusCallbackEvents: []string{"in-progress", "absent"},
+		SIPAuthUsername:                         "u", SIPAuthPassword: "p", CallerID: "+14155550100",
+		Record: true, RecordingStatusCallback: "https://app.example.com/prec", RecordingStatusCallbackMethod: "POST",
+		RecordingStatusCallbackEvents: []string{"started", "completed"}, RecordingChannels: "dual", RecordingTrack: "both", Trim: "trim-silence",
 	}
 	added := rooms.lastAdded(t)
 	if added.Conference != f.room.SID {
@@ -355,7 +357,8 @@ func TestTwilioCreateParticipant(t *testing.T) {
 		WaitURL: twiml.DefaultWaitURL, WaitMethod: "POST", Timeout: 60, MaxParticipants: 250,
 		StatusCallbackMethod: "POST", ConferenceStatusCallbackMethod: "POST", ConferenceStatusCallbackEvents: []string{"start", "end"},
 		ConferenceRecord: "do-not-record", ConferenceTrim: "trim-silence",
-		RecordingStatusCallbackMethod: "POST", RecordingStatusCallbackEvents: []string{"completed"},
+		ConferenceRecordingStatusCallbackMethod: "POST", ConferenceRecordingStatusCallbackEvents: []string{"completed"},
+		RecordingStatusCallbackMethod: "POST",
 	}
 	added = rooms.lastAdded(t)
 	if diff := cmp.Diff(want, added.P); diff != "" || added.Conference != "Sales Room" {

@@ -63,7 +63,8 @@ type Mixer struct {
 	// Mixing-goroutine state.
 	live    []*Endpoint
 	coaches []*Endpoint // coaches heard this tick
-	coached []*Endpoint // endpoints that hear a coach this tick
+	hidden  []*Endpoint // talkers heard this tick that one listener must not hear
+	custom  []*Endpoint // endpoints that hear a mix of their own this tick
 	sum     [frameLen]int32
 	acc     [frameLen]int32
 	full    frame // the sum of every talker, for those whose voice is not in it
@@ -89,8 +90,10 @@ type Endpoint struct {
 	fresh   bool // Mix produced an output not yet read
 	removed bool
 	contrib bool // its voice is in m.sum this tick
-	coached bool // a coach talks to it this tick
+	custom  bool // in m.custom: a coach talks to it, or a talker is hidden from it
 	cur     Flags
+	// exclude is the listener that must not hear this endpoint (Exclude).
+	exclude *Endpoint
 	src     *frame // what ReadFrame gives this tick
 	in      frame
 	out     frame
@@ -117,7 +120,8 @@ func NewMixer(cfg MixerConfig) *Mixer {
 		byID:    make(map[string]*Endpoint, cfg.Capacity),
 		live:    make([]*Endpoint, 0, cfg.Capacity),
 		coaches: make([]*Endpoint, 0, cfg.Capacity),
-		coached: make([]*Endpoint, 0, cfg.Capacity),
+		hidden:  make([]*Endpoint, 0, cfg.Capacity),
+		custom:  make([]*Endpoint, 0, cfg.Capacity),
 	}
 }
 
@@ -192,6 +196,12 @@ func (e *Endpoint) Set(f Flags) {
 	e.m.dirty.Store(true)
 }
 
+// Exclude keeps what the endpoint says from one listener (nil: from nobody)
+// until changed: the room's beep, which the participant joining does not
+// hear. It must be called on the mixing goroutine, before Mix, like
+// WriteFrame.
+func (e *Endpoint) Exclude(listener *Endpoint) { e.exclude = listener }
+
 // Power returns the power of what the endpoint said in the last tick mixed,
 // whether it talks or is muted: the mean square of its samples (0 for
 // digital silence or a tick its sink was not called in, about 2^29 for a
@@ -247,7 +257,8 @@ func (e *Endpoint) ReadFrame(f []int16) error {
 // minus its voice, saturated to 16 bits, in its own buffer; every other
 // listener (muted, silent this tick, a coach) hears the same saturated sum
 // from one shared buffer. A listener with a coach talking to it gets its own
-// buffer with the coach's voice added before saturation.
+// buffer with the coach's voice added before saturation, and so does one
+// from whom a talker is hidden (Exclude), with that talker's voice taken out.
 func (m *Mixer) Mix() {
 	if m.dirty.Load() {
 		m.apply()
@@ -256,10 +267,12 @@ func (m *Mixer) Mix() {
 	*sum = [frameLen]int32{}
 	clear(m.coaches)
 	m.coaches = m.coaches[:0]
-	clear(m.coached)
-	m.coached = m.coached[:0]
+	clear(m.hidden)
+	m.hidden = m.hidden[:0]
+	clear(m.custom)
+	m.custom = m.custom[:0]
 	for _, e := range m.live {
-		e.contrib, e.coached = false, false
+		e.contrib, e.custom = false, false
 	}
 	for _, e := range m.live {
 		written := e.written
@@ -270,14 +283,15 @@ func (m *Mixer) Mix() {
 		case e.cur.Talks && e.cur.Coach == nil:
 			sq = accumulate(sum, &e.in)
 			e.contrib = sq != 0
+			if l := e.exclude; e.contrib && l != nil && l.m == m && l.idx >= 0 && l.cur.Hears {
+				m.hidden = append(m.hidden, e)
+				m.needsOwn(l)
+			}
 		default:
 			sq = energy(&e.in)
 			if c := e.cur.Coach; c != nil && e.cur.Talks && sq != 0 && c.idx >= 0 && c.cur.Hears {
 				m.coaches = append(m.coaches, e)
-				if !c.coached {
-					c.coached = true
-					m.coached = append(m.coached, c)
-				}
+				m.needsOwn(c)
 			}
 		}
 		p := uint32(sq / uint64(frameLen))
@@ -298,7 +312,7 @@ func (m *Mixer) Mix() {
 		switch {
 		case !e.cur.Hears:
 			e.src = &m.zero
-		case e.coached:
+		case e.custom:
 			e.src = &e.out // below
 		case e.contrib:
 			mixMinus(&e.out, sum, &e.in)
@@ -307,7 +321,7 @@ func (m *Mixer) Mix() {
 			e.src = &m.full
 		}
 	}
-	for _, t := range m.coached {
+	for _, t := range m.custom {
 		acc := &m.acc
 		*acc = *sum
 		if t.contrib {
@@ -318,7 +332,20 @@ func (m *Mixer) Mix() {
 				add(acc, &c.in)
 			}
 		}
+		for _, h := range m.hidden {
+			if h.exclude == t {
+				subtract(acc, &h.in)
+			}
+		}
 		saturate(&t.out, acc)
+	}
+}
+
+// needsOwn marks a listener as hearing a mix of its own this tick.
+func (m *Mixer) needsOwn(l *Endpoint) {
+	if !l.custom {
+		l.custom = true
+		m.custom = append(m.custom, l)
 	}
 }
 

@@ -318,6 +318,29 @@ func TestMixTwoCoaches(t *testing.T) {
 	checkHears(t, "C (coach)", out[2], []float64{400, 650}, []float64{900, 1150})
 }
 
+// TestMixExclude: a talker excluded from one listener (the join beep, kept
+// from the participant joining) is heard by everyone else; the listener
+// still hears the others and, when it talks too, never itself; Exclude(nil)
+// lets it hear again.
+func TestMixExclude(t *testing.T) {
+	r := newRig(t, MixerConfig{}, talker, talker, talker, talker)
+	beep, joiner := r.eps[3], r.eps[1]
+	beep.Exclude(joiner)
+	gens := tones(400, 650, 900, 1150)
+	out := r.tick(next(gens)...)
+	checkHears(t, "A", out[0], []float64{650, 900, 1150}, []float64{400})
+	checkHears(t, "B (joining)", out[1], []float64{400, 900}, []float64{650, 1150})
+	checkHears(t, "C", out[2], []float64{400, 650, 1150}, []float64{900})
+	// Excluded from a coached listener: coach heard, beep not.
+	r.eps[2].Set(Flags{Talks: true, Hears: true, Coach: joiner})
+	out = r.tick(next(gens)...)
+	checkHears(t, "B (joining, coached)", out[1], []float64{400, 900}, []float64{650, 1150})
+	checkHears(t, "A", out[0], []float64{650, 1150}, []float64{400, 900})
+	beep.Exclude(nil)
+	out = r.tick(next(gens)...)
+	checkHears(t, "B after the beep", out[1], []float64{400, 900, 1150}, []float64{650})
+}
+
 // TestMixSaturation: sums beyond 16 bits clip at full scale instead of
 // wrapping around.
 func TestMixSaturation(t *testing.T) {
@@ -494,7 +517,8 @@ func TestMixOnInput(t *testing.T) {
 }
 
 // TestMixAllocs: a steady-state tick (every sink, Mix, every source)
-// allocates nothing, with coaches, an input hook and changes of flags.
+// allocates nothing, with coaches, an excluded talker, an input hook and
+// changes of flags.
 func TestMixAllocs(t *testing.T) {
 	const n = 250
 	var hooked int
@@ -512,6 +536,7 @@ func TestMixAllocs(t *testing.T) {
 	}
 	eps[1].Set(Flags{Talks: true, Hears: true, Coach: eps[0]})
 	eps[2].Set(Flags{Hears: true})
+	eps[4].Exclude(eps[5])
 	out := make([]int16, frameLen)
 	tick := func() {
 		for i, e := range eps {

@@ -280,8 +280,9 @@ func TestConferenceCoachAndRecording(t *testing.T) {
 	e := newEnv(t, server.Options{})
 	e.number("+15550123000", func(n *store.IncomingPhoneNumber) { n.VoiceURL = e.app.url("/room") })
 	e.number("+15550123001", func(n *store.IncomingPhoneNumber) { n.VoiceURL = e.app.url("/coach") })
-	e.app.twiml("/room", `<Response><Dial><Conference beep="false" record="record-from-start" recordingStatusCallback="/rec">desk</Conference></Dial></Response>`)
+	e.app.twiml("/room", `<Response><Dial><Conference beep="false" record="record-from-start" recordingStatusCallback="/rec" eventCallbackUrl="/event">desk</Conference></Dial></Response>`)
 	e.app.handle("/rec", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	e.app.handle("/event", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	customer, agent, coach := &heard{}, &heard{}, &heard{}
 	cch := e.callInto(t, "+15550123000", "+15550000021", softphone.Script{Play: tone(500, 6*time.Second), Duration: 6 * time.Second, Sink: customer})
 	e.waitInRoom("desk", 1)
@@ -312,6 +313,12 @@ func TestConferenceCoachAndRecording(t *testing.T) {
 	cb := e.app.waitFor("/rec", 1, 10*time.Second)[0].Params
 	if cb.Get("RecordingSource") != "Conference" || cb.Get("ConferenceSid") == "" || cb.Get("RecordingStatus") != "completed" {
 		t.Fatalf("recording callback %v", cb)
+	}
+	// The deprecated eventCallbackUrl hears of the recording's end too.
+	ev := e.app.waitFor("/event", 1, 10*time.Second)[0].Params
+	if ev.Get("StatusCallbackEvent") != "conference-record-end" || ev.Get("RecordingSid") != cb.Get("RecordingSid") ||
+		ev.Get("ConferenceSid") != cb.Get("ConferenceSid") || ev.Get("FriendlyName") != "desk" || ev.Get("RecordingUrl") == "" {
+		t.Errorf("eventCallbackUrl request %v", ev)
 	}
 	s := e.recordingFile(cb.Get("RecordingSid"))
 	if len(s) < 3*media.SampleRate {
@@ -643,6 +650,59 @@ func TestConferenceSeed003History(t *testing.T) {
 	// The v2010 API, as Twilio's, has nobody left to list.
 	if ps, err := rest.Api.ListParticipant(conf, nil); err != nil || len(ps) != 0 {
 		t.Errorf("v2010 participants after the end: %d %v", len(ps), err)
+	}
+}
+
+// Create Participant on a name with no live room creates the room at once,
+// so the participant it returns names its conference; Record=true records
+// the participant's call while it is in the room, with its own recording
+// status callback. A room created for a callee who declines is closed when
+// that call ends, without a conference-start.
+func TestConferenceCreateParticipantNewRoom(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, server.Options{})
+	e.app.handle("/prec", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	rest := e.rest()
+	callee := newCallee(t)
+	done := take(t, callee, softphone.AnswerOptions{Script: softphone.Script{Play: tone(800, 3*time.Second), Duration: 2 * time.Second}})
+	p, err := rest.Api.CreateParticipant("fresh-room", &openapi.CreateParticipantParams{
+		From: ptr("+15550127000"), To: ptr(callee.URI("alice")), Beep: ptr("false"), WaitUrl: ptr(""),
+		Record: ptrBool(true), RecordingStatusCallback: ptr(e.app.url("/prec")),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ConferenceSid == nil || !strings.HasPrefix(*p.ConferenceSid, "CF") {
+		t.Fatalf("the new participant names no conference: %+v", p)
+	}
+	c, err := rest.Api.FetchConference(*p.ConferenceSid, nil)
+	if err != nil || *c.FriendlyName != "fresh-room" {
+		t.Fatalf("conference %s: %+v %v", *p.ConferenceSid, c, err)
+	}
+	wait(t, done, 20*time.Second, "the callee")
+	cb := e.app.waitFor("/prec", 1, 10*time.Second)[0].Params
+	if cb.Get("CallSid") != *p.CallSid || cb.Get("RecordingStatus") != "completed" || cb.Get("RecordingSource") != "DialVerb" {
+		t.Fatalf("participant recording callback %v", cb)
+	}
+	if s := e.recordingFile(cb.Get("RecordingSid")); dsp.GoertzelPower(s, 800, media.SampleRate) < 100*dsp.GoertzelPower(s, 2000, media.SampleRate) {
+		t.Errorf("the participant's recording (%d samples) lacks what it said", len(s))
+	}
+
+	// A callee who declines: the room made for it closes.
+	decline := take(t, callee, softphone.AnswerOptions{Reject: 603})
+	p, err = rest.Api.CreateParticipant("declined-room", &openapi.CreateParticipantParams{
+		From: ptr("+15550127000"), To: ptr(callee.URI("bob")), Beep: ptr("false"),
+	})
+	if err != nil || p.ConferenceSid == nil {
+		t.Fatalf("create participant: %+v %v", p, err)
+	}
+	wait(t, decline, 20*time.Second, "the declining callee")
+	eventually(t, "the declined room closed", func() bool {
+		c, err := rest.Api.FetchConference(*p.ConferenceSid, nil)
+		return err == nil && *c.Status == "completed"
+	})
+	if cs, err := rest.Api.ListConference(&openapi.ListConferenceParams{FriendlyName: ptr("declined-room"), Status: ptr("in-progress")}); err != nil || len(cs) != 0 {
+		t.Errorf("live rooms named declined-room: %d %v", len(cs), err)
 	}
 }
 

@@ -55,6 +55,9 @@ type ConferenceSettings struct {
 	RecordingStatusCallback       string   `json:"recording_status_callback,omitempty"`
 	RecordingStatusCallbackMethod string   `json:"recording_status_callback_method,omitempty"`
 	RecordingStatusCallbackEvents []string `json:"recording_status_callback_events,omitempty"`
+	// EventCallbackURL (the deprecated eventCallbackUrl) is told when the
+	// conference's recording has ended (conference-record-end).
+	EventCallbackURL string `json:"event_callback_url,omitempty"`
 }
 
 // A Conference is one named room of an account, from its creation to its end:
@@ -343,14 +346,16 @@ type ConferenceStore interface {
 	ListParticipants(ctx context.Context, f ParticipantFilter, p Page) ([]Participant, bool, error)
 
 	// FinalizeOpenConferences closes what a process that stopped left open:
-	// node's conferences not completed become completed (EndTime now,
-	// ReasonConferenceEnded last-participant-left, Reason "switchboard
-	// restarted") and their current participants, with the current
-	// participants of node's calls in other nodes' rooms, leave (LeaveTime
-	// now; complete with CallStatus completed and ReasonParticipantLeft
-	// participant_hung_up when they had got in, that is were connecting or
-	// connected; failed with CallStatus failed and participant_add_failed
-	// when their call was still being placed). Each change is written with
+	// node's conferences not completed become completed (ReasonConferenceEnded
+	// last-participant-left, Reason "switchboard restarted") and their
+	// current participants, with the current participants of node's calls in
+	// other nodes' rooms, leave. Each row ends (EndTime, LeaveTime and
+	// DateUpdated) at the later of its last update and its node's last
+	// Heartbeat, a room no earlier than the last of its participants. A
+	// participant that had got in (connecting or connected) is complete with
+	// CallStatus completed and ReasonParticipantLeft participant_hung_up; one
+	// whose call was still being placed is failed with CallStatus failed and
+	// participant_add_failed, without a LeaveTime. Each change is written with
 	// its conference-end or participant-leave event; no callback is queued.
 	// node "" closes every node's, for a database no other process shares.
 	// It returns how many conferences it closed.

@@ -51,6 +51,7 @@ func (r *run) conferenceVerb(ctx context.Context, d *twiml.Dial, c *twiml.Confer
 				RecordingStatusCallback:       r.resolveRef(c.RecordingStatusCallback),
 				RecordingStatusCallbackMethod: c.RecordingStatusCallbackMethod,
 				RecordingStatusCallbackEvents: c.RecordingStatusCallbackEvent,
+				EventCallbackURL:              r.resolveRef(c.EventCallbackURL),
 			},
 		},
 	}

@@ -149,6 +149,12 @@ func (in *Interpreter) HandleInbound(ctx context.Context, c Call, inb Inbound) {
 // Place records an outbound call as queued and places it in the background,
 // within the account's calls-per-second limit; it returns the call's record.
 func (in *Interpreter) Place(ctx context.Context, c Call) (store.Call, error) {
+	return in.place(ctx, c, nil)
+}
+
+// place is Place; ended, when not nil, is called once the call is over and
+// recorded.
+func (in *Interpreter) place(ctx context.Context, c Call, ended func()) (store.Call, error) {
 	if in.cfg.Dialer == nil {
 		return store.Call{}, ErrNoDialer
 	}
@@ -171,6 +177,9 @@ func (in *Interpreter) Place(ctx context.Context, c Call) (store.Call, error) {
 	rec := r.call // from now on the call's goroutine owns r.call
 	go func() {
 		defer in.wg.Done()
+		if ended != nil {
+			defer ended()
+		}
 		defer in.end(r)
 		r.execute(in.ctx)
 	}()

@@ -139,6 +139,37 @@ type room struct {
 	// abandoned: the room was created for a caller it refused, and nobody
 	// ever joined it (room's goroutine only).
 	abandoned bool
+	// expecting counts the calls the REST API is dialling into the room
+	// that have not ended (room's goroutine only): an empty room waits for
+	// them.
+	expecting int
+}
+
+// abandonIfEmpty closes the room if nobody is in it, nobody ever was, and
+// nobody it dialled is still on the way.
+func (r *room) abandonIfEmpty(now time.Time) {
+	if r.state.Len() == 0 && r.state.Status() == conference.StatusInit && r.expecting == 0 {
+		r.abandon(now)
+	}
+}
+
+// expect makes the room wait for a call the REST API dials into it; the
+// function it returns says that call has ended (it joined or not), and
+// closes the room if nobody came.
+func (r *room) expect(ctx context.Context) (ended func()) {
+	if rep := r.call(ctx, func() roomReply {
+		r.expecting++
+		return roomReply{}
+	}); rep.err != nil {
+		return func() {} // the room has ended: nothing to wait for
+	}
+	return func() {
+		r.call(context.Background(), func() roomReply {
+			r.expecting--
+			r.abandonIfEmpty(r.in.cfg.Clock.Now().UTC())
+			return roomReply{}
+		})
+	}
 }
 
 // abandon closes a room nobody joined: its record is completed without a
@@ -147,7 +178,7 @@ type room struct {
 func (r *room) abandon(now time.Time) {
 	r.abandoned = true
 	r.rec.Status, r.rec.EndTime, r.rec.DateUpdated = store.ConferenceCompleted, now, now
-	r.rec.ReasonConferenceEnded, r.rec.Reason = store.ConferenceEndedLastLeft, "the first participant was refused"
+	r.rec.ReasonConferenceEnded, r.rec.Reason = store.ConferenceEndedLastLeft, "nobody joined it"
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	if _, err := r.in.cfg.Store.SaveConference(ctx, r.rec, nil, []store.Event{{
@@ -172,20 +203,26 @@ type injector struct {
 	buf [media.FrameSamples]int16 // pacer only
 }
 
-// clip is audio being played; pos is touched by the pacer only.
+// clip is audio being played, to everyone but except (nil: everyone); pos
+// is touched by the pacer only.
 type clip struct {
-	pcm []int16
-	pos int
+	pcm    []int16
+	except *conference.Endpoint
+	pos    int
 }
 
-func (j *injector) play(pcm []int16) { j.cur.Store(&clip{pcm: pcm}) }
+func (j *injector) play(pcm []int16, except *conference.Endpoint) {
+	j.cur.Store(&clip{pcm: pcm, except: except})
+}
 
 // feed gives the endpoint this tick's frame of the clip, if one plays.
 func (j *injector) feed() {
 	c := j.cur.Load()
 	if c == nil {
+		j.ep.Exclude(nil)
 		return
 	}
+	j.ep.Exclude(c.except)
 	n := copy(j.buf[:], c.pcm[c.pos:])
 	clear(j.buf[n:])
 	c.pos += n
@@ -445,9 +482,7 @@ func (r *room) doJoin(req joinRequest) (*member, error) {
 	now := r.in.cfg.Clock.Now().UTC()
 	evs, err := r.state.Join(req.callSID, req.opts, now)
 	if err != nil {
-		if r.state.Len() == 0 {
-			r.abandon(now) // its first caller was refused: nobody is in it
-		}
+		r.abandonIfEmpty(now) // its first caller was refused: nobody is in it
 		return nil, err
 	}
 	m := &member{room: r, callSID: req.callSID, changed: make(chan struct{}, 1), announce: make(chan []int16, 1)}
@@ -485,8 +520,16 @@ func (r *room) apply(evs []conference.Event, now time.Time) {
 	changed := map[string]bool{}
 	for _, ev := range evs {
 		switch ev.Type {
-		case conference.BeepEnter, conference.BeepExit:
-			r.beep.play(beepPCM)
+		case conference.BeepEnter:
+			// Everyone but the participant joining hears it.
+			var joiner *conference.Endpoint
+			if m := r.members[ev.Participant.CallSID]; m != nil {
+				joiner = m.ep
+			}
+			r.beep.play(beepPCM, joiner)
+			continue
+		case conference.BeepExit:
+			r.beep.play(beepPCM, nil)
 			continue
 		}
 		csid := ev.Participant.CallSID

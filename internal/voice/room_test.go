@@ -177,6 +177,54 @@ func TestRoomMixMuteAndEnd(t *testing.T) {
 	}
 }
 
+// The entry beep is played to the others, not to the participant joining;
+// the exit beep to everyone still in the room.
+func TestRoomBeepToOthers(t *testing.T) {
+	const beepHz = 880.0
+	ft := &fakeTicks{}
+	h := newHarness(t, func(c *Config) { c.Ticks = ft })
+	h.app.twiml("/voice", `<Response><Dial><Conference waitUrl="">r8</Conference></Dial></Response>`)
+	var calls []*inboundCall
+	for i := range 3 {
+		c := h.inbound(Call{URL: "/voice"})
+		c.answered()
+		calls = append(calls, c)
+		waitFor(t, "the participants mixed", func() bool {
+			if h.participants(store.ParticipantConnected) != i+1 {
+				return false
+			}
+			for _, c := range calls {
+				if i > 0 && !c.m.playing() { // alone, the first waits in silence
+					return false
+				}
+			}
+			return true
+		})
+		if i < 2 {
+			tickRoom(ft, 20, legsOf(calls)...) // the beeps of the first two play out
+		}
+	}
+	a, b, c := calls[0], calls[1], calls[2]
+	before := [3]int{len(a.m.heardPCM()), len(b.m.heardPCM()), len(c.m.heardPCM())}
+	tickRoom(ft, 20, a.m, b.m, c.m)
+	for i, who := range calls[:2] {
+		if n := toneFrames(who.m.heardPCM()[before[i]:], beepHz); n < 10 {
+			t.Errorf("participant %d heard the third one's entry beep in %d frames", i, n)
+		}
+	}
+	if n := toneFrames(c.m.heardPCM()[before[2]:], beepHz); n > 0 {
+		t.Errorf("the participant joining heard its own entry beep in %d frames", n)
+	}
+}
+
+func legsOf(calls []*inboundCall) []*fakeMedia {
+	var ms []*fakeMedia
+	for _, c := range calls {
+		ms = append(ms, c.m)
+	}
+	return ms
+}
+
 // A participant kicked through the API leaves the room and goes on with
 // the next verb; the other stays.
 func TestRoomKick(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,10 +84,20 @@ type NewParticipant struct {
 	ConferenceStatusCallbackEvents                           []string
 	ConferenceRecord                                         string
 	ConferenceTrim                                           string
-	RecordingStatusCallback, RecordingStatusCallbackMethod   string
-	RecordingStatusCallbackEvents                            []string
-	SIPAuthUsername, SIPAuthPassword                         string
-	CallerID                                                 string
+	// The room's recording's status callbacks
+	// (ConferenceRecordingStatusCallback*).
+	ConferenceRecordingStatusCallback, ConferenceRecordingStatusCallbackMethod string
+	ConferenceRecordingStatusCallbackEvents                                    []string
+	SIPAuthUsername, SIPAuthPassword                                           string
+	CallerID                                                                   string
+	// Record records the participant's own call while it is in the room
+	// (what it says and hears), as <Dial record> does: RecordingChannels
+	// mono or dual, RecordingTrack, Trim, and its RecordingStatusCallback*
+	// (events in-progress, completed, absent).
+	Record                                                 bool
+	RecordingChannels, RecordingTrack, Trim                string
+	RecordingStatusCallback, RecordingStatusCallbackMethod string
+	RecordingStatusCallbackEvents                          []string
 }
 
 // liveRoom finds a live room of the account by SID or friendly name.
@@ -118,7 +129,7 @@ func (in *Interpreter) UpdateConference(ctx context.Context, accountSID, confere
 		if len(pcm) == 0 {
 			r.call(ctx, func() roomReply { r.announced(true, "nothing to play at "+u.AnnounceURL); return roomReply{} })
 		} else {
-			r.announce.play(pcm)
+			r.announce.play(pcm, nil)
 			// Its end is reported once it has played (the pacer plays it in
 			// real time).
 			in.cfg.Clock.AfterFunc(time.Duration(len(pcm))*time.Second/media.SampleRate, func() {
@@ -231,10 +242,12 @@ func (in *Interpreter) RemoveParticipant(ctx context.Context, accountSID, confer
 // AddParticipant dials To into the conference named (or of the SID) given,
 // and returns the participant's record (status queued, its call placed). The
 // call is placed as a REST call whose TwiML joins the room; a room of that
-// name is created if none is live.
+// name is created if none is live (so that the record names it), and waits
+// for the call until it has ended.
 func (in *Interpreter) AddParticipant(ctx context.Context, account store.Account, conf string, p NewParticipant) (store.Participant, error) {
 	name := conf
-	if r := in.liveRoom(account.SID, conf); r != nil {
+	r := in.liveRoom(account.SID, conf)
+	if r != nil {
 		name = r.key.name
 	} else if isConferenceSID(conf) {
 		return store.Participant{}, ErrConferenceNotFound
@@ -270,12 +283,15 @@ func (in *Interpreter) AddParticipant(ctx context.Context, account store.Account
 	if p.ConferenceTrim != "" {
 		c.Trim = p.ConferenceTrim
 	}
-	c.RecordingStatusCallback, c.RecordingStatusCallbackMethod = p.RecordingStatusCallback, methodOr(p.RecordingStatusCallbackMethod)
-	if len(p.RecordingStatusCallbackEvents) > 0 {
-		c.RecordingStatusCallbackEvent = p.RecordingStatusCallbackEvents
+	c.RecordingStatusCallback, c.RecordingStatusCallbackMethod = p.ConferenceRecordingStatusCallback, methodOr(p.ConferenceRecordingStatusCallbackMethod)
+	if len(p.ConferenceRecordingStatusCallbackEvents) > 0 {
+		c.RecordingStatusCallbackEvent = p.ConferenceRecordingStatusCallbackEvents
 	}
 	d := twiml.New[twiml.Dial]()
 	d.Nouns = []twiml.Noun{c}
+	if p.Record {
+		participantRecording(d, p)
+	}
 	if p.TimeLimit > 0 {
 		d.TimeLimit = p.TimeLimit
 	}
@@ -291,26 +307,67 @@ func (in *Interpreter) AddParticipant(ctx context.Context, account store.Account
 	if p.CallerID != "" {
 		from = p.CallerID
 	}
-	call, err := in.Place(ctx, Call{
+	if r == nil {
+		r, err = in.rooms.get(ctx, account, name, roomSettings{
+			maxParticipants: c.MaxParticipants, region: c.Region,
+			conf: store.ConferenceSettings{
+				StatusCallback: c.StatusCallback, StatusCallbackMethod: c.StatusCallbackMethod,
+				StatusCallbackEvents: c.StatusCallbackEvent, Record: c.Record, Trim: c.Trim,
+				RecordingStatusCallback: c.RecordingStatusCallback, RecordingStatusCallbackMethod: c.RecordingStatusCallbackMethod,
+				RecordingStatusCallbackEvents: c.RecordingStatusCallbackEvent,
+			},
+		})
+		if err != nil {
+			return store.Participant{}, fmt.Errorf("add participant: %w", err)
+		}
+	}
+	ended := r.expect(ctx)
+	call, err := in.place(ctx, Call{
 		Account: account, Direction: store.DirectionOutboundAPI, From: from, To: p.To, Twiml: string(doc),
 		StatusCallback: p.StatusCallback, StatusCallbackMethod: p.StatusCallbackMethod, StatusCallbackEvents: p.StatusCallbackEvents,
 		Dial: DialRequest{To: p.To, From: from, Timeout: timeout, Username: p.SIPAuthUsername, Password: p.SIPAuthPassword},
-	})
+	}, ended)
 	if err != nil {
+		ended()
 		return store.Participant{}, err
 	}
 	now := in.cfg.Clock.Now().UTC()
 	row := store.Participant{
-		CallSID: call.SID, AccountSID: account.SID, Label: p.Label, From: from, To: p.To,
+		ConferenceSID: r.sid,
+		CallSID:       call.SID, AccountSID: account.SID, Label: p.Label, From: from, To: p.To,
 		Direction: store.DirectionOutbound, CallStatus: call.Status, Status: store.ParticipantQueued,
 		Muted: p.Muted, Hold: p.Hold, Coaching: p.Coaching, CallSIDToCoach: p.CallSIDToCoach,
 		EndConferenceOnExit: p.EndConferenceOnExit, StartConferenceOnEnter: c.StartConferenceOnEnter,
 		JitterBufferSize: c.JitterBufferSize, DateCreated: now, DateUpdated: now,
 	}
-	if r := in.liveRoom(account.SID, name); r != nil {
-		row.ConferenceSID = r.sid
-	}
 	return row, nil
+}
+
+// participantRecording makes the Dial record the participant's call.
+func participantRecording(d *twiml.Dial, p NewParticipant) {
+	d.Record = "record-from-answer"
+	if p.RecordingChannels == "dual" {
+		d.Record = "record-from-answer-dual"
+	}
+	if p.RecordingTrack != "" {
+		d.RecordingTrack = p.RecordingTrack
+	}
+	if p.Trim != "" {
+		d.Trim = p.Trim
+	}
+	d.RecordingStatusCallback, d.RecordingStatusCallbackMethod = p.RecordingStatusCallback, methodOr(p.RecordingStatusCallbackMethod)
+	var events []string
+	for _, e := range p.RecordingStatusCallbackEvents {
+		if e == "failed" {
+			e = "absent" // reported as absent, as for call recordings
+		}
+		if (e == "in-progress" || e == "completed" || e == "absent") && !slices.Contains(events, e) {
+			events = append(events, e)
+		}
+	}
+	if len(events) > 0 {
+		d.RecordingStatusCallbackEvent = events
+	}
 }
 
 // isConferenceSID reports whether s looks like a conference SID.

@@ -181,15 +181,13 @@ func (in *Interpreter) StartConferenceRecording(ctx context.Context, accountSID,
 }
 
 // recordingCallback queues the room's recordingStatusCallback for event, if
-// asked for, with seed 000's parameters.
+// asked for, with seed 000's parameters; and, when the recording has ended,
+// the deprecated eventCallbackUrl's conference-record-end.
 func (r *room) recordingCallback(event string) {
 	s, rec := r.rec.Settings, r.recording.row
 	events := s.RecordingStatusCallbackEvents
 	if len(events) == 0 {
 		events = []string{"completed"}
-	}
-	if s.RecordingStatusCallback == "" || !slices.Contains(events, event) {
-		return
 	}
 	p := url.Values{}
 	p.Set("AccountSid", rec.AccountSID)
@@ -201,19 +199,35 @@ func (r *room) recordingCallback(event string) {
 	p.Set("RecordingChannels", "1")
 	p.Set("RecordingStartTime", webhook.FormatTimestamp(rec.StartTime))
 	p.Set("RecordingSource", store.SourceConference)
-	method := s.RecordingStatusCallbackMethod
-	if method == "" {
-		method = http.MethodPost
-	}
 	now := r.in.cfg.Clock.Now().UTC()
+	var cbs []store.Callback
+	if s.RecordingStatusCallback != "" && slices.Contains(events, event) {
+		cbs = append(cbs, store.Callback{
+			AccountSID: r.account.SID, CallSID: r.sid, URL: s.RecordingStatusCallback, Method: methodOr(s.RecordingStatusCallbackMethod),
+			Params: p.Encode(), MaxAttempts: recordingAttempts, DateCreated: now,
+		})
+	}
+	if s.EventCallbackURL != "" && event != "in-progress" {
+		e := url.Values{}
+		for k, v := range p {
+			e[k] = v
+		}
+		e.Set("FriendlyName", r.key.name)
+		e.Set("StatusCallbackEvent", "conference-record-end")
+		e.Set("Timestamp", now.Format(conference.TimestampLayout))
+		cbs = append(cbs, store.Callback{
+			AccountSID: r.account.SID, CallSID: r.sid, URL: s.EventCallbackURL, Method: http.MethodPost,
+			Params: e.Encode(), MaxAttempts: recordingAttempts, DateCreated: now,
+		})
+	}
+	if len(cbs) == 0 {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	if _, err := r.in.cfg.Store.AppendEvent(ctx, store.Event{
 		AccountSID: r.account.SID, ResourceSID: rec.SID, Type: store.EventCallback, Name: "recording-" + event, Time: now,
-	}, []store.Callback{{
-		AccountSID: r.account.SID, CallSID: r.sid, URL: s.RecordingStatusCallback, Method: method,
-		Params: p.Encode(), MaxAttempts: recordingAttempts, DateCreated: now,
-	}}); err != nil {
+	}, cbs); err != nil {
 		r.log.Error("cannot queue the recording callback", "err", err)
 		return
 	}
