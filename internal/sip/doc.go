@@ -42,6 +42,22 @@
 // Request-URI 416, requests for unknown dialogs 481, unknown methods 501. A
 // Handler that panics costs its call a 500, not the process.
 //
+// Nor does load or abuse take it down. A new INVITE is put to Config.Admit
+// and Config.MaxCallRate before any work is done for it, and refused with 503
+// and Retry-After when either says so; Server.Pending tells how many calls
+// wait on the Handler. Refusals decided before a dialog exists (those, 4xx
+// for a bad INVITE, 505 for a SIP version other than 2.0, a Handler's quick
+// Reject such as the 404 of an unknown number) are sent over UDP statelessly,
+// once, rather than retransmitted toward a source that may be spoofed: the
+// 100 Trying waits 100 ms so that a quick refusal comes first, and the caller,
+// without a provisional response, retransmits its INVITE if the refusal is
+// lost (admit.go). SIP TCP connections must send a complete message within
+// Config.TCPHandshakeTimeout, are closed after Config.TCPIdleTimeout without
+// traffic, and are capped per source address and in all (tcpguard.go).
+// Messages that do not parse are logged once per source and 10 s, truncated,
+// with the number held back (ratelog.go). A call's transactions, which sipgo
+// keeps up to 32 s after the call, do not hold the call or its RTP session.
+//
 // Timers of the call layer (2xx retransmission from T1 to T2, the 64*T1 ACK
 // wait, the ring timeout of Dial) run on the injectable clock of Config, so
 // tests drive them with clock.Fake; sipgo's transaction timers run on real time.

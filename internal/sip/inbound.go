@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/emiago/sipgo/sip"
 
@@ -50,13 +52,23 @@ type InboundCall struct {
 	once     sync.Once
 	// earlyMu serializes EarlyMedia, so that one session is opened.
 	earlyMu sync.Mutex
+	// arrived is when the INVITE came, on real time like sipgo's timers.
+	arrived time.Time
+	// trying sends the 100 Trying if nothing was sent within trying100Delay.
+	trying *time.Timer
+	// hook is what the transaction calls on CANCEL. It holds the call only
+	// until the final response: sipgo keeps the transaction, and with it the
+	// hook, for up to 32 s more (Timer L), and the call holds its Leg and RTP
+	// session.
+	hook *atomic.Pointer[InboundCall]
 
 	// mu guards the fields below.
-	mu        sync.Mutex
-	state     State
-	wasCancel bool
-	leg       *Leg
-	early     *earlyMedia // set by EarlyMedia
+	mu          sync.Mutex
+	state       State
+	wasCancel   bool
+	provisional bool // a 1xx went out: a final response must be sent reliably
+	leg         *Leg
+	early       *earlyMedia // set by EarlyMedia
 }
 
 // earlyMedia is the RTP session an inbound call opened before its answer,
@@ -105,6 +117,7 @@ func (c *InboundCall) Ringing() error {
 		return err
 	}
 	c.state, _ = Transition(c.state, EventRing)
+	c.provisional = true
 	c.mu.Unlock()
 	res := sip.NewResponseFromRequest(c.req, 180, "Ringing", nil)
 	res.AppendHeader(c.s.contact(c.Transport))
@@ -173,6 +186,7 @@ func (c *InboundCall) EarlyMedia(ctx context.Context) (*media.Session, error) {
 	}
 	c.early = e
 	c.state, _ = Transition(c.state, EventRing)
+	c.provisional = true
 	c.mu.Unlock()
 
 	res := sip.NewResponseFromRequest(c.req, 183, "Session Progress", e.body)
@@ -202,7 +216,9 @@ func (c *InboundCall) closeEarly() {
 // Reject ends the call with a final error response (300-699): 486 Busy Here
 // and 603 Decline are what <Reject> sends, 404 Not Found what an unknown
 // number gets. An empty reason takes the standard phrase of the code. It
-// closes the session EarlyMedia opened.
+// closes the session EarlyMedia opened. A Reject over UDP before any
+// provisional response (a quick refusal: an unknown number) is sent
+// statelessly, once (see admit.go).
 func (c *InboundCall) Reject(code int, reason string) error {
 	if code < 300 || code > 699 {
 		return fmt.Errorf("%w: %d", ErrBadStatus, code)
@@ -219,11 +235,17 @@ func (c *InboundCall) Reject(code int, reason string) error {
 		return err
 	}
 	c.state = StateTerminated
+	stateless := !c.provisional && c.Transport == "udp" && time.Since(c.arrived) < statelessWindow
 	c.mu.Unlock()
 	c.earlyMu.Unlock()
 	res := sip.NewResponseFromRequest(c.req, code, reason, nil)
 	c.s.decorate(res)
-	err := c.tx.Respond(res)
+	var err error
+	if stateless {
+		c.s.sendStateless(res)
+	} else {
+		err = c.tx.Respond(res)
+	}
 	c.markFinal()
 	c.cancel()
 	c.closeEarly()
@@ -380,6 +402,13 @@ func (c *InboundCall) sendFinal(code int, reason string) {
 
 func (c *InboundCall) markFinal() {
 	c.once.Do(func() {
+		c.mu.Lock()
+		trying := c.trying
+		c.mu.Unlock()
+		if trying != nil {
+			trying.Stop()
+		}
+		c.hook.Store(nil)
 		close(c.final)
 		c.s.mu.Lock()
 		delete(c.s.calls, c)
@@ -418,6 +447,19 @@ func (c *InboundCall) onCancel(*sip.Request) {
 	}
 }
 
+// sendTrying sends 100 Trying for req (the INVITE as received), unless a
+// response went out first.
+func (c *InboundCall) sendTrying(req *sip.Request) {
+	c.mu.Lock()
+	if c.provisional || c.finalErrLocked() != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.provisional = true
+	c.mu.Unlock()
+	c.s.respond(c.tx, req, 100, "Trying", nil)
+}
+
 // run runs the handler for the call, then makes sure the call is over.
 func (c *InboundCall) run(h Handler) {
 	defer c.s.wg.Done()
@@ -442,59 +484,80 @@ func (c *InboundCall) run(h Handler) {
 	h.HandleInbound(c.ctx, c)
 }
 
-// onInvite handles INVITEs: a re-INVITE goes to its leg; a new one is checked
-// (400 malformed, 416 scheme, 420 extensions, 415 body type, 400/488 SDP, 503
-// when closing), answered 100 Trying at once and handed to the Handler.
+// onInvite handles INVITEs: a re-INVITE goes to its leg; a new one is put to
+// admission control (503 with Retry-After when refused or closing), checked
+// (400 malformed, 416 scheme, 420 extensions, 415 body type, 400/488 SDP) and
+// handed to the Handler. Refusals go out statelessly (see admit.go); the 100
+// Trying follows after trying100Delay unless the Handler decided first.
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
+	arrived := time.Now()
 	if req.To().Params.Has("tag") {
 		if l := s.leg(req); l != nil {
 			l.handleReinvite(req, tx)
 			return
 		}
-		s.respond(tx, req, 481, "Call/Transaction Does Not Exist", nil)
+		s.refuse(tx, req, 481, "Call/Transaction Does Not Exist")
+		return
+	}
+	if s.isClosing() {
+		s.refuse(tx, req, 503, "Service Unavailable")
+		return
+	}
+	if d := s.admitInvite(); d > 0 {
+		s.log.Debug("sip invite refused: overload", "source", req.Source(), "retry_after", d)
+		s.refuse(tx, req, 503, "Service Unavailable", retryAfter(d))
 		return
 	}
 	if req.Contact() == nil {
-		s.respond(tx, req, 400, "Bad Request", nil, warning("missing Contact header"))
+		s.refuse(tx, req, 400, "Bad Request", warning("missing Contact header"))
 		return
 	}
 	if sc := strings.ToLower(req.Recipient.Scheme); sc != "sip" && sc != "sips" {
-		s.respond(tx, req, 416, "Unsupported URI Scheme", nil)
+		s.refuse(tx, req, 416, "Unsupported URI Scheme")
 		return
 	}
 	if tags := requiredExtensions(req); tags != "" {
 		// RFC 3261 §8.2.2.3: no extension is supported.
-		s.respond(tx, req, 420, "Bad Extension", nil, sip.NewHeader("Unsupported", tags))
+		s.refuse(tx, req, 420, "Bad Extension", sip.NewHeader("Unsupported", tags))
 		return
 	}
 	var offer *sessionDesc
 	if len(req.Body()) > 0 {
 		if !isSDP(req) {
-			s.respond(tx, req, 415, "Unsupported Media Type", nil, sip.NewHeader("Accept", "application/sdp"))
+			s.refuse(tx, req, 415, "Unsupported Media Type", sip.NewHeader("Accept", "application/sdp"))
 			return
 		}
 		var err error
 		if offer, err = parseSDP(req.Body()); err != nil {
 			code, reason := sdpErrorStatus(err)
-			s.respond(tx, req, code, reason, nil, warning(err.Error()))
+			s.refuse(tx, req, code, reason, warning(err.Error()))
 			return
 		}
 	}
-	// RFC 3261 §17.2.1: a 100 at once stops the caller's retransmissions.
-	s.respond(tx, req, 100, "Trying", nil)
 
 	c := s.newInboundCall(req, tx, offer)
+	c.arrived = arrived
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		c.cancel()
-		s.respond(tx, c.req, 503, "Service Unavailable", nil)
+		s.refuse(tx, c.req, 503, "Service Unavailable")
 		return
 	}
 	s.calls[c] = struct{}{}
 	s.wg.Add(1)
 	s.mu.Unlock()
-	if !tx.OnCancel(c.onCancel) {
+	// RFC 3261 §17.2.1: a 100 stops the caller's retransmissions; it waits a
+	// little so that a quick refusal can be sent statelessly instead.
+	c.mu.Lock()
+	c.trying = time.AfterFunc(trying100Delay, func() { c.sendTrying(req) })
+	c.mu.Unlock()
+	hook := c.hook
+	if !tx.OnCancel(func(r *sip.Request) {
+		if c := hook.Load(); c != nil {
+			c.onCancel(r)
+		}
+	}) {
 		c.onCancel(nil) // canceled before we could listen
 	}
 	go c.run(s.h)
@@ -524,7 +587,9 @@ func (s *Server) newInboundCall(req *sip.Request, tx sip.ServerTransaction, offe
 		ctx: ctx, cancel: cancel,
 		final:    make(chan struct{}),
 		canceled: make(chan struct{}),
+		hook:     new(atomic.Pointer[InboundCall]),
 	}
+	c.hook.Store(c)
 	if ap, err := netip.ParseAddrPort(req.Source()); err == nil {
 		c.Source = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 	}

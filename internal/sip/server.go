@@ -41,6 +41,34 @@ type Config struct {
 	// ShutdownTimeout bounds how long ListenAndServe waits, once its context
 	// ends, for calls to be hung up and handlers to return; default 5 s.
 	ShutdownTimeout time.Duration
+
+	// TCPHandshakeTimeout is how long an accepted SIP TCP connection has to
+	// deliver its first complete message before it is closed; default 30 s,
+	// negative for no limit.
+	TCPHandshakeTimeout time.Duration
+	// TCPIdleTimeout is how long a SIP TCP connection lives without traffic
+	// in either direction once it delivered a message; default 120 s (as
+	// Kamailio), negative for no limit. A call set up over TCP that sends no
+	// SIP for longer has its next request (a BYE) sent on a new connection.
+	TCPIdleTimeout time.Duration
+	// MaxTCPConnsPerIP caps the SIP TCP connections from one address; those
+	// over it are closed as they are accepted. Default 64, negative for no cap.
+	MaxTCPConnsPerIP int
+	// MaxTCPConns caps the SIP TCP connections in all; default 1024, negative
+	// for no cap.
+	MaxTCPConns int
+
+	// Admit is consulted for every new INVITE (not re-INVITEs, not
+	// retransmissions absorbed by their transaction) before any work is done
+	// for it. A positive result refuses the call at once: 503 Service
+	// Unavailable with that Retry-After (in seconds, rounded up), sent
+	// without retransmissions, and the Handler never sees the call. nil
+	// admits everything.
+	Admit func() (retryAfter time.Duration)
+	// MaxCallRate caps new INVITEs per second (a token bucket on Clock, with
+	// one second's worth of burst, at least 1); those over it get 503 with
+	// Retry-After: 1 as for Admit. 0 means no cap.
+	MaxCallRate float64
 }
 
 // Handler decides what to do with a new inbound call. HandleInbound runs on a
@@ -94,6 +122,14 @@ type Server struct {
 	// bg counts background work that outlives a Dial (waiting to CANCEL).
 	bg sync.WaitGroup
 
+	// noise rate-limits the logs the network's input causes (ratelog.go).
+	noise *rateLog
+	// udpSource is the source of the datagram sipgo's UDP reader is parsing,
+	// noted by readFilter for sipgoLogHandler.
+	udpSource atomic.Pointer[net.UDPAddr]
+	// rate is the MaxCallRate bucket; nil for no cap.
+	rate *tokenBucket
+
 	// mu guards the fields below.
 	mu       sync.Mutex
 	started  bool
@@ -131,6 +167,18 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 5 * time.Second
 	}
+	if cfg.TCPHandshakeTimeout == 0 {
+		cfg.TCPHandshakeTimeout = 30 * time.Second
+	}
+	if cfg.TCPIdleTimeout == 0 {
+		cfg.TCPIdleTimeout = 120 * time.Second
+	}
+	if cfg.MaxTCPConnsPerIP == 0 {
+		cfg.MaxTCPConnsPerIP = 64
+	}
+	if cfg.MaxTCPConns == 0 {
+		cfg.MaxTCPConns = 1024
+	}
 	if cfg.ContactHost == "" {
 		cfg.ContactHost = host
 		if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
@@ -142,8 +190,9 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 			_ = c.Reject(480, "Temporarily Unavailable")
 		})
 	}
-	sipLog := cfg.Logger.With("component", "sipgo")
-	s := &Server{cfg: cfg, h: h, log: cfg.Logger, clock: cfg.Clock}
+	s := &Server{cfg: cfg, h: h, log: cfg.Logger, clock: cfg.Clock,
+		noise: newRateLog(cfg.Clock, rateLogInterval), rate: newTokenBucket(cfg.Clock, cfg.MaxCallRate)}
+	sipLog := slog.New(&sipgoLogHandler{next: cfg.Logger.Handler(), s: s}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
 		sipgo.WithUserAgentHostname(cfg.ContactHost),
@@ -190,6 +239,8 @@ func (s *Server) readFilter(p sip.TransportReadProps, data []byte) ([]byte, erro
 	if p.Transport != "UDP" {
 		return data, nil
 	}
+	a, _ := p.RemoteAddr.(*net.UDPAddr)
+	s.udpSource.Store(a)
 	if s.draining.Load() && !bytes.HasPrefix(data, []byte("SIP/")) {
 		return nil, nil
 	}
@@ -220,12 +271,13 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 	s.started = true
 	s.mu.Unlock()
 
-	udp, tcp, err := listen(s.cfg.Addr)
+	udp, rawTCP, err := listen(s.cfg.Addr)
 	if err != nil {
 		s.stop()
 		s.ua.Close()
 		return err
 	}
+	tcp := s.guardListener(rawTCP)
 	ap := netip.MustParseAddrPort(udp.LocalAddr().String())
 	s.mu.Lock()
 	s.addr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
@@ -347,13 +399,20 @@ func (s *Server) isClosing() bool {
 	return s.closing
 }
 
-// guard answers 400 to requests whose core headers are missing or malformed
-// (see sanitize.go) before they reach h.
+// guard answers 505 to requests in a version other than SIP/2.0, and 400 to
+// those whose core headers are missing or malformed (see sanitize.go), before
+// they reach h.
 func (s *Server) guard(h sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
+		if !strings.EqualFold(req.SipVersion, "SIP/2.0") {
+			// RFC 3261 §8.2 and §21.5.7: only SIP/2.0 is spoken.
+			s.log.Debug("sip version not supported", "method", req.Method, "version", req.SipVersion, "source", req.Source())
+			s.refuse(tx, req, 505, "Version Not Supported")
+			return
+		}
 		if p := requestProblem(req); p != "" {
 			s.log.Debug("sip bad request", "method", req.Method, "problem", p, "source", req.Source())
-			s.respond(tx, req, 400, "Bad Request", nil, warning(p))
+			s.refuse(tx, req, 400, "Bad Request", warning(p))
 			return
 		}
 		h(req, tx)
@@ -376,7 +435,10 @@ func (s *Server) respond(tx sip.ServerTransaction, req *sip.Request, code int, r
 	}
 }
 
+// decorate adds hdrs and the Server header to a response, which always
+// speaks SIP/2.0 (sipgo copies the version of the request).
 func (s *Server) decorate(res *sip.Response, hdrs ...sip.Header) {
+	res.SipVersion = "SIP/2.0"
 	for _, h := range hdrs {
 		res.AppendHeader(h)
 	}
