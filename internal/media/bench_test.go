@@ -43,10 +43,13 @@ func (l *loopSource) ReadFrame(f []int16) error {
 
 // idleEngine is an engine whose pacer never ticks (its fake clock is never
 // advanced), so that a benchmark can drive sessions itself.
-func idleEngine(tb testing.TB, pairs int) *Engine {
+func idleEngine(tb testing.TB, pairs int) *Engine { return idleShardedEngine(tb, pairs, 0) }
+
+// idleShardedEngine is idleEngine with that many shards (0: GOMAXPROCS).
+func idleShardedEngine(tb testing.TB, pairs, shards int) *Engine {
 	tb.Helper()
 	lo := 20000 + 2*int(time.Now().UnixNano()%7000)
-	e, err := NewEngine(EngineConfig{IP: loopback, PortMin: lo, PortMax: lo + 4*pairs + 200, Clock: clock.NewFake(time.Unix(0, 0)), InactivityTimeout: -1})
+	e, err := NewEngine(EngineConfig{IP: loopback, PortMin: lo, PortMax: lo + 4*pairs + 200, Clock: clock.NewFake(time.Unix(0, 0)), InactivityTimeout: -1, Shards: shards})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -126,9 +129,13 @@ func BenchmarkJitterBuffer(b *testing.B) {
 
 // pairedEngine is an idle engine with n sessions that send each other a tone
 // in pairs.
-func pairedEngine(tb testing.TB, n int) (*Engine, []*Session) {
+func pairedEngine(tb testing.TB, n int) (*Engine, []*Session) { return pairedShardedEngine(tb, n, 0) }
+
+// pairedShardedEngine is pairedEngine with that many shards (0: GOMAXPROCS):
+// the two sessions of a pair are on different shards.
+func pairedShardedEngine(tb testing.TB, n, shards int) (*Engine, []*Session) {
 	tb.Helper()
-	e := idleEngine(tb, n/2)
+	e := idleShardedEngine(tb, n/2, shards)
 	var ss []*Session
 	for range n {
 		s, err := e.NewSession()

@@ -3,8 +3,6 @@ package media
 import (
 	"strconv"
 	"strings"
-
-	"github.com/switchboard-voice/switchboard/internal/media/g711"
 )
 
 // A Codec is an audio encoding as negotiated in SDP: the rtpmap encoding name, the
@@ -36,15 +34,6 @@ func (c Codec) isALaw() bool {
 		return c.PayloadType == ptPCMA
 	}
 	return strings.EqualFold(c.Name, "PCMA")
-}
-
-// encode writes the G.711 encoding of pcm to dst (len(dst) == len(pcm)).
-func (c Codec) encode(dst []byte, pcm []int16) {
-	if c.isALaw() {
-		g711.EncodeAlaw(dst, pcm)
-		return
-	}
-	g711.EncodeUlaw(dst, pcm)
 }
 
 // A Direction is the SDP media direction (RFC 3264 §5.1, §8.4) of a session seen

@@ -23,4 +23,6 @@ var (
 	ErrShortPayload = errors.New("media: telephone-event payload too short")
 	// ErrShortBuffer reports a destination buffer too small for what is marshalled.
 	ErrShortBuffer = errors.New("media: buffer too short")
+	// ErrOtherEngine reports a session given to a Group of another engine.
+	ErrOtherEngine = errors.New("media: session of another engine")
 )

@@ -18,6 +18,7 @@ func socketlessSession() *Session {
 		log:   slog.New(slog.DiscardHandler),
 	}
 	e.start = e.clock.Now()
+	e.shards = []*shard{newShard(e, 0)}
 	return newSession(e, 0, closedSocket(), nil)
 }
 

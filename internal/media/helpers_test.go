@@ -176,6 +176,13 @@ func (r *recorder) samples() []int16 {
 	return out
 }
 
+// samplesByFrame returns a copy of the frames kept so far.
+func (r *recorder) samplesByFrame() [][]int16 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([][]int16(nil), r.frames...)
+}
+
 func (r *recorder) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -13,7 +13,10 @@ import (
 // session plays a looped tone to its partner, so each leg sends and receives 50
 // packets a second, as a call leg talking to an outside peer does. It only runs
 // with SWITCHBOARD_MEDIA_LOAD=<legs> (e.g. 2000), optionally
-// SWITCHBOARD_MEDIA_LOAD_SECONDS (default 10); pin it to one core to compare with
+// SWITCHBOARD_MEDIA_LOAD_SECONDS (default 10), SWITCHBOARD_MEDIA_LOAD_SHARDS and
+// SWITCHBOARD_MEDIA_LOAD_READ_EVERY (EngineConfig.Shards and ReadEvery), and
+// SWITCHBOARD_MEDIA_LOAD_ONEWAY=1 (in each pair only one leg sends: the other's
+// socket is idle, as on hold); pin it to one core to compare with
 // bench/README.md:
 //
 //	go test -c -o /tmp/media.test ./internal/media
@@ -28,7 +31,10 @@ func TestLoad(t *testing.T) {
 		seconds = s
 	}
 	legs += legs % 2
-	e, err := NewEngine(EngineConfig{IP: loopback, PortMin: 30000, PortMax: 30000 + 2*legs + 400})
+	shards, _ := strconv.Atoi(os.Getenv("SWITCHBOARD_MEDIA_LOAD_SHARDS"))
+	every, _ := strconv.Atoi(os.Getenv("SWITCHBOARD_MEDIA_LOAD_READ_EVERY"))
+	oneWay := os.Getenv("SWITCHBOARD_MEDIA_LOAD_ONEWAY") == "1"
+	e, err := NewEngine(EngineConfig{IP: loopback, PortMin: 30000, PortMax: 30000 + 2*legs + 400, Shards: shards, ReadEvery: every})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,6 +47,9 @@ func TestLoad(t *testing.T) {
 	}
 	for i := 0; i < legs; i += 2 {
 		connect(ss[i], ss[i+1], PCMU, 101)
+		if oneWay {
+			ss[i+1].SetRemote(Remote{Addr: ss[i].LocalAddr(), Codec: PCMU, Direction: RecvOnly})
+		}
 	}
 	for _, s := range ss {
 		s.playMu.Lock()
@@ -61,18 +70,27 @@ func TestLoad(t *testing.T) {
 		return
 	}
 	sent0, recv0, lost0, late0 := total()
+	ticks0 := e.TickStats()
 	cpu0 := cpuTime(t)
 	wall0 := time.Now()
 	time.Sleep(time.Duration(seconds) * time.Second)
 	cpu := cpuTime(t) - cpu0
 	wall := time.Since(wall0)
 	sent1, recv1, lost1, late1 := total()
+	ts := e.TickStats().Sub(ticks0)
 	sent, recv := sent1-sent0, recv1-recv0
 	t.Logf("RSS %d KiB (%.1f KiB per leg, test harness included)", rssKiB(), float64(rssKiB())/float64(legs))
-	t.Logf("%d legs for %v: CPU %.1f%% of one core (%.2f µs per leg per tick)", legs, wall.Round(time.Millisecond),
-		100*cpu.Seconds()/wall.Seconds(), float64(cpu.Microseconds())/float64(sent))
+	t.Logf("%d legs for %v: CPU %.1f%% of one core (%.2f µs per leg per tick serviced)", legs, wall.Round(time.Millisecond),
+		100*cpu.Seconds()/wall.Seconds(), float64(cpu.Microseconds())/float64(max(ts.Tick.Count(), 1)*uint64(legs)))
 	t.Logf("packets sent %d (%.1f/s per leg, want 50), received %d, lost %d (%.3f%%), late %d, ticks skipped %d",
 		sent, float64(sent)/float64(legs)/wall.Seconds(), recv, lost1-lost0, 100*float64(lost1-lost0)/float64(sent), late1-late0, e.skipped.Load())
+	tm, late := ts.Tick.Timing(), ts.Late.Timing()
+	t.Logf("%d shards, ReadEvery %d: %d ticks (%d dropped); tick service p50 %v p99 %v max %v; started late p50 %v p99 %v max %v",
+		len(e.shards), e.cfg.ReadEvery, ts.Ticks, ts.Dropped, tm.P50, tm.P99, tm.Max, late.P50, late.P99, late.Max)
+	for i, sh := range ts.Shards {
+		rx, tx := sh.Receive.Timing(), sh.Send.Timing()
+		t.Logf("  shard %d: %d sessions; receive p50 %v p99 %v, send p50 %v p99 %v", i, sh.Sessions, rx.P50, rx.P99, tx.P50, tx.P99)
+	}
 }
 
 // rssKiB returns the process's resident set size.

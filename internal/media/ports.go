@@ -17,6 +17,8 @@ import (
 // process holds are skipped.
 type portAllocator struct {
 	ip netip.Addr
+	// bindRTP binds an RTP socket (listenRTP; tests replace it).
+	bindRTP func(ip netip.Addr, port int) (rtpSocket, error)
 
 	// mu guards the fields below.
 	mu   sync.Mutex
@@ -34,21 +36,24 @@ func newPortAllocator(ip netip.Addr, lo, hi int) (*portAllocator, error) {
 		return nil, fmt.Errorf("rtp port range %d-%d holds no even/odd pair: %w", lo, hi, ErrBadConfig)
 	}
 	n := (hi - lo + 1) / 2
-	return &portAllocator{ip: ip, min: lo, n: n, used: make([]bool, n)}, nil
+	return &portAllocator{ip: ip, bindRTP: listenRTP, min: lo, n: n, used: make([]bool, n)}, nil
 }
 
 // acquire binds the next free pair and returns its RTP port and both sockets.
+// The allocator's lock is only held to pick and mark a pair, not while its
+// sockets are bound: binding is a few system calls, and release (which the
+// pacer calls when a session times out) must not wait for them.
 func (a *portAllocator) acquire() (port int, rtpSock rtpSocket, rtcpConn *net.UDPConn, err error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	for i := 0; i < a.n; i++ {
-		idx := (a.next + i) % a.n
-		if a.used[idx] {
-			continue
+	for tried := 0; tried < a.n; {
+		idx, ok := a.reserve()
+		if !ok {
+			break
 		}
+		tried++
 		p := a.min + 2*idx
-		rtpSock, err = listenRTP(a.ip, p)
+		rtpSock, err = a.bindRTP(a.ip, p)
 		if err != nil {
+			a.unreserve(idx)
 			if errors.Is(err, syscall.EADDRINUSE) {
 				continue
 			}
@@ -57,16 +62,38 @@ func (a *portAllocator) acquire() (port int, rtpSock rtpSocket, rtcpConn *net.UD
 		rtcpConn, err = a.listen(p + 1)
 		if err != nil {
 			rtpSock.close()
+			a.unreserve(idx)
 			if errors.Is(err, syscall.EADDRINUSE) {
 				continue
 			}
 			return 0, rtpSocket{}, nil, fmt.Errorf("bind rtcp port %d: %w", p+1, err)
 		}
-		a.used[idx] = true
-		a.next = (idx + 1) % a.n
 		return p, rtpSock, rtcpConn, nil
 	}
 	return 0, rtpSocket{}, nil, ErrNoPorts
+}
+
+// reserve marks the next free pair in the round-robin walk as used and
+// returns its index; ok is false when every pair is used.
+func (a *portAllocator) reserve() (idx int, ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := 0; i < a.n; i++ {
+		idx := (a.next + i) % a.n
+		if !a.used[idx] {
+			a.used[idx] = true
+			a.next = (idx + 1) % a.n
+			return idx, true
+		}
+	}
+	return 0, false
+}
+
+// unreserve frees a pair reserve returned whose sockets could not be bound.
+func (a *portAllocator) unreserve(idx int) {
+	a.mu.Lock()
+	a.used[idx] = false
+	a.mu.Unlock()
 }
 
 func (a *portAllocator) listen(port int) (*net.UDPConn, error) {

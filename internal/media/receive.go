@@ -69,7 +69,7 @@ func (s *Session) handleRTP(b []byte, from netip.AddrPort) {
 // interarrival jitter is computed from.
 func (s *Session) handlePolled(b []byte, from netip.AddrPort, age time.Duration) {
 	if s.isRTPDatagram(b) {
-		s.receive(b, from, s.e.rxNow.Add(-age), s.e.scratch.pcm[:])
+		s.receive(b, from, s.e.rxNow.Add(-age), s.sh.Load().scratch.pcm[:])
 	}
 }
 

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/pion/rtp"
+
+	"github.com/switchboard-voice/switchboard/internal/media/g711"
 )
 
 // Remote is what the SDP offer/answer says about the far end of a session.
@@ -56,7 +58,8 @@ type Session struct {
 	// cache lines (the frames themselves go through the engine's scratch
 	// buffers).
 	e      *Engine
-	polled datagramAgeHandler // s.handlePolled, bound once
+	sh     atomic.Pointer[shard] // the pacer shard servicing it; see Group.Adopt
+	polled datagramAgeHandler    // s.handlePolled, bound once
 	emit   func(DTMF)
 
 	// mu guards the fields below: signalling state and the receive side, shared
@@ -112,6 +115,7 @@ type Session struct {
 	duplicates  uint64
 	ssrcChanges uint64
 	lostBefore  int64 // packets lost by earlier SSRCs
+	rxIdle      int   // ticks in a row whose read of the socket found nothing, up to idleReadTicks
 	events      []TelephoneEvent
 	jb          JitterBuffer // its ring last
 
@@ -123,7 +127,7 @@ type Session struct {
 	port     int
 	rtcpConn *net.UDPConn
 	local    netip.AddrPort
-	idx      int // position in e.sessions, guarded by e.mu
+	idx      int // position in its shard's sessions, guarded by the shard's mu; -1 in none
 	readers  sync.WaitGroup
 	done     chan struct{}
 	endOnce  sync.Once
@@ -168,12 +172,46 @@ func putHeader(b []byte, marker bool, pt uint8, seq uint16, ts, ssrc uint32) {
 }
 
 // pacerScratch holds the frames a tick passes through, shared by every session
-// of an engine (only the pacer uses it).
+// of a pacer shard (only the shard's goroutine uses it).
 type pacerScratch struct {
 	rxFrame [FrameSamples]int16             // playout to the sink
 	txFrame [FrameSamples]int16             // from the source
 	txBuf   [headerSize + FrameSamples]byte // the RTP packet sent
 	pcm     [decodeChunk]int16              // decoding of what the pacer reads
+	encoded encodeMemo                      // the last frames encoded
+}
+
+// encodeMemo is a pacer shard's last frame encoded in each law (μ, A) and its
+// encoding. Sessions that send the same audio in a tick (a conference's
+// listeners, to whom the mixer hands one shared mix; legs sending silence)
+// are encoded once, the others' packets copy it: comparing a frame costs
+// far less than encoding it, and frames that differ usually differ in their
+// first samples.
+type encodeMemo struct {
+	valid [2]bool
+	pcm   [2][FrameSamples]int16
+	enc   [2][FrameSamples]byte
+}
+
+// encode writes the G.711 encoding of pcm (FrameSamples) to dst.
+func (m *encodeMemo) encode(dst []byte, pcm []int16, alaw bool) {
+	i := 0
+	if alaw {
+		i = 1
+	}
+	f := (*[FrameSamples]int16)(pcm)
+	if m.valid[i] && m.pcm[i] == *f {
+		copy(dst, m.enc[i][:])
+		return
+	}
+	if alaw {
+		g711.EncodeAlaw(dst, pcm)
+	} else {
+		g711.EncodeUlaw(dst, pcm)
+	}
+	m.pcm[i] = *f
+	copy(m.enc[i][:], dst)
+	m.valid[i] = true
 }
 
 type playback struct {
@@ -205,6 +243,10 @@ func newSession(e *Engine, port int, rtpSock rtpSocket, rtcpConn *net.UDPConn) *
 		dtmfSem:      make(chan struct{}, 1),
 		lastActivity: e.tickNow.Load(),
 		jb:           JitterBuffer{Target: e.cfg.JitterTarget, Max: e.cfg.JitterMax},
+		idx:          -1,
+	}
+	if len(e.shards) > 0 {
+		s.sh.Store(e.shards[0])
 	}
 	s.emit = s.emitDTMF
 	s.polled = s.handlePolled
@@ -500,8 +542,15 @@ func (s *Session) receiveTick(k uint64) (expired bool) {
 		return false
 	}
 	// What arrived since the last tick, just before its playout.
-	s.sock.poll(s.e.rxBufs, s.e.rxWall, s.polled)
-	rxFrame := s.e.scratch.rxFrame[:]
+	sh := s.sh.Load()
+	if s.readDue(k) {
+		if s.sock.poll(sh.rxBufs, s.e.rxWall, s.polled) > 0 {
+			s.rxIdle = 0
+		} else if s.rxIdle < idleReadTicks {
+			s.rxIdle++
+		}
+	}
+	rxFrame := sh.scratch.rxFrame[:]
 	s.jb.Pop(rxFrame)
 	if s.rxPackets != s.tx.rxSeen {
 		s.tx.rxSeen = s.rxPackets
@@ -539,14 +588,37 @@ func (s *Session) receiveTick(k uint64) (expired bool) {
 	return false
 }
 
+// idleReadTicks: a socket on which nothing arrived for this many ticks in a
+// row (half a second: a leg on hold, a remote that suppresses silence) is read
+// every other tick only, halving its system calls. The first packet after the
+// pause may then wait up to 20 ms to be read; it starts a talkspurt, whose
+// playout the jitter buffer times from it anyway.
+const idleReadTicks = 25
+
+// readDue reports whether tick k reads the session's socket (s.mu held): every
+// tick, or every EngineConfig.ReadEvery ticks if the jitter buffer's target
+// leaves room for it, or every other tick while the socket is idle. Sessions
+// are staggered by port so that each tick reads its share of the sockets.
+func (s *Session) readDue(k uint64) bool {
+	every := uint64(s.e.cfg.ReadEvery)
+	if every > 1 && s.jb.target() < int32(every)*frame32 {
+		every = 1
+	}
+	if s.rxIdle >= idleReadTicks {
+		every = max(every, 2)
+	}
+	return every <= 1 || (k+uint64(s.port>>1))%every == 0
+}
+
 // sendTick is the second half of a tick: one frame from the source (or silence,
 // or a DTMF tone), one RTP packet if the direction and the remote allow it, and
 // the frame sent to the taps. The RTP timestamp advances by one frame every
 // tick, sent or not (RFC 3550 §5.1).
 func (s *Session) sendTick() {
 	tx := &s.tx
-	frame := s.e.scratch.txFrame[:]
-	buf := s.e.scratch.txBuf[:]
+	sh := s.sh.Load()
+	frame := sh.scratch.txFrame[:]
+	buf := sh.scratch.txBuf[:]
 	ts := tx.ts
 	tx.ts += frameTS
 
@@ -604,7 +676,7 @@ func (s *Session) sendTick() {
 	} else {
 		putHeader(buf, tx.marker, tx.codec.PayloadType, tx.seq, ts, tx.ssrc)
 		tx.marker = false
-		tx.codec.encode(buf[headerSize:headerSize+FrameSamples], frame)
+		sh.scratch.encoded.encode(buf[headerSize:headerSize+FrameSamples], frame, tx.codec.isALaw())
 		payload = FrameSamples
 	}
 	s.sockMu.Lock() // keeps Close from closing the socket meanwhile

@@ -220,14 +220,15 @@ func (rb *recvBuffers) age(i int, now int64) time.Duration {
 	return age
 }
 
-// poll hands every datagram queued on the socket now to h, without blocking. It
-// runs on the pacer with the session's mu held and the session live, which is
-// what keeps the descriptor open meanwhile: Session.end marks the session ended
-// under mu before it closes the socket.
-func (u *rtpSocket) poll(rb *recvBuffers, now time.Time, h datagramAgeHandler) {
+// poll hands every datagram queued on the socket now to h, without blocking,
+// and returns how many there were. It runs on the pacer with the session's mu
+// held and the session live, which is what keeps the descriptor open
+// meanwhile: Session.end marks the session ended under mu before it closes
+// the socket.
+func (u *rtpSocket) poll(rb *recvBuffers, now time.Time, h datagramAgeHandler) (got int) {
 	fd := u.fd
 	if fd < 0 {
-		return
+		return 0
 	}
 	wall := now.UnixNano()
 	for range maxRecvCalls {
@@ -243,18 +244,20 @@ func (u *rtpSocket) poll(rb *recvBuffers, now time.Time, h datagramAgeHandler) {
 			continue
 		}
 		if errno != 0 {
-			return // EAGAIN: nothing (more) queued
+			return got // EAGAIN: nothing (more) queued
 		}
 		n := int(r)
+		got += n
 		for i := range n {
 			m := &rb.hdrs[i]
 			size := int(min(m.n, maxDatagram))
 			h(rb.bufs[i][:size], sockaddrToAddrPort(&rb.names[i]), rb.age(i, wall))
 		}
 		if n < recvBatch {
-			return
+			return got
 		}
 	}
+	return got
 }
 
 // sockaddrToAddrPort converts what recvmmsg stored as the source address; v4-mapped

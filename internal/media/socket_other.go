@@ -63,4 +63,4 @@ type recvBuffers struct{}
 
 func newRecvBuffers() *recvBuffers { return &recvBuffers{} }
 
-func (u *rtpSocket) poll(*recvBuffers, time.Time, datagramAgeHandler) {}
+func (u *rtpSocket) poll(*recvBuffers, time.Time, datagramAgeHandler) int { return 0 }

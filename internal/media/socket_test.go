@@ -253,3 +253,96 @@ func TestSocketsAreClosed(t *testing.T) {
 	}
 	c.close()
 }
+
+// readTick returns the next tick after `after` at which a session on port
+// reads its socket when it reads every other tick.
+func readTick(port int, after uint64) uint64 {
+	k := after + 1
+	for (k+uint64(port>>1))%2 != 0 {
+		k++
+	}
+	return k
+}
+
+// A socket on which nothing arrived for half a second is read every other
+// tick: a packet waits at most one tick more; once packets come, it is read
+// every tick again.
+func TestIdleSocketIsReadEveryOtherTick(t *testing.T) {
+	if !pacerReads() {
+		t.Skip("sockets are read by goroutines here")
+	}
+	h := newHarness(t)
+	p := newPeer(t)
+	s := h.session()
+	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	h.advance(idleReadTicks+1, nil)
+	port := int(s.LocalAddr().Port())
+	// Advance to just before a tick that reads, send, and step over the
+	// tick that does not read.
+	skipTick := readTick(port, h.tick) + 1 // does not read
+	for h.tick+1 < skipTick {
+		h.advance(1, nil)
+	}
+	p.send(s.LocalAddr(), p.audio(0))
+	h.advance(1, nil)
+	if n := s.Stats().PacketsReceived; n != 0 {
+		t.Fatalf("an idle socket was read at tick %d (port %d): %d packets", h.tick, port, n)
+	}
+	h.advance(1, nil)
+	if n := s.Stats().PacketsReceived; n != 1 {
+		t.Fatalf("the packet was not read the tick after: %d packets", n)
+	}
+	// Active again: read every tick.
+	for i := range 4 {
+		p.send(s.LocalAddr(), p.audio(i+1))
+		h.advance(1, nil)
+		if n := s.Stats().PacketsReceived; n != uint64(i+2) {
+			t.Fatalf("tick %d after the socket woke up: %d packets, want %d", i+1, n, i+2)
+		}
+	}
+}
+
+// With ReadEvery 2 a stream arriving every 20 ms is read in pairs and played
+// out without a gap or a late packet; a session whose jitter buffer is too
+// small for that is read every tick.
+func TestReadEveryOtherTick(t *testing.T) {
+	if !pacerReads() {
+		t.Skip("sockets are read by goroutines here")
+	}
+	h := newHarness(t, func(c *EngineConfig) { c.ReadEvery = 2 })
+	p := newPeer(t)
+	s := h.session()
+	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	small := h.session()
+	small.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	small.SetJitterBuffer(10*time.Millisecond, 20*time.Millisecond)
+	rec := &recorder{}
+	s.SetSink(rec)
+	const n = 100
+	var readAt []uint64
+	for i := range n {
+		before := s.Stats().PacketsReceived
+		pk := p.audio(i)
+		p.send(s.LocalAddr(), pk)
+		p.send(small.LocalAddr(), pk)
+		h.advance(1, nil)
+		if s.Stats().PacketsReceived > before {
+			readAt = append(readAt, h.tick)
+		}
+		if got := small.Stats().PacketsReceived; got != uint64(i+1) {
+			t.Fatalf("tick %d: the session with a 10 ms jitter buffer read %d packets, want %d", h.tick, got, i+1)
+		}
+	}
+	h.advance(5, nil)
+	if len(readAt) < n/2-1 || len(readAt) > n/2+1 {
+		t.Fatalf("socket read in %d of %d ticks, want every other one", len(readAt), n)
+	}
+	st := s.Stats()
+	if st.PacketsReceived != n || st.PacketsLate != 0 || st.PacketsLost != 0 {
+		t.Fatalf("stats %+v, want %d received, none late or lost", st, n)
+	}
+	_, _, voiced := voicedFrames(rec.samplesByFrame(), 100)
+	if voiced != n {
+		t.Fatalf("%d frames of audio played out, want %d", voiced, n)
+	}
+}
