@@ -132,7 +132,9 @@ type CallStore interface {
 	UpdateCall(ctx context.Context, accountSID, sid string, update func(*Call) error) (Call, error)
 	// FinalizeOpenCalls closes the records of calls left open by a process
 	// that stopped mid-call: answered calls become completed, the others
-	// failed, ending at their last update. Only node's calls are closed
+	// failed, ending (EndTime and DateUpdated) at the later of their last
+	// update and their node's last Heartbeat; Duration runs from the answer
+	// to that end. Only node's calls are closed
 	// ("": every node's, for a database no other process shares). It returns
 	// how many it closed.
 	FinalizeOpenCalls(ctx context.Context, node string) (int, error)

@@ -22,6 +22,15 @@
 // And the auto-increment keys of the event log and the outbox, which portable
 // SQL cannot declare: those tables' migration is written once per dialect.
 //
+// On SQLite the writes of the hot paths (calls, events, the outbox,
+// recordings, conferences) go through a group commit (writer.go): one
+// goroutine runs the writes queued at the moment, up to 64, in one
+// transaction, each in its own savepoint so that a write that fails is
+// undone alone and gets its own error, and commits once; each caller returns
+// when its write is committed. The commit, most of a small write's cost, is
+// shared, and writes no longer queue one by one for the single connection.
+// On PostgreSQL each write is a transaction of its own on the pool.
+//
 // SQLite runs with synchronous=NORMAL: a commit survives a crash of the
 // process, and only a power failure may lose the last few commits. Every
 // commit paying an fsync would not keep up with the call rates switchboard

@@ -42,6 +42,11 @@ const (
 	// status when empty), Payload by default the JSON of ParticipantChange.
 	// Written by SaveConference.
 	EventParticipant = "participant"
+	// EventQueue is a call joining, leaving or being bridged out of a
+	// queue; ResourceSID is the queue's SID, CallSID the member's call, Name
+	// queue-joined, queue-left, queue-bridged or queue-dequeued, Payload
+	// QueueTime (seconds waited).
+	EventQueue = "queue"
 )
 
 // An Event is one row of the append-only event log.

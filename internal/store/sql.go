@@ -23,6 +23,9 @@ type sqlStore struct {
 	w       *sql.DB // writes (the single SQLite writer, or the PostgreSQL pool)
 	r       *sql.DB // reads (read-only SQLite pool, or the same PostgreSQL pool)
 	dialect dialect
+	// batch is SQLite's group-commit writer (writer.go), which the write
+	// paths of the hot methods go through; nil on PostgreSQL.
+	batch *writer
 
 	// Prepared reads on the hot paths: every API request authenticates
 	// through accountBySID, every INVITE is routed through numberByPhone.
@@ -124,6 +127,9 @@ func (s *sqlStore) forShare() string {
 }
 
 func (s *sqlStore) Close() error {
+	if s.batch != nil {
+		s.batch.close() // runs the writes queued, before the statements go
+	}
 	var err error
 	for _, stmt := range []*sql.Stmt{s.accountBySID, s.numberByPhone, s.numberBySID,
 		s.callForSave, s.callInsert, s.callUpdate, s.eventInsert, s.callbackInsert,
@@ -399,6 +405,64 @@ func (s *sqlStore) UpdateAccount(ctx context.Context, sid string, update func(*A
 
 // ---- incoming phone numbers ----
 
+// CanonicalPhoneNumber returns the one form in which a phone number is stored
+// and looked up, so that the ways of writing a number are one number:
+//
+//   - A telephone number, an optional '+' then digits and the visual
+//     separators of RFC 3966 (spaces and - . ( )), becomes '+' and its
+//     digits: E.164, the form in which Twilio stores IncomingPhoneNumbers.
+//     "+1 (555) 123-4567", "+1.555.123.4567" and "15551234567" are all
+//     "+15551234567". Without the '+', the digits are taken as an
+//     international number (country code first, as trunks commonly send
+//     them) when there are 8 to 15 of them and the first is not 0: the rule
+//     the SIP layer applies to Request-URIs (sip.E164), so that what the API
+//     stores and what routing looks up agree. Fewer digits (an extension,
+//     "1001") or a leading 0 (a national number, "0312345678") make a name.
+//   - Anything else is a SIP user name ("support", "room1"), returned as
+//     written: SIP compares user parts case-sensitively once percent-escapes
+//     are decoded (RFC 3261 section 19.1.4), and the SIP layer decodes them
+//     before routing ("%2B15551234567" arrives as "+15551234567").
+//
+// Surrounding spaces are trimmed. Whether the result is an acceptable number
+// (length, a leading 0 after the '+', the characters of a name) is for the
+// caller to check. A string already canonical is returned as is, without
+// allocating.
+func CanonicalPhoneNumber(s string) string {
+	s = strings.TrimSpace(s)
+	body := strings.TrimPrefix(s, "+")
+	plus := len(body) < len(s)
+	digits, first, clean := 0, byte(0), true
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case '0' <= c && c <= '9':
+			if digits == 0 {
+				first = c
+			}
+			digits++
+		case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
+			clean = false
+		default:
+			return s // a name
+		}
+	}
+	switch {
+	case digits == 0:
+		return s
+	case !plus && (digits < 8 || digits > 15 || first == '0'):
+		return s // an extension or a national number: a name
+	case plus && clean:
+		return s
+	}
+	b := make([]byte, 0, digits+1)
+	b = append(b, '+')
+	for i := 0; i < len(body); i++ {
+		if c := body[i]; '0' <= c && c <= '9' {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
 const numberColumns = "sid, account_sid, phone_number, friendly_name, api_version, " +
 	"voice_url, voice_method, voice_fallback_url, voice_fallback_method, voice_application_sid, voice_caller_id_lookup, " +
 	"status_callback, status_callback_method, " +
@@ -421,6 +485,7 @@ func scanNumber(sc scanner) (IncomingPhoneNumber, error) {
 }
 
 func (s *sqlStore) CreateNumber(ctx context.Context, n IncomingPhoneNumber) (IncomingPhoneNumber, error) {
+	n.PhoneNumber = CanonicalPhoneNumber(n.PhoneNumber)
 	if n.SID == "" || n.AccountSID == "" || n.PhoneNumber == "" {
 		return IncomingPhoneNumber{}, fmt.Errorf("%w: number without SID, account or phone number", ErrInvalid)
 	}
@@ -464,6 +529,7 @@ func (s *sqlStore) Number(ctx context.Context, accountSID, sid string) (Incoming
 }
 
 func (s *sqlStore) FindNumber(ctx context.Context, phone string) (IncomingPhoneNumber, error) {
+	phone = CanonicalPhoneNumber(phone)
 	n, err := scanNumber(s.numberByPhone.QueryRowContext(ctx, phone))
 	if err != nil {
 		return IncomingPhoneNumber{}, notFound(err, "number", phone)
@@ -527,6 +593,12 @@ func (s *sqlStore) UpdateNumber(ctx context.Context, accountSID, sid string, upd
 	}
 	n.SID, n.AccountSID, n.DateCreated = old.SID, old.AccountSID, old.DateCreated
 	n.DateUpdated = truncate(n.DateUpdated)
+	if n.PhoneNumber != old.PhoneNumber {
+		// Only a new number is canonicalised: a row left in an old form
+		// because another row has its canonical form (migration 00008)
+		// can still be renamed or deleted, though it routes nothing.
+		n.PhoneNumber = CanonicalPhoneNumber(n.PhoneNumber)
+	}
 	if n.PhoneNumber == "" {
 		return IncomingPhoneNumber{}, fmt.Errorf("%w: empty phone number", ErrInvalid)
 	}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -65,14 +66,19 @@ func (s *sqlStore) CreateCall(ctx context.Context, c Call) (Call, error) {
 		c.DateUpdated = c.DateCreated
 	}
 	c.normalise()
-	_, err := s.w.ExecContext(ctx,
-		"INSERT INTO calls ("+callColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-		c.SID, c.AccountSID, c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
-		string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
-		optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
-		micros(c.DateCreated), micros(c.DateUpdated), c.Node)
-	if err != nil {
-		return Call{}, fmt.Errorf("create call %s: %w", c.SID, classify(err))
+	if err := s.writeStmt(ctx, "create call", c.SID, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := execIn(ctx, tx, s.w,
+			"INSERT INTO calls ("+callColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+			c.SID, c.AccountSID, c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
+			string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
+			optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
+			micros(c.DateCreated), micros(c.DateUpdated), c.Node)
+		if err != nil {
+			return fmt.Errorf("create call %s: %w", c.SID, classify(err))
+		}
+		return nil
+	}); err != nil {
+		return Call{}, err
 	}
 	return c, nil
 }
@@ -140,12 +146,18 @@ func (s *sqlStore) ListCalls(ctx context.Context, f CallFilter, p Page) ([]Call,
 }
 
 func (s *sqlStore) UpdateCall(ctx context.Context, accountSID, sid string, update func(*Call) error) (Call, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return Call{}, fmt.Errorf("update call %s: %w", sid, err)
+	var c Call
+	if err := s.write(ctx, "update call", sid, func(ctx context.Context, tx *sql.Tx) (err error) {
+		c, err = s.updateCall(ctx, tx, accountSID, sid, update)
+		return err
+	}); err != nil {
+		return Call{}, err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	return c, nil
+}
 
+// updateCall is UpdateCall within tx.
+func (s *sqlStore) updateCall(ctx context.Context, tx *sql.Tx, accountSID, sid string, update func(*Call) error) (Call, error) {
 	old, err := scanCall(tx.QueryRowContext(ctx,
 		"SELECT "+callColumns+" FROM calls WHERE sid = $1 AND account_sid = $2"+s.forUpdate(), sid, accountSID))
 	if err != nil {
@@ -177,16 +189,27 @@ func (s *sqlStore) UpdateCall(ctx context.Context, accountSID, sid string, updat
 	if err != nil {
 		return Call{}, fmt.Errorf("update call %s: %w", sid, classify(err))
 	}
-	if err := tx.Commit(); err != nil {
-		return Call{}, fmt.Errorf("update call %s: %w", sid, classify(err))
-	}
 	return c, nil
 }
 
 func (s *sqlStore) FinalizeOpenCalls(ctx context.Context, node string) (int, error) {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("finalize open calls: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	// A call lasted at least until its node's last heartbeat: the process
+	// ran it until then, even if nothing about it was written since.
+	if _, err := tx.ExecContext(ctx,
+		"UPDATE calls SET date_updated = (SELECT n.heartbeat_at FROM nodes n WHERE n.node = calls.node) "+
+			"WHERE status IN ($1, $2, $3) AND ($4 = '' OR node = $4) "+
+			"AND EXISTS (SELECT 1 FROM nodes n WHERE n.node = calls.node AND n.heartbeat_at > calls.date_updated)",
+		string(CallQueued), string(CallRinging), string(CallInProgress), node); err != nil {
+		return 0, fmt.Errorf("finalize open calls: %w", classify(err))
+	}
 	// A call that was answered completed at its last update; one that never
 	// was failed then. Duration runs from the answer to that end.
-	res, err := s.w.ExecContext(ctx,
+	res, err := tx.ExecContext(ctx,
 		"UPDATE calls SET "+
 			"status = CASE WHEN answered_at <> 0 THEN $1 ELSE $2 END, "+
 			"end_time = date_updated, "+
@@ -195,11 +218,14 @@ func (s *sqlStore) FinalizeOpenCalls(ctx context.Context, node string) (int, err
 		string(CallCompleted), string(CallFailed),
 		string(CallQueued), string(CallRinging), string(CallInProgress), node)
 	if err != nil {
-		return 0, fmt.Errorf("finalize open calls: %w", err)
+		return 0, fmt.Errorf("finalize open calls: %w", classify(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
 		return 0, fmt.Errorf("finalize open calls: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("finalize open calls: %w", classify(err))
 	}
 	return int(n), nil
 }
@@ -243,22 +269,27 @@ func (s *sqlStore) CreateNotification(ctx context.Context, n Notification) (Noti
 		n.MoreInfo = errcode.MoreInfo(n.ErrorCode)
 	}
 	n.MessageDate, n.DateCreated, n.DateUpdated = truncate(n.MessageDate), truncate(n.DateCreated), truncate(n.DateUpdated)
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return Notification{}, fmt.Errorf("create notification %s: %w", n.SID, err)
+	if err := s.write(ctx, "create notification", n.SID, func(ctx context.Context, tx *sql.Tx) error {
+		return s.createNotification(ctx, tx, n)
+	}); err != nil {
+		return Notification{}, err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	_, err = tx.ExecContext(ctx,
+	return n, nil
+}
+
+// createNotification is CreateNotification within tx.
+func (s *sqlStore) createNotification(ctx context.Context, tx *sql.Tx, n Notification) error {
+	_, err := tx.ExecContext(ctx,
 		"INSERT INTO notifications ("+notificationColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
 		n.SID, n.AccountSID, n.CallSID, n.APIVersion, int64(n.ErrorCode), int64(n.Log), n.MessageText,
 		n.MoreInfo, micros(n.MessageDate), n.RequestURL, n.RequestMethod, n.RequestVariables, n.ResponseHeaders,
 		n.ResponseBody, micros(n.DateCreated), micros(n.DateUpdated))
 	if err != nil {
-		return Notification{}, fmt.Errorf("create notification %s: %w", n.SID, classify(err))
+		return fmt.Errorf("create notification %s: %w", n.SID, classify(err))
 	}
 	payload, err := json.Marshal(notificationEvent{SID: n.SID, ErrorCode: n.ErrorCode, Log: n.Log, Message: n.MessageText})
 	if err != nil {
-		return Notification{}, fmt.Errorf("create notification %s: %w", n.SID, err)
+		return fmt.Errorf("create notification %s: %w", n.SID, err)
 	}
 	name := "error"
 	if n.Log != 0 {
@@ -268,12 +299,9 @@ func (s *sqlStore) CreateNotification(ctx context.Context, n Notification) (Noti
 		AccountSID: n.AccountSID, CallSID: n.CallSID, ResourceSID: n.SID,
 		Type: EventNotification, Name: name, Time: n.MessageDate, Payload: payload,
 	}); err != nil {
-		return Notification{}, fmt.Errorf("create notification %s: %w", n.SID, err)
+		return fmt.Errorf("create notification %s: %w", n.SID, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return Notification{}, fmt.Errorf("create notification %s: %w", n.SID, classify(err))
-	}
-	return n, nil
+	return nil
 }
 
 // notificationEvent is the payload of an EventNotification event.

@@ -117,12 +117,17 @@ func (s *sqlStore) SaveConference(ctx context.Context, c Conference, parts []Par
 	if c.DateUpdated.IsZero() {
 		c.DateUpdated = time.Now()
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return Conference{}, fmt.Errorf("save conference %s: %w", c.SID, err)
+	if err := s.write(ctx, "save conference", c.SID, func(ctx context.Context, tx *sql.Tx) (err error) {
+		c, err = s.saveConference(ctx, tx, c, parts, evs, cbs)
+		return err
+	}); err != nil {
+		return Conference{}, err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	return c, nil
+}
 
+// saveConference is SaveConference within tx.
+func (s *sqlStore) saveConference(ctx context.Context, tx *sql.Tx, c Conference, parts []Participant, evs []Event, cbs []Callback) (Conference, error) {
 	// The room row first, locked (or inserted): every write of a room and
 	// its participants goes through it, so saves of one room serialise.
 	maxConcurrent := 0
@@ -243,9 +248,6 @@ func (s *sqlStore) SaveConference(ctx context.Context, c Conference, parts []Par
 	}
 	if err := s.insertCallbacks(ctx, tx, cbs, c.AccountSID, c.SID); err != nil {
 		return Conference{}, fmt.Errorf("save conference %s: %w", c.SID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return Conference{}, fmt.Errorf("save conference %s: %w", c.SID, classify(err))
 	}
 	return c, nil
 }
@@ -489,12 +491,17 @@ func (s *sqlStore) ListParticipants(ctx context.Context, f ParticipantFilter, p 
 // ---- crash recovery ----
 
 func (s *sqlStore) FinalizeOpenConferences(ctx context.Context, node string) (int, error) {
-	now := truncate(time.Now())
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("finalize open conferences: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	// Each row ends when its node was last known alive: the later of its
+	// last update and the node's last heartbeat.
+	hb, err := heartbeats(ctx, tx)
+	if err != nil {
+		return 0, fmt.Errorf("finalize open conferences: %w", err)
+	}
 
 	readAll := func(query string, scan func(*sql.Rows) error) error {
 		rows, err := tx.QueryContext(ctx, query, node)
@@ -531,15 +538,32 @@ func (s *sqlStore) FinalizeOpenConferences(ctx context.Context, node string) (in
 		return 0, fmt.Errorf("finalize open conferences: %w", err)
 	}
 
+	// A participant left when the node that stopped did: the room's node when
+	// the room is closed here, its call's node otherwise (its call ran on a
+	// node that stopped, in a room another node still mixes). A room ends
+	// no earlier than the last of its participants leaves.
+	roomNode := make(map[string]string, len(confs))
+	for _, c := range confs {
+		roomNode[c.SID] = c.Node
+	}
+	lastLeave := make(map[string]time.Time)
 	for _, p := range parts {
+		dead := p.Node
+		if n, ok := roomNode[p.ConferenceSID]; ok {
+			dead = n
+		}
+		end := lastAlive(hb, dead, p.DateUpdated)
 		switch p.Status {
 		case ParticipantConnecting, ParticipantConnected:
 			p.Status, p.CallStatus, p.ReasonParticipantLeft = ParticipantComplete, CallCompleted, ParticipantLeftHungUp
-			p.LeaveTime = now
+			p.LeaveTime = end
 		default: // its call was still being placed
 			p.Status, p.CallStatus, p.ReasonParticipantLeft = ParticipantFailed, CallFailed, ParticipantLeftAddFailed
 		}
-		p.DateUpdated = now
+		p.DateUpdated = end
+		if end.After(lastLeave[p.ConferenceSID]) {
+			lastLeave[p.ConferenceSID] = end
+		}
 		if _, err := tx.ExecContext(ctx,
 			"UPDATE conference_participants SET status = $1, call_status = $2, reason_participant_left = $3, "+
 				"leave_time = $4, date_updated = $5 WHERE sid = $6",
@@ -553,13 +577,17 @@ func (s *sqlStore) FinalizeOpenConferences(ctx context.Context, node string) (in
 		}
 		if _, err := s.insertEvent(ctx, tx, Event{
 			AccountSID: p.AccountSID, CallSID: p.CallSID, ResourceSID: p.SID,
-			Type: EventParticipant, Name: ParticipantEventLeave, Time: now, Payload: payload,
+			Type: EventParticipant, Name: ParticipantEventLeave, Time: p.DateUpdated, Payload: payload,
 		}); err != nil {
 			return 0, fmt.Errorf("finalize participant %s: %w", p.SID, err)
 		}
 	}
 	for _, c := range confs {
-		c.Status, c.EndTime, c.DateUpdated = ConferenceCompleted, now, now
+		end := lastAlive(hb, c.Node, c.DateUpdated)
+		if l := lastLeave[c.SID]; l.After(end) {
+			end = l
+		}
+		c.Status, c.EndTime, c.DateUpdated = ConferenceCompleted, end, end
 		c.ReasonConferenceEnded, c.Reason = ConferenceEndedLastLeft, finalizeReason
 		if _, err := tx.ExecContext(ctx,
 			"UPDATE conferences SET status = $1, end_time = $2, reason_conference_ended = $3, reason = $4, "+
@@ -573,7 +601,7 @@ func (s *sqlStore) FinalizeOpenConferences(ctx context.Context, node string) (in
 		}
 		if _, err := s.insertEvent(ctx, tx, Event{
 			AccountSID: c.AccountSID, ResourceSID: c.SID,
-			Type: EventConference, Name: ConferenceEventEnd, Time: now, Payload: payload,
+			Type: EventConference, Name: ConferenceEventEnd, Time: end, Payload: payload,
 		}); err != nil {
 			return 0, fmt.Errorf("finalize conference %s: %w", c.SID, err)
 		}

@@ -118,15 +118,21 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 	if c.DateUpdated.IsZero() {
 		c.DateUpdated = time.Now()
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return Call{}, fmt.Errorf("save call %s: %w", c.SID, err)
+	if err := s.write(ctx, "save call", c.SID, func(ctx context.Context, tx *sql.Tx) (err error) {
+		c, err = s.saveCall(ctx, tx, c, ev, cbs)
+		return err
+	}); err != nil {
+		return Call{}, err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	return c, nil
+}
 
+// saveCall is SaveCall within tx.
+func (s *sqlStore) saveCall(ctx context.Context, tx *sql.Tx, c Call, ev Event, cbs []Callback) (Call, error) {
 	// Read the row, locked; insert it when there is none. Should another
 	// transaction insert the same call in between (ON CONFLICT DO NOTHING
 	// then inserts nothing), read its row, now committed, and update that.
+	var err error
 	inserted := false
 	for attempt := 0; ; attempt++ {
 		old, err := scanCall(tx.StmtContext(ctx, s.callForSave).QueryRowContext(ctx, c.SID))
@@ -199,27 +205,20 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 	if err := s.insertCallbacks(ctx, tx, cbs, c.AccountSID, c.SID); err != nil {
 		return Call{}, fmt.Errorf("save call %s: %w", c.SID, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
-	}
 	return c, nil
 }
 
 func (s *sqlStore) AppendEvent(ctx context.Context, ev Event, cbs []Callback) (Event, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return Event{}, fmt.Errorf("append event: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	ev, err = s.insertEvent(ctx, tx, ev)
-	if err != nil {
+	if err := s.write(ctx, "append event", ev.Type, func(ctx context.Context, tx *sql.Tx) (err error) {
+		if ev, err = s.insertEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		if err := s.insertCallbacks(ctx, tx, cbs, ev.AccountSID, ev.CallSID); err != nil {
+			return fmt.Errorf("append %s event: %w", ev.Type, err)
+		}
+		return nil
+	}); err != nil {
 		return Event{}, err
-	}
-	if err := s.insertCallbacks(ctx, tx, cbs, ev.AccountSID, ev.CallSID); err != nil {
-		return Event{}, fmt.Errorf("append %s event: %w", ev.Type, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return Event{}, fmt.Errorf("append %s event: %w", ev.Type, classify(err))
 	}
 	return ev, nil
 }
@@ -228,20 +227,14 @@ func (s *sqlStore) AppendEvents(ctx context.Context, evs []Event) error {
 	if len(evs) == 0 {
 		return nil
 	}
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("append events: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	for _, ev := range evs {
-		if _, err := s.insertEvent(ctx, tx, ev); err != nil {
-			return err
+	return s.write(ctx, "append events", strconv.Itoa(len(evs)), func(ctx context.Context, tx *sql.Tx) error {
+		for _, ev := range evs {
+			if _, err := s.insertEvent(ctx, tx, ev); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("append %d events: %w", len(evs), classify(err))
-	}
-	return nil
+		return nil
+	})
 }
 
 func (s *sqlStore) ListEvents(ctx context.Context, f EventFilter, afterSeq int64, limit int) ([]Event, bool, error) {
@@ -291,33 +284,27 @@ func (s *sqlStore) ListEvents(ctx context.Context, f EventFilter, afterSeq int64
 }
 
 func (s *sqlStore) DeleteCall(ctx context.Context, accountSID, sid string) error {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("delete call %s: %w", sid, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	var status string
-	err = tx.QueryRowContext(ctx,
-		"SELECT status FROM calls WHERE sid = $1 AND account_sid = $2"+s.forUpdate(), sid, accountSID).Scan(&status)
-	if err != nil {
-		return notFound(err, "call", sid)
-	}
-	if !CallStatus(status).Final() {
-		return fmt.Errorf("%w: call %s is %s, not finished", ErrConflict, sid, status)
-	}
-	for _, del := range []string{
-		"DELETE FROM events WHERE account_sid = $1 AND call_sid = $2",
-		"DELETE FROM notifications WHERE account_sid = $1 AND call_sid = $2",
-		"DELETE FROM calls WHERE account_sid = $1 AND sid = $2",
-	} {
-		if _, err := tx.ExecContext(ctx, del, accountSID, sid); err != nil {
-			return fmt.Errorf("delete call %s: %w", sid, err)
+	return s.write(ctx, "delete call", sid, func(ctx context.Context, tx *sql.Tx) error {
+		var status string
+		err := tx.QueryRowContext(ctx,
+			"SELECT status FROM calls WHERE sid = $1 AND account_sid = $2"+s.forUpdate(), sid, accountSID).Scan(&status)
+		if err != nil {
+			return notFound(err, "call", sid)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("delete call %s: %w", sid, classify(err))
-	}
-	return nil
+		if !CallStatus(status).Final() {
+			return fmt.Errorf("%w: call %s is %s, not finished", ErrConflict, sid, status)
+		}
+		for _, del := range []string{
+			"DELETE FROM events WHERE account_sid = $1 AND call_sid = $2",
+			"DELETE FROM notifications WHERE account_sid = $1 AND call_sid = $2",
+			"DELETE FROM calls WHERE account_sid = $1 AND sid = $2",
+		} {
+			if _, err := tx.ExecContext(ctx, del, accountSID, sid); err != nil {
+				return fmt.Errorf("delete call %s: %w", sid, err)
+			}
+		}
+		return nil
+	})
 }
 
 // ---- outbox ----
@@ -345,22 +332,28 @@ func (s *sqlStore) ClaimCallbacks(ctx context.Context, node string, now time.Tim
 	if node == "" || lease <= 0 || limit < 1 {
 		return nil, fmt.Errorf("%w: claim by node %q for %v, limit %d", ErrInvalid, node, lease, limit)
 	}
-	rows, err := s.callbackClaim.QueryContext(ctx,
-		node, micros(now.Add(lease)), micros(now), int64(limit))
-	if err != nil {
-		return nil, fmt.Errorf("claim callbacks: %w", err)
-	}
-	defer rows.Close()
 	var out []Callback
-	for rows.Next() {
-		cb, err := scanCallback(rows)
+	if err := s.writeStmt(ctx, "claim callbacks of", node, func(ctx context.Context, tx *sql.Tx) error {
+		out = out[:0]
+		rows, err := stmtIn(ctx, tx, s.callbackClaim).QueryContext(ctx,
+			node, micros(now.Add(lease)), micros(now), int64(limit))
 		if err != nil {
-			return nil, fmt.Errorf("claim callbacks: %w", err)
+			return fmt.Errorf("claim callbacks: %w", err)
 		}
-		out = append(out, cb)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("claim callbacks: %w", err)
+		defer rows.Close()
+		for rows.Next() {
+			cb, err := scanCallback(rows)
+			if err != nil {
+				return fmt.Errorf("claim callbacks: %w", err)
+			}
+			out = append(out, cb)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("claim callbacks: %w", err)
+		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	slices.SortFunc(out, func(a, b Callback) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
@@ -370,27 +363,33 @@ func (s *sqlStore) ExtendLeases(ctx context.Context, node string, until time.Tim
 	if node == "" {
 		return fmt.Errorf("%w: extend leases of no node", ErrInvalid)
 	}
-	if _, err := s.w.ExecContext(ctx,
-		"UPDATE outbox SET lease_until = $1 WHERE lease_owner = $2", micros(until), node); err != nil {
-		return fmt.Errorf("extend leases of %s: %w", node, err)
-	}
-	return nil
+	return s.writeStmt(ctx, "extend leases of", node, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := execIn(ctx, tx, s.w,
+			"UPDATE outbox SET lease_until = $1 WHERE lease_owner = $2", micros(until), node); err != nil {
+			return fmt.Errorf("extend leases of %s: %w", node, err)
+		}
+		return nil
+	})
 }
 
 func (s *sqlStore) AckCallback(ctx context.Context, node string, id int64) error {
 	if node == "" {
 		return fmt.Errorf("%w: ack by no node", ErrInvalid)
 	}
-	res, err := s.callbackAck.ExecContext(ctx, id, node)
-	return leaseHeld(res, err, "ack", node, id)
+	return s.writeStmt(ctx, "ack callback", strconv.FormatInt(id, 10), func(ctx context.Context, tx *sql.Tx) error {
+		res, err := stmtIn(ctx, tx, s.callbackAck).ExecContext(ctx, id, node)
+		return leaseHeld(res, err, "ack", node, id)
+	})
 }
 
 func (s *sqlStore) RetryCallback(ctx context.Context, node string, id int64, next time.Time) error {
 	if node == "" {
 		return fmt.Errorf("%w: retry by no node", ErrInvalid)
 	}
-	res, err := s.callbackRetry.ExecContext(ctx, optMicros(next), id, node)
-	return leaseHeld(res, err, "retry", node, id)
+	return s.writeStmt(ctx, "retry callback", strconv.FormatInt(id, 10), func(ctx context.Context, tx *sql.Tx) error {
+		res, err := stmtIn(ctx, tx, s.callbackRetry).ExecContext(ctx, optMicros(next), id, node)
+		return leaseHeld(res, err, "retry", node, id)
+	})
 }
 
 // leaseHeld turns the result of a statement on one leased callback into

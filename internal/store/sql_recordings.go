@@ -47,24 +47,21 @@ func (s *sqlStore) CreateRecording(ctx context.Context, r Recording) (Recording,
 		r.Channels = 1
 	}
 	r.normalise()
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return Recording{}, fmt.Errorf("create recording %s: %w", r.SID, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	_, err = tx.ExecContext(ctx,
-		"INSERT INTO recordings ("+recordingColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-		r.SID, r.AccountSID, r.CallSID, r.ConferenceSID, r.Source, string(r.Status), int64(r.Channels), r.Track,
-		optMicros(r.StartTime), r.Duration.Milliseconds(), int64(r.ErrorCode), r.File,
-		micros(r.DateCreated), micros(r.DateUpdated))
-	if err != nil {
-		return Recording{}, fmt.Errorf("create recording %s: %w", r.SID, classify(err))
-	}
-	if err := s.appendRecordingEvent(ctx, tx, r); err != nil {
-		return Recording{}, fmt.Errorf("create recording %s: %w", r.SID, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return Recording{}, fmt.Errorf("create recording %s: %w", r.SID, classify(err))
+	if err := s.write(ctx, "create recording", r.SID, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx,
+			"INSERT INTO recordings ("+recordingColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+			r.SID, r.AccountSID, r.CallSID, r.ConferenceSID, r.Source, string(r.Status), int64(r.Channels), r.Track,
+			optMicros(r.StartTime), r.Duration.Milliseconds(), int64(r.ErrorCode), r.File,
+			micros(r.DateCreated), micros(r.DateUpdated))
+		if err != nil {
+			return fmt.Errorf("create recording %s: %w", r.SID, classify(err))
+		}
+		if err := s.appendRecordingEvent(ctx, tx, r); err != nil {
+			return fmt.Errorf("create recording %s: %w", r.SID, err)
+		}
+		return nil
+	}); err != nil {
+		return Recording{}, err
 	}
 	return r, nil
 }
@@ -147,12 +144,18 @@ func (s *sqlStore) ListRecordings(ctx context.Context, f RecordingFilter, p Page
 }
 
 func (s *sqlStore) UpdateRecording(ctx context.Context, accountSID, sid string, update func(*Recording) error) (Recording, error) {
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return Recording{}, fmt.Errorf("update recording %s: %w", sid, err)
+	var r Recording
+	if err := s.write(ctx, "update recording", sid, func(ctx context.Context, tx *sql.Tx) (err error) {
+		r, err = s.updateRecording(ctx, tx, accountSID, sid, update)
+		return err
+	}); err != nil {
+		return Recording{}, err
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	return r, nil
+}
 
+// updateRecording is UpdateRecording within tx.
+func (s *sqlStore) updateRecording(ctx context.Context, tx *sql.Tx, accountSID, sid string, update func(*Recording) error) (Recording, error) {
 	old, err := scanRecording(tx.QueryRowContext(ctx,
 		"SELECT "+recordingColumns+" FROM recordings WHERE sid = $1 AND account_sid = $2"+s.forUpdate(), sid, accountSID))
 	if err != nil {
@@ -181,23 +184,22 @@ func (s *sqlStore) UpdateRecording(ctx context.Context, accountSID, sid string, 
 	if err := s.appendRecordingEvent(ctx, tx, r); err != nil {
 		return Recording{}, fmt.Errorf("update recording %s: %w", sid, err)
 	}
-	if err := tx.Commit(); err != nil {
-		return Recording{}, fmt.Errorf("update recording %s: %w", sid, classify(err))
-	}
 	return r, nil
 }
 
 func (s *sqlStore) DeleteRecording(ctx context.Context, accountSID, sid string) error {
-	res, err := s.w.ExecContext(ctx, "DELETE FROM recordings WHERE sid = $1 AND account_sid = $2", sid, accountSID)
-	if err != nil {
-		return fmt.Errorf("delete recording %s: %w", sid, err)
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return fmt.Errorf("delete recording %s: %w", sid, err)
-	} else if n == 0 {
-		return fmt.Errorf("%w: recording %s", ErrNotFound, sid)
-	}
-	return nil
+	return s.writeStmt(ctx, "delete recording", sid, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := execIn(ctx, tx, s.w, "DELETE FROM recordings WHERE sid = $1 AND account_sid = $2", sid, accountSID)
+		if err != nil {
+			return fmt.Errorf("delete recording %s: %w", sid, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("delete recording %s: %w", sid, err)
+		} else if n == 0 {
+			return fmt.Errorf("%w: recording %s", ErrNotFound, sid)
+		}
+		return nil
+	})
 }
 
 func (s *sqlStore) UnfinishedRecordings(ctx context.Context) ([]Recording, error) {

@@ -42,12 +42,14 @@ type Account struct {
 func (a Account) IsMain() bool { return a.OwnerAccountSID == a.SID }
 
 // An IncomingPhoneNumber routes calls: an INVITE whose Request-URI user part
-// equals PhoneNumber is handled by VoiceURL. PhoneNumber is unique across the
-// whole server, whatever the account.
+// is PhoneNumber, once both are in canonical form (CanonicalPhoneNumber), is
+// handled by VoiceURL. PhoneNumber is unique across the whole server, whatever
+// the account, in that form: "15551234567" and "+1 555-123-4567" are the same
+// number as "+15551234567", and only one account can have it.
 type IncomingPhoneNumber struct {
 	SID          string
 	AccountSID   string
-	PhoneNumber  string // E.164 ("+14155550100") or a SIP user name ("support")
+	PhoneNumber  string // canonical: E.164 ("+14155550100") or a SIP user name ("support")
 	FriendlyName string
 	APIVersion   string
 
@@ -148,22 +150,25 @@ type Store interface {
 	// already closed and update changes its status.
 	UpdateAccount(ctx context.Context, sid string, update func(*Account) error) (Account, error)
 
-	// CreateNumber inserts n and returns it as stored. ErrConflict if
-	// n.PhoneNumber (or the SID) is already taken by any account;
+	// CreateNumber inserts n, its PhoneNumber in canonical form
+	// (CanonicalPhoneNumber), and returns it as stored. ErrConflict if that
+	// form (or the SID) is already taken by any account;
 	// ErrNotFound if the account does not exist; ErrClosed if it is closed
 	// (a closed account has no numbers).
 	CreateNumber(ctx context.Context, n IncomingPhoneNumber) (IncomingPhoneNumber, error)
 	// Number returns the number with this SID owned by accountSID.
 	Number(ctx context.Context, accountSID, sid string) (IncomingPhoneNumber, error)
-	// FindNumber returns the number whose PhoneNumber is exactly phone,
-	// whatever its account: this is how an incoming INVITE is routed.
+	// FindNumber returns the number whose PhoneNumber is phone in canonical
+	// form (CanonicalPhoneNumber), whatever its account: this is how an
+	// incoming INVITE is routed. Names match exactly (case-sensitively).
 	FindNumber(ctx context.Context, phone string) (IncomingPhoneNumber, error)
 	// ListNumbers returns one page of the numbers f selects and whether more
 	// rows lie beyond it in the direction of travel.
 	ListNumbers(ctx context.Context, f NumberFilter, p Page) ([]IncomingPhoneNumber, bool, error)
 	// UpdateNumber reads the number, lets update change it and writes it back
 	// in one transaction, like UpdateAccount. SID, AccountSID and DateCreated
-	// cannot change. ErrConflict if the new PhoneNumber is taken.
+	// cannot change. A changed PhoneNumber is stored in canonical form;
+	// ErrConflict if that is taken.
 	UpdateNumber(ctx context.Context, accountSID, sid string, update func(*IncomingPhoneNumber) error) (IncomingPhoneNumber, error)
 	// DeleteNumber deletes the number with this SID owned by accountSID.
 	DeleteNumber(ctx context.Context, accountSID, sid string) error
@@ -176,6 +181,16 @@ type Store interface {
 	EventStore
 	// Conferences and their participants (conferences.go).
 	ConferenceStore
+	// Call queues (queues.go).
+	QueueStore
+
+	// Heartbeat records that node was alive at at: one row per node,
+	// replaced at each call, so a node can write it every few seconds
+	// whatever its load. After a crash, FinalizeOpenCalls and
+	// FinalizeOpenConferences end what the node left open no earlier than
+	// its last heartbeat, so a call's duration survives a kill -9.
+	// ErrInvalid for an empty node.
+	Heartbeat(ctx context.Context, node string, at time.Time) error
 
 	// Close releases the database.
 	Close() error

@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"AccountCloseReleasesNumbers", testAccountCloseReleasesNumbers},
 		{"NumberCreateAndRead", testNumberCreateAndRead},
 		{"NumberUniqueAcrossAccounts", testNumberUniqueAcrossAccounts},
+		{"NumberCanonicalForm", testNumberCanonicalForm},
 		{"NumberUpdate", testNumberUpdate},
 		{"NumberDelete", testNumberDelete},
 		{"NumberFilters", testNumberFilters},
@@ -53,6 +54,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"CallPagingNewestFirst", testCallPagingNewestFirst},
 		{"CallFinalizeOpen", testCallFinalizeOpen},
 		{"CallFinalizeOwnNode", testCallFinalizeOwnNode},
+		{"CallFinalizeAtHeartbeat", testCallFinalizeAtHeartbeat},
 		{"AppendEvents", testAppendEvents},
 		{"Notifications", testNotifications},
 		{"Recordings", testRecordings},
@@ -71,6 +73,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConferenceInsightsCounts", testConferenceInsightsCounts},
 		{"ConferenceEvents", testConferenceEvents},
 		{"ConferenceFinalize", testConferenceFinalize},
+		{"ConferenceFinalizeAtHeartbeat", testConferenceFinalizeAtHeartbeat},
+		{"Queues", testQueues},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -367,7 +371,7 @@ func testNumberCreateAndRead(t *testing.T, st store.Store) {
 	if f, err := st.FindNumber(ctx(t), "support"); err != nil || f.SID != sipName.SID {
 		t.Errorf("FindNumber(support) = %v, %v", f.SID, err)
 	}
-	// Routing is exact: no prefix, no case folding.
+	// Routing is exact once canonical: no prefix, no case folding.
 	for _, phone := range []string{"+1415555010", "+141555501000", "Support", ""} {
 		if _, err := st.FindNumber(ctx(t), phone); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("FindNumber(%q): err = %v, want ErrNotFound", phone, err)
@@ -396,6 +400,67 @@ func testNumberUniqueAcrossAccounts(t *testing.T, st store.Store) {
 	got, _, err := st.ListNumbers(ctx(t), store.NumberFilter{AccountSID: sub.SID}, store.Page{Size: 10})
 	if err != nil || len(got) != 0 {
 		t.Errorf("subaccount numbers = %v, %v; want none (no partial write)", phones(got), err)
+	}
+}
+
+// testNumberCanonicalForm: the spellings of one telephone number are one
+// number, stored once, found by any of them, and not to be taken by another
+// account in another spelling (a subaccount registering "15551234567" beside
+// its parent's "+15551234567" would otherwise take its calls).
+func testNumberCanonicalForm(t *testing.T, st store.Store) {
+	m := mainAccount(t, st)
+	sub := subAccount(t, st, m.SID, "sub", t0)
+	owned := createNumber(t, st, m.SID, "+15551234567", t0)
+	for _, variant := range []string{"15551234567", "+1 555-123-4567", "1-555-123-4567", "+1 (555) 123.4567", " +15551234567 "} {
+		if _, err := st.CreateNumber(ctx(t), newNumber(sub.SID, variant, t0)); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("CreateNumber(%q) beside +15551234567: err = %v, want ErrConflict", variant, err)
+		}
+		found, err := st.FindNumber(ctx(t), variant)
+		if err != nil || found.SID != owned.SID {
+			t.Errorf("FindNumber(%q) = %s, %v; want %s", variant, found.SID, err, owned.SID)
+		}
+	}
+	if got, _, err := st.ListNumbers(ctx(t), store.NumberFilter{AccountSID: sub.SID}, store.Page{Size: 10}); err != nil || len(got) != 0 {
+		t.Errorf("subaccount numbers = %v, %v; want none", phones(got), err)
+	}
+
+	// A variant is stored canonical.
+	n, err := st.CreateNumber(ctx(t), newNumber(sub.SID, "1 (415) 555-0100", t0))
+	if err != nil || n.PhoneNumber != "+14155550100" {
+		t.Fatalf("CreateNumber(1 (415) 555-0100) = %q, %v; want +14155550100", n.PhoneNumber, err)
+	}
+	if read, err := st.Number(ctx(t), sub.SID, n.SID); err != nil || read.PhoneNumber != "+14155550100" {
+		t.Errorf("stored as %q, %v; want +14155550100", read.PhoneNumber, err)
+	}
+
+	// Names and short digit strings are names: matched as written.
+	ext := createNumber(t, st, m.SID, "1001", t0)
+	if f, err := st.FindNumber(ctx(t), "1001"); err != nil || f.SID != ext.SID {
+		t.Errorf("FindNumber(1001) = %s, %v", f.SID, err)
+	}
+	for _, phone := range []string{"+1001", "10-01"} {
+		if _, err := st.FindNumber(ctx(t), phone); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("FindNumber(%q): err = %v, want ErrNotFound", phone, err)
+		}
+	}
+
+	// Renumbering to a variant of a taken number conflicts; to a free
+	// variant stores it canonical.
+	if _, err := st.UpdateNumber(ctx(t), sub.SID, n.SID, func(x *store.IncomingPhoneNumber) error {
+		x.PhoneNumber = "1.555.123.4567"
+		return nil
+	}); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("update to a variant of a taken number: err = %v, want ErrConflict", err)
+	}
+	got, err := st.UpdateNumber(ctx(t), sub.SID, n.SID, func(x *store.IncomingPhoneNumber) error {
+		x.PhoneNumber = "+1 415 555 0199"
+		return nil
+	})
+	if err != nil || got.PhoneNumber != "+14155550199" {
+		t.Errorf("UpdateNumber(+1 415 555 0199) = %q, %v; want +14155550199", got.PhoneNumber, err)
+	}
+	if f, err := st.FindNumber(ctx(t), "14155550199"); err != nil || f.SID != n.SID {
+		t.Errorf("FindNumber(14155550199) = %s, %v; want %s", f.SID, err, n.SID)
 	}
 }
 
