@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -277,5 +279,84 @@ func TestKillWithCallbacksPendingThenRestart(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Error("callee did not take every call")
+	}
+}
+
+// Killed with -9 in the middle of an answered, recorded call, switchboard
+// closes the call at the next start with the duration it really had (within
+// the node's heartbeat interval), not 0 as when the call ended at its last
+// update (the answer). The recording, repaired from its file, has it too.
+func TestKillMidCallKeepsDuration(t *testing.T) {
+	t.Parallel()
+	const talk = 6 * time.Second
+	data := t.TempDir()
+	env := []string{"SWITCHBOARD_ACCOUNT_SID=" + crashSID, "SWITCHBOARD_AUTH_TOKEN=" + crashToken}
+
+	callee, err := softphone.Start(softphone.Config{RTPPortMin: 43000, RTPPortMax: 43099})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { callee.Close() })
+	lctx, lcancel := context.WithCancel(context.Background())
+	listened := make(chan error, 1)
+	go func() {
+		_, err := callee.Listen(lctx, softphone.ListenOptions{Calls: 1})
+		listened <- err
+	}()
+	t.Cleanup(func() { lcancel(); <-listened })
+
+	s := startServe(t, data, env...)
+	code, body := restForm(t, "POST", s.http, "/Calls.json", url.Values{
+		"To": {callee.URI("bob")}, "From": {"+15557654321"}, "Record": {"true"},
+		"Twiml": {`<Response><Pause length="60"/></Response>`},
+	})
+	if code != http.StatusCreated {
+		t.Fatalf("create call: %d %v", code, body)
+	}
+	sid := body["sid"].(string)
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		code, body = restForm(t, "GET", s.http, "/Calls/"+sid+".json", nil)
+		if code != 200 {
+			t.Fatalf("fetch call: %d %v", code, body)
+		}
+		if body["status"] == "in-progress" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("call not answered within 15 s: %v\nstderr:\n%s", body, s.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	answered := time.Now()
+	// The call is up for `talk`: the window whose length is measured.
+	time.Sleep(talk)
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Wait()
+	truth := time.Since(answered)
+
+	s2 := startServe(t, data, env...)
+	defer s2.stop(t)
+	code, body = restForm(t, "GET", s2.http, "/Calls/"+sid+".json", nil)
+	if code != 200 {
+		t.Fatalf("fetch call after restart: %d %v", code, body)
+	}
+	dur, _ := strconv.Atoi(fmt.Sprint(body["duration"]))
+	t.Logf("call up %.1f s before kill -9; recovered as %v, duration %d s", truth.Seconds(), body["status"], dur)
+	if body["status"] != "completed" || body["end_time"] == nil || math.Abs(float64(dur)-truth.Seconds()) > 3 {
+		t.Errorf("call after restart: status %v, end %v, duration %v; want completed, about %.0f s (within 3 s)",
+			body["status"], body["end_time"], body["duration"], truth.Seconds())
+	}
+	code, body = restForm(t, "GET", s2.http, "/Calls/"+sid+"/Recordings.json", nil)
+	recs, _ := body["recordings"].([]any)
+	if code != 200 || len(recs) != 1 {
+		t.Fatalf("recordings of the call: %d %v", code, body)
+	}
+	rec := recs[0].(map[string]any)
+	rdur, _ := strconv.Atoi(fmt.Sprint(rec["duration"]))
+	if rec["status"] != "completed" || math.Abs(float64(rdur)-truth.Seconds()) > 3 {
+		t.Errorf("recording after restart: status %v, duration %v; want completed, about %.0f s", rec["status"], rec["duration"], truth.Seconds())
 	}
 }

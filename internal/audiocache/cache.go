@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -49,6 +50,9 @@ type Options struct {
 	// recently used entries are evicted. Zero means DefaultMaxBytes; a
 	// negative value means no bound.
 	MaxBytes int64
+	// Deny lists the addresses the built-in client never connects to (the
+	// operator's --webhook-deny); a fetch there fails with 11205.
+	Deny []netip.Prefix
 	// MaxFileBytes bounds one file; a larger one fails with error 11750 and
 	// is not read past the bound. Zero means DefaultMaxFileBytes.
 	MaxFileBytes int64
@@ -259,7 +263,7 @@ func New(opts Options) (*Cache, error) {
 		c.userAgent = DefaultUserAgent
 	}
 	if c.hc == nil {
-		c.own = newTransport()
+		c.own = newTransport(opts.Deny)
 		c.hc = &http.Client{Transport: c.own}
 	}
 	if c.hc.CheckRedirect == nil {

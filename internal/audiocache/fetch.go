@@ -12,10 +12,13 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
 
 // acceptHeader asks for audio, as a browser's <audio> element would.
@@ -282,9 +285,10 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-// newTransport returns the built-in transport.
-func newTransport() *http.Transport {
-	d := &net.Dialer{Timeout: DefaultConnectTimeout, KeepAlive: 30 * time.Second}
+// newTransport returns the built-in transport; it never connects to an
+// address in deny (checked on the resolved address, redirects included).
+func newTransport(deny []netip.Prefix) *http.Transport {
+	d := &net.Dialer{Timeout: DefaultConnectTimeout, KeepAlive: 30 * time.Second, Control: webhook.DenyControl(deny)}
 	return &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			host, _, err := net.SplitHostPort(addr)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -40,6 +41,50 @@ func (r *PortRange) Set(s string) error {
 	return nil
 }
 
+// PrefixList is a comma-separated list of IP prefixes in CIDR notation
+// ("127.0.0.0/8,::1/128"); a bare address stands for itself alone (/32 or
+// /128). It implements flag.Value: a later Set replaces the list, so a flag
+// wins over the environment.
+type PrefixList []netip.Prefix
+
+// String formats the list as Set reads it.
+func (l PrefixList) String() string {
+	parts := make([]string, len(l))
+	for i, p := range l {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set parses a comma-separated list; empty items are ignored.
+func (l *PrefixList) Set(s string) error {
+	var out PrefixList
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if !strings.Contains(item, "/") {
+			a, err := netip.ParseAddr(item)
+			if err != nil {
+				return fmt.Errorf("%q: want an address or a CIDR prefix (10.0.0.0/8, fd00::/8): %w", item, err)
+			}
+			if a.Zone() != "" {
+				return fmt.Errorf("%q: an address with a zone cannot be listed", item)
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(item)
+		if err != nil {
+			return fmt.Errorf("%q: want a CIDR prefix (10.0.0.0/8, fd00::/8): %w", item, err)
+		}
+		out = append(out, p.Masked())
+	}
+	*l = out
+	return nil
+}
+
 // Serve is the configuration of `switchboard serve`.
 type Serve struct {
 	HTTP      string    // --http: REST API, recordings, health, console
@@ -69,6 +114,17 @@ type Serve struct {
 	// count as key presses: auto (when the caller offers no RFC 4733
 	// telephone-event), always, or never.
 	InbandDTMF string
+	// WebhookDeny (--webhook-deny) lists the addresses switchboard must not
+	// connect to when it fetches a user-supplied URL (webhooks, callbacks,
+	// redirects), checked on the resolved address of every connection.
+	// Empty: every address is allowed, localhost included (the app usually
+	// runs beside switchboard).
+	WebhookDeny PrefixList
+	// MaxCallRate (--max-call-rate) is how many new inbound calls per
+	// second the SIP server takes; INVITEs beyond it get 503 with
+	// Retry-After at once. 0: no ceiling (overload is still refused when
+	// the media pacer, the store or the call setups fall behind).
+	MaxCallRate float64
 
 	// From the environment only (SWITCHBOARD_ACCOUNT_SID, SWITCHBOARD_AUTH_TOKEN):
 	// the main account created on first start.
@@ -96,6 +152,8 @@ func ParseServe(args []string, getenv func(string) string, out io.Writer) (Serve
 	fs.DurationVar(&c.MediaTimeout, "media-timeout", 60*time.Second, "end a call when no RTP arrives for `DURATION` (0: never)")
 	fs.StringVar(&c.InbandDTMF, "inband-dtmf", "auto", "detect DTMF tones in the caller's audio: `auto` (when no telephone-event is offered), always or never")
 	fs.BoolVar(&c.PublicMedia, "public-media", false, "serve recording media without credentials (default: the account's credentials are required)")
+	fs.Float64Var(&c.MaxCallRate, "max-call-rate", 0, "new inbound calls per `second` taken; more get 503 with Retry-After (0: no ceiling)")
+	fs.Var(&c.WebhookDeny, "webhook-deny", "comma-separated `CIDRs` no fetch of a user-supplied URL (webhook, callback, <Play> audio) may connect to, checked after DNS (e.g. 10.0.0.0/8,169.254.0.0/16)")
 
 	// The environment supplies defaults; the command line overrides them.
 	var envErr error
@@ -145,6 +203,9 @@ func (c *Serve) validate() error {
 	}
 	if c.CPS <= 0 || c.CPS > 10000 {
 		return fmt.Errorf("--cps %v: want a rate above 0 and at most 10000", c.CPS)
+	}
+	if c.MaxCallRate < 0 || c.MaxCallRate > 100000 {
+		return fmt.Errorf("--max-call-rate %v: want a rate from 0 (no ceiling) to 100000", c.MaxCallRate)
 	}
 	c.Data = filepath.Clean(c.Data)
 	if c.DB != "" && !strings.HasPrefix(c.DB, "postgres://") && !strings.HasPrefix(c.DB, "postgresql://") {

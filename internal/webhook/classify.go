@@ -22,6 +22,8 @@ func TransportCode(err error) int {
 // class it belongs to (0: never retried).
 func classify(err error) (code int, class RetryOn) {
 	switch {
+	case errors.Is(err, ErrDenied):
+		return CodeConnectionFailure, 0
 	case errors.Is(err, errConnectTimeout):
 		return CodeConnectionFailure, RetryConnect
 	case errors.Is(err, errReadTimeout):

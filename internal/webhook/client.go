@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptrace"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -120,6 +121,12 @@ type Config struct {
 	TLSConfig *tls.Config
 	// Resolver is used by the built-in transport (nil: net.DefaultResolver).
 	Resolver *net.Resolver
+	// Deny lists the addresses the built-in transport refuses to connect
+	// to (DenyControl): checked on the resolved IP of every connection,
+	// redirects included. A denied request fails with error 11205 wrapping
+	// ErrDenied, and is not retried. Nil: every address is allowed. A
+	// Config.Transport replaces the built-in one, and this check with it.
+	Deny []netip.Prefix
 
 	// ConnectTimeout bounds each attempt to connect (DNS, TCP and TLS).
 	// Default 5 s; with the default single retry, 10 s in all.
@@ -212,7 +219,8 @@ type Client struct {
 // New returns a Client.
 func New(cfg Config) *Client {
 	c := &Client{cfg: cfg.withDefaults()}
-	c.dial = net.Dialer{Timeout: c.cfg.ConnectTimeout, KeepAlive: 30 * time.Second, Resolver: c.cfg.Resolver}
+	c.dial = net.Dialer{Timeout: c.cfg.ConnectTimeout, KeepAlive: 30 * time.Second, Resolver: c.cfg.Resolver,
+		Control: DenyControl(c.cfg.Deny)}
 	rt := c.cfg.Transport
 	if rt == nil {
 		c.own = &http.Transport{

@@ -37,6 +37,13 @@
 // and at least once. Every request, answered or failed, is reported to
 // Config.OnExchange, which the server turns into the call's event log.
 //
+// Config.Deny lists the addresses no request may connect to (the operator's
+// --webhook-deny): DenyControl checks the IP each connection is about to be
+// made to, after DNS resolution and on every redirect, so neither a name
+// resolving (or re-bound) to a denied address nor a redirect to one gets
+// through; the request fails with 11205, as Twilio's does for a URL that
+// references a private address or localhost, and the fallback URL is tried.
+//
 // Resolve resolves a relative URL from a document against the URL the
 // document came from (Response.URL).
 package webhook

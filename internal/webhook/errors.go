@@ -19,8 +19,9 @@ const (
 	// with a non-2xx status, or the fetch failed in a way no narrower code covers.
 	CodeRetrievalFailure = errcode.RetrievalFailure
 	// CodeConnectionFailure (11205, "HTTP connection failure"): the TCP
-	// connection could not be made (refused, reset, unreachable) or a timer
-	// expired: 10 s to connect, 15 s in total.
+	// connection could not be made (refused, reset, unreachable, or the
+	// address is denied: Config.Deny) or a timer expired: 10 s to connect,
+	// 15 s in total.
 	CodeConnectionFailure = errcode.ConnectionFailure
 	// CodeProtocolViolation (11206, "HTTP protocol violation"): the app's answer
 	// is not HTTP.
@@ -123,8 +124,14 @@ func (e *Error) MoreInfo() string {
 	return errcode.MoreInfo(e.Code)
 }
 
-// Message returns Twilio's short description of the error code.
-func (e *Error) Message() string { return CodeMessage(e.Code) }
+// Message returns Twilio's short description of the error code; for an
+// address the deny list refused, it adds why.
+func (e *Error) Message() string {
+	if errors.Is(e.Err, ErrDenied) {
+		return CodeMessage(e.Code) + ": " + deniedMessage
+	}
+	return CodeMessage(e.Code)
+}
 
 // CodeMessage returns Twilio's title (errcode.Message) for an error code this
 // package reports, or "" for another code.
