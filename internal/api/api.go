@@ -8,7 +8,9 @@ import (
 	"errors"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -22,8 +24,13 @@ const APIVersion = "2010-04-01"
 // prefix is the path prefix of every resource.
 const prefix = "/" + APIVersion
 
-// maxBodyBytes bounds a request body; Twilio's parameters are small.
+// maxBodyBytes bounds a request body; Twilio's parameters are small. A larger
+// one gets 413 (20413).
 const maxBodyBytes = 1 << 20
+
+// DefaultBodyTimeout is Config.BodyTimeout's default: time enough for
+// maxBodyBytes at 35 KB/s, and for any form a helper library sends.
+const DefaultBodyTimeout = 30 * time.Second
 
 // Config configures the REST API handler.
 type Config struct {
@@ -57,6 +64,12 @@ type Config struct {
 	// Trunk is where calls to phone numbers go (--trunk); without one, a
 	// call to a phone number is refused (21214).
 	Trunk string
+	// BodyTimeout bounds the reading of a request body, from the moment the
+	// handler starts (the headers are the http.Server's ReadHeaderTimeout's
+	// business). A client that stalls mid-body gets 408 and its connection
+	// is closed, rather than holding it and a goroutine forever. 0 means
+	// DefaultBodyTimeout.
+	BodyTimeout time.Duration
 }
 
 // server is the handler New returns.
@@ -67,7 +80,9 @@ type server struct {
 	publicMediaOn bool
 	live          LiveCalls
 	rooms         LiveConferences
+	queues        LiveQueues
 	trunk         string
+	bodyTimeout   time.Duration
 	log           *slog.Logger
 	now           func() time.Time
 	newSID        func(prefix string) string
@@ -93,6 +108,7 @@ func newServer(cfg Config, newSID func(string) string, newToken func() string) *
 		live:          cfg.Live,
 		rooms:         cfg.Conferences,
 		trunk:         cfg.Trunk,
+		bodyTimeout:   cfg.BodyTimeout,
 		log:           cfg.Logger,
 		now:           cfg.Now,
 		newSID:        newSID,
@@ -105,9 +121,13 @@ func newServer(cfg Config, newSID func(string) string, newToken func() string) *
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.bodyTimeout <= 0 {
+		s.bodyTimeout = DefaultBodyTimeout
+	}
 	if s.rooms == nil {
 		s.rooms, _ = cfg.Live.(LiveConferences)
 	}
+	s.queues, _ = cfg.Live.(LiveQueues)
 	s.routes()
 	return s
 }
@@ -189,6 +209,13 @@ func (s *server) routes() {
 		http.MethodPost:   s.updateConferenceRecording,
 		http.MethodDelete: s.deleteConferenceRecording,
 	}))
+	queues := prefix + "/Accounts/{AccountSid}/Queues"
+	s.mux.Handle(queues+".json", s.endpoint(true, methods{http.MethodGet: s.listQueues, http.MethodPost: s.createQueue}))
+	s.mux.Handle(queues+"/{file}", s.endpoint(true, methods{
+		http.MethodGet: s.fetchQueue, http.MethodPost: s.updateQueue, http.MethodDelete: s.deleteQueue,
+	}))
+	s.mux.Handle(queues+"/{QueueSid}/Members.json", s.endpoint(true, methods{http.MethodGet: s.listMembers}))
+	s.mux.Handle(queues+"/{QueueSid}/Members/{file}", s.endpoint(true, methods{http.MethodGet: s.fetchMember, http.MethodPost: s.updateMember}))
 	s.mux.Handle(prefix+"/Accounts/{AccountSid}/Notifications.json", s.endpoint(true, methods{http.MethodGet: s.listNotifications}))
 	s.mux.Handle(prefix+"/Accounts/{AccountSid}/Notifications/{file}", s.endpoint(true, methods{http.MethodGet: s.fetchNotification}))
 	// Conference Insights (insights.go): not account-scoped, the account is
@@ -201,7 +228,25 @@ func (s *server) routes() {
 }
 
 func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.bodyDeadline(w, r)
 	s.mux.ServeHTTP(w, r)
+}
+
+// bodyDeadline bounds the time r's body may take to arrive. A request with a
+// body gets BodyTimeout: parseForm lifts the deadline once the body is read
+// whole, and otherwise it stays, so that net/http's reading of what the
+// handler left unread (before the response goes out) ends at it too and the
+// connection is closed. A request without a body gets no deadline at all:
+// net/http watches the connection while the handler runs, and a deadline
+// passing then (the http.Server's ReadTimeout) would cancel the request's
+// context. Connections without deadlines (httptest.ResponseRecorder) are left
+// alone.
+func (s *server) bodyDeadline(w http.ResponseWriter, r *http.Request) {
+	var until time.Time // none
+	if r.ContentLength != 0 && r.Body != nil && r.Body != http.NoBody {
+		until = time.Now().Add(s.bodyTimeout) // network time, not s.now
+	}
+	_ = http.NewResponseController(w).SetReadDeadline(until)
 }
 
 // methods maps an HTTP method to the function serving it.
@@ -257,13 +302,19 @@ func (s *server) serve(r *request, scoped bool, ms methods) error {
 			return err
 		}
 		// The parent may still read a suspended or closed subaccount's
-		// history, but nothing may change in it.
-		if acct.Status != store.StatusActive && r.Method != http.MethodGet {
+		// history (GET, and HEAD, which answers what GET does without the
+		// body), but nothing may change in it.
+		if acct.Status != store.StatusActive && r.Method != http.MethodGet && r.Method != http.MethodHead {
 			return errAccountNotActive(acct.SID)
 		}
 		r.acct = acct
 	}
 	fn, ok := ms[r.Method]
+	if !ok && r.Method == http.MethodHead {
+		// HEAD is GET without the body (RFC 9110 section 9.3.2); net/http
+		// drops what the handler writes and keeps Content-Length.
+		fn, ok = ms[http.MethodGet]
+	}
 	if !ok {
 		allow := make([]string, 0, len(ms))
 		for m := range ms {
@@ -336,7 +387,9 @@ func (s *server) reach(r *request, target string) (store.Account, error) {
 	return a, nil
 }
 
-// parseForm reads a form-encoded POST body into r.PostForm.
+// parseForm reads a form-encoded POST body into r.PostForm: 413 (20413) when
+// it is over maxBodyBytes, 408 when it does not arrive within the body
+// deadline (bodyDeadline), 400 when it is not a form.
 func parseForm(r *request) error {
 	const form = "application/x-www-form-urlencoded"
 	switch ct := r.Header.Get("Content-Type"); {
@@ -350,11 +403,27 @@ func parseForm(r *request) error {
 			return badRequest(CodeBadRequest, "Content-Type must be %s", form)
 		}
 	}
-	r.Body = http.MaxBytesReader(r.w, r.Body, maxBodyBytes)
-	if err := r.ParseForm(); err != nil {
-		return badRequest(CodeBadRequest, "The request body is not a valid form: %v", err)
+	if r.ContentLength > maxBodyBytes {
+		// Refused before a byte is read; net/http closes the connection
+		// rather than read what the client still sends.
+		return errTooLarge()
 	}
-	return nil
+	r.Body = http.MaxBytesReader(r.w, r.Body, maxBodyBytes)
+	err := r.ParseForm()
+	var tooLarge *http.MaxBytesError
+	var netErr net.Error
+	switch {
+	case err == nil:
+		// The body is in: the handler may take its time.
+		_ = http.NewResponseController(r.w).SetReadDeadline(time.Time{})
+		return nil
+	case errors.As(err, &tooLarge):
+		return errTooLarge()
+	case errors.As(err, &netErr) && netErr.Timeout():
+		// The deadline stays: the connection is closed after the answer.
+		return errBodyTimeout()
+	}
+	return badRequest(CodeBadRequest, "The request body is not a valid form: %v", err)
 }
 
 // instanceSID returns the SID of an instance path's {file} segment
@@ -381,7 +450,15 @@ func (s *server) writeJSON(r *request, status int, v any) {
 		s.writeError(r, s.internal(r, err))
 		return
 	}
-	r.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	writeBody(r, status, b)
+}
+
+// writeBody writes a JSON response body with its length, which a HEAD
+// answer carries too (net/http drops the body and keeps the header).
+func writeBody(r *request, status int, b []byte) {
+	h := r.w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	r.w.WriteHeader(status)
 	_, _ = r.w.Write(b)
 }
@@ -414,9 +491,7 @@ func (s *server) writeError(r *request, err error) {
 		r.w.Header().Set("WWW-Authenticate", `Basic realm="Twilio API"`)
 	}
 	b, _ := marshal(e.body())
-	r.w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	r.w.WriteHeader(e.Status)
-	_, _ = r.w.Write(b)
+	writeBody(r, e.Status, b)
 }
 
 // sortedMethods orders an Allow header: GET, POST, DELETE, then the rest.

@@ -53,7 +53,14 @@
 // resource (callrecordings.go), and Conferences with their Participants and
 // Recordings (conferences.go, participants.go). A phone number is an E.164 number or a plain SIP user
 // name such as "support"; it is unique across the server because an incoming
-// INVITE is routed by it.
+// INVITE is routed by it. It is kept in one canonical form
+// (store.CanonicalPhoneNumber): "15551234567" and "+1 555-123-4567" are
+// "+15551234567", so no account can register another spelling of a number
+// another has (21422, PhoneNumber is not available).
+//
+// Request bodies are form-encoded, at most 1 MiB (413 with 20413 beyond),
+// and must arrive within Config.BodyTimeout (408, and the connection is
+// closed). HEAD answers what GET answers, without the body.
 //
 // Calls and notifications are records the call-flow interpreter writes as
 // calls progress (queued -> ringing -> in-progress -> completed, busy,

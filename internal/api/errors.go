@@ -70,6 +70,17 @@ const (
 	CodeCoachedNotPresent       = 16028 // Participant to be whispered (CallSidToCoach) is not present in the conference
 )
 
+// Codes of the HTTP layer, not (yet) in package errcode.
+const (
+	// CodeRequestTooLarge is Twilio's 20413, Request Entity Too Large: a
+	// body over the server's limit (HTTP 413).
+	CodeRequestTooLarge = 20413
+	// CodeRequestTimeout: the body did not arrive in time (HTTP 408). Twilio
+	// documents no code of its own for this; like 400 and 415, the HTTP
+	// status serves as the code.
+	CodeRequestTimeout = 408
+)
+
 // Error is a REST error as Twilio returns it: the HTTP status and Twilio's
 // error code, written as {"code","message","more_info","status"}.
 type Error struct {
@@ -147,4 +158,22 @@ func errAccessDenied(format string, args ...any) *Error {
 
 func errInternal() *Error {
 	return &Error{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "Internal Server Error"}
+}
+
+// errTooLarge answers a request body over maxBodyBytes.
+func errTooLarge() *Error {
+	return &Error{
+		Status:  http.StatusRequestEntityTooLarge,
+		Code:    CodeRequestTooLarge,
+		Message: fmt.Sprintf("Request Entity Too Large: the body is over the %d bytes allowed", maxBodyBytes),
+	}
+}
+
+// errBodyTimeout answers a request whose body stalled.
+func errBodyTimeout() *Error {
+	return &Error{
+		Status:  http.StatusRequestTimeout,
+		Code:    CodeRequestTimeout,
+		Message: "Request Timeout: the request body did not arrive in time",
+	}
 }

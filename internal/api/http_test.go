@@ -67,7 +67,12 @@ func TestHTTPEdgeCases(t *testing.T) {
 		}, 400, 400},
 		{"huge body", func() *http.Request {
 			return authed(newReq("POST", numbers, "FriendlyName="+strings.Repeat("x", 2<<20), "application/x-www-form-urlencoded"), m.SID, m.AuthToken)
-		}, 400, 400},
+		}, 413, 20413},
+		{"huge body of unknown length", func() *http.Request {
+			r := authed(newReq("POST", numbers, "FriendlyName="+strings.Repeat("x", 2<<20), "application/x-www-form-urlencoded"), m.SID, m.AuthToken)
+			r.ContentLength = -1 // as a chunked body arrives
+			return r
+		}, 413, 20413},
 		{"bad boolean", func() *http.Request {
 			return authed(newReq("POST", numbers, "PhoneNumber=%2B14155550100&VoiceCallerIdLookup=yes", "application/x-www-form-urlencoded"), m.SID, m.AuthToken)
 		}, 400, 400},

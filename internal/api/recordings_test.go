@@ -606,3 +606,56 @@ func TestGoldenRecordings(t *testing.T) {
 		t.Errorf("DELETE: %d %q, want 204 and no body", rec.Code, rec.Body)
 	}
 }
+
+// TestRecordingHeadMatchesGet: HEAD answers what GET answers, status and
+// headers, without the body, including for a suspended subaccount's
+// recordings, which the parent may still read (HEAD used to be refused there
+// as a change: 403, 20005).
+func TestRecordingHeadMatchesGet(t *testing.T) {
+	f := newMediaFixture(t, false)
+	if _, err := f.e.st.UpdateAccount(t.Context(), f.sub.SID, func(a *store.Account) error {
+		a.Status = store.StatusSuspended
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	main := f.e.main
+	other := putRecording(t, f.e.st, f.e.dir, store.Recording{AccountSID: f.sub.SID, CallSID: f.subDone.CallSID,
+		Status: store.RecordingInProgress, StartTime: at(1, 10, 5, 0)}, nil)
+	tests := []struct {
+		name   string
+		url    string
+		status int
+	}{
+		{"suspended subaccount's media", f.url(f.subDone, ""), 200},
+		{"suspended subaccount's .wav", f.url(f.subDone, ".wav"), 200},
+		{"suspended subaccount's metadata", f.url(f.subDone, ".json"), 200},
+		{"suspended subaccount's recording in progress", f.url(other, ".wav"), 404},
+		{"active account's media", f.url(f.done, ""), 200},
+		{"active account's metadata", f.url(f.done, ".json"), 200},
+		{"mp3", f.url(f.done, ".mp3"), 415},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			get, getBody := f.do(t, "GET", tt.url, &main, nil)
+			head, headBody := f.do(t, "HEAD", tt.url, &main, nil)
+			if get.StatusCode != tt.status {
+				t.Fatalf("GET status %d, want %d: %s", get.StatusCode, tt.status, getBody)
+			}
+			if head.StatusCode != get.StatusCode {
+				t.Errorf("HEAD status %d, GET %d", head.StatusCode, get.StatusCode)
+			}
+			if len(headBody) != 0 {
+				t.Errorf("HEAD body: %d bytes", len(headBody))
+			}
+			if head.Header.Get("Content-Length") != fmt.Sprint(len(getBody)) {
+				t.Errorf("HEAD Content-Length %q, GET body %d bytes", head.Header.Get("Content-Length"), len(getBody))
+			}
+			get.Header.Del("Date")
+			head.Header.Del("Date")
+			if diff := cmp.Diff(get.Header, head.Header); diff != "" {
+				t.Errorf("headers (-GET +HEAD):\n%s", diff)
+			}
+		})
+	}
+}

@@ -693,3 +693,49 @@ func TestTwilioTypedListAliases(t *testing.T) {
 		t.Errorf("ListIncomingPhoneNumberLocal = %d, %v", len(got), err)
 	}
 }
+
+// TestTwilioNumberVariantTakeover: a subaccount cannot register another
+// spelling of a number its parent (or anyone) has, through create or update;
+// the refusal is Twilio's 21422 and nothing is written, so calls to any
+// spelling still reach the owner.
+func TestTwilioNumberVariantTakeover(t *testing.T) {
+	e := newEnv(t)
+	owned, err := e.as(e.main).Api.CreateIncomingPhoneNumber(&openapi.CreateIncomingPhoneNumberParams{
+		PhoneNumber: ptr("+15551234567"), VoiceUrl: ptr("https://owner.example.com/voice"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := e.subaccount("tenant")
+	sc := e.as(sub)
+	for _, variant := range []string{"15551234567", "+1 555-123-4567", "1-555-123-4567", "+1 (555) 123.4567"} {
+		_, err := sc.Api.CreateIncomingPhoneNumber(&openapi.CreateIncomingPhoneNumberParams{
+			PhoneNumber: ptr(variant), VoiceUrl: ptr("https://thief.example.com/voice"),
+		})
+		wantTwilioError(t, err, 400, 21422)
+	}
+	// Update: a number of its own, renumbered to a variant (PhoneNumber on
+	// update is switchboard's: twilio-go has no parameter for it, so the
+	// request goes through its raw client).
+	mine, err := sc.Api.CreateIncomingPhoneNumber(&openapi.CreateIncomingPhoneNumberParams{PhoneNumber: ptr("14155550100")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *mine.PhoneNumber != "+14155550100" || *mine.FriendlyName != "(415) 555-0100" {
+		t.Errorf("14155550100 stored as %q, friendly name %q; want E.164 +14155550100, (415) 555-0100", *mine.PhoneNumber, *mine.FriendlyName)
+	}
+	uri := "https://api.twilio.com/2010-04-01/Accounts/" + sub.SID + "/IncomingPhoneNumbers/" + *mine.Sid + ".json"
+	err = send(e.baseClient(sub.SID, sub.AuthToken, sub.SID), http.MethodPost, uri, url.Values{"PhoneNumber": {"15551234567"}})
+	wantTwilioError(t, err, 400, 21422)
+
+	list, err := sc.Api.ListIncomingPhoneNumber(nil)
+	if err != nil || len(list) != 1 || *list[0].PhoneNumber != "+14155550100" {
+		t.Errorf("subaccount numbers = %d, %v; want only +14155550100", len(list), err)
+	}
+	for _, user := range []string{"15551234567", "+15551234567", "+1-555-123-4567"} {
+		n, err := e.st.FindNumber(t.Context(), user)
+		if err != nil || n.SID != *owned.Sid {
+			t.Errorf("%s routes to %s (%v), want the owner's %s", user, n.SID, err, *owned.Sid)
+		}
+	}
+}

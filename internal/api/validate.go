@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/switchboard-voice/switchboard/internal/store"
 )
 
 // maxFriendlyName is Twilio's limit on FriendlyName (characters).
@@ -17,43 +19,36 @@ const maxURL = 4000
 const maxSIPUser = 64
 
 // normalizePhoneNumber returns the canonical form of a PhoneNumber parameter
+// (store.CanonicalPhoneNumber, the form the store keeps and routing looks up)
 // and whether it is acceptable. Two forms are:
 //
 //   - E.164: '+', a non-zero digit, then up to 14 more digits (ITU-T E.164
 //     allows 15 digits in all). Spaces, dashes, dots and parentheses between
 //     the digits are dropped: "+1 (415) 555-0100" becomes "+14155550100".
+//     8 to 15 digits without the '+' are taken as E.164 too, country code
+//     first, as trunks send them and as the SIP layer reads a Request-URI:
+//     "14155550100" is "+14155550100".
 //   - A SIP user name, for numbers that exist only on this server: a letter
 //     or digit, then letters, digits and "-_.!~", at most 64 characters
 //     ("support", "sales-desk", "1001"). It is kept as is, since the user
 //     part of a SIP URI is compared case-sensitively (RFC 3261 section
 //     19.1.4).
 func normalizePhoneNumber(s string) (string, bool) {
-	s = strings.TrimSpace(s)
+	s = store.CanonicalPhoneNumber(s)
 	if s == "" {
 		return "", false
 	}
 	if s[0] == '+' {
-		var b strings.Builder
-		b.WriteByte('+')
-		digits := 0
-		for i := 1; i < len(s); i++ {
-			c := s[i]
-			switch {
-			case '0' <= c && c <= '9':
-				if digits == 0 && c == '0' {
-					return "", false
-				}
-				digits++
-				b.WriteByte(c)
-			case c == ' ' || c == '-' || c == '.' || c == '(' || c == ')':
-			default:
+		d := s[1:]
+		if len(d) < 2 || len(d) > 15 || d[0] == '0' {
+			return "", false
+		}
+		for i := 0; i < len(d); i++ {
+			if d[i] < '0' || d[i] > '9' {
 				return "", false
 			}
 		}
-		if digits < 2 || digits > 15 {
-			return "", false
-		}
-		return b.String(), true
+		return s, true
 	}
 	if len(s) > maxSIPUser {
 		return "", false

@@ -30,7 +30,12 @@ func TestNormalizePhoneNumber(t *testing.T) {
 		{"support", "support", true},
 		{"Sales_Desk-2.b", "Sales_Desk-2.b", true},
 		{"1001", "1001", true},
-		{"14155550100", "14155550100", true}, // a SIP user name, not E.164
+		{"14155550100", "+14155550100", true}, // E.164 without its '+', as a trunk sends it
+		{"1-415-555-0100", "+14155550100", true},
+		{"(415) 555-0100", "+4155550100", true}, // country code first: no national numbering plan is assumed
+		{"1234567", "1234567", true},            // 7 digits: an extension, a name
+		{"0312345678", "0312345678", true},      // a national trunk prefix: a name, not E.164
+		{"031 234", "", false},                  // a name cannot hold a space
 		{"-support", "", false},
 		{"sup port", "", false},
 		{"support@example.com", "", false},

@@ -60,15 +60,14 @@ func (rt *router) HandleInbound(ctx context.Context, call *sip.InboundCall) {
 	}, inboundCall{call})
 }
 
-// findNumber looks the user part up as written, then in E.164 form.
+// findNumber looks the (percent-decoded) user part up in canonical form only
+// (store.CanonicalPhoneNumber, which agrees with sip.E164 on every telephone
+// number): "15551234567", "+1-555-123-4567" and "+15551234567" reach the one
+// number that has "+15551234567". Trying the user part as written first would
+// let a row left in an old spelling ("15551234567", see migration 00008)
+// take calls meant for the number's owner.
 func (rt *router) findNumber(ctx context.Context, user string) (store.IncomingPhoneNumber, error) {
-	num, err := rt.store.FindNumber(ctx, user)
-	if errors.Is(err, store.ErrNotFound) {
-		if e164, ok := sip.E164(user); ok && e164 != user {
-			return rt.store.FindNumber(ctx, e164)
-		}
-	}
-	return num, err
+	return rt.store.FindNumber(ctx, user)
 }
 
 // inboundCall adapts a SIP call to the interpreter's transport-neutral view.
