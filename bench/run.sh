@@ -48,7 +48,9 @@
 #   SB_BIN=path        use this switchboard binary instead of building one
 #   APP_BIN=path       use this benchapp binary instead of building one
 #   RTP_PORTS=LO-HI    switchboard --rtp-ports (10000-30000: 2 ports per call)
-#   SERVER_CPU=0 LOAD_CPU=1   cores for taskset
+#   SERVER_CPU=0 LOAD_CPU=1   cores for taskset (SERVER_CPU=0,1: switchboard on two cores,
+#                      GOMAXPROCS 2, so two media pacer shards; the CPU is also given
+#                      as a share of those cores)
 #   NICE=-10           run switchboard and SIPp at this nice level (root only below 0):
 #                      precedence over other work on a shared machine
 #   PROFILE=1          run bench/cmd/sbprof (the same server with CPU, heap, mutex and
@@ -932,6 +934,8 @@ if [[ -s $RUN/cpu_1s.txt ]]; then
 fi
 echo "  core $SERVER_CPU busy $(pc $((k2 - k1))) % (of which not switchboard's own time $(pc $((k2 - k1 - c2 + c1))) %: other processes, softirq; steal $(pc $((st2 - st1))) %)"
 if [[ $MODE == play || $MODE == bridge ]]; then
+	ncores=$(awk -F, '{ print NF }' <<<"$SERVER_CPU")
+	((ncores > 1)) && echo "  = $(awk -v c="$cpu" -v n="$ncores" 'BEGIN { printf "%.1f", c / n }') % of the $ncores cores it may use ($SERVER_CPU; GOMAXPROCS $ncores)"
 	[[ $MODE == bridge ]] && echo "  per bridge (2 legs): $(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.3f", c / n }') % of a core; per leg $(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.4f", c / n / 2 }') %"
 	echo "  per call: $(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.3f", c / n }') % of a core ($(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.1f", c * 10000 / n }') us CPU per call-second)"
 	if [[ -n ${sp1:-} && -n ${sp2:-} ]]; then

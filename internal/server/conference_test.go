@@ -509,7 +509,7 @@ func TestConferenceThroughTwilioGo(t *testing.T) {
 	if !strings.Contains(events[aSID], "mute") || !strings.Contains(events[bSID], "hold") {
 		t.Errorf("insights events: A %s, B %s", events[aSID], events[bSID])
 	}
-	cbs := e.app.waitFor("/conf", 10, 5*time.Second)
+	cbs := e.app.waitFor("/conf", 11, 5*time.Second) // 3 joins, start, mute, hold, unhold, 3 leaves, end
 	var names []string
 	for _, cb := range cbs {
 		names = append(names, cb.Params.Get("StatusCallbackEvent"))

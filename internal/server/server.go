@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchboard-voice/switchboard/internal/api"
 	"github.com/switchboard-voice/switchboard/internal/audiocache"
+	"github.com/switchboard-voice/switchboard/internal/clock"
 	"github.com/switchboard-voice/switchboard/internal/config"
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/media/holdmusic"
@@ -58,6 +59,8 @@ type Server struct {
 	media     *media.Engine
 	sip       *sip.Server
 	webhooks  *webhook.Client
+	heartbeat *heartbeat   // the node's heartbeat, until the store closes
+	overload  *overload    // refuses new calls while the server is behind
 	exchanges *exchangeLog // webhook exchanges on their way to the event log
 	outbox    *outbox.Deliverer
 	speech    *tts.Cache
@@ -109,6 +112,9 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	} else if n > 0 {
 		log.Warn("closed conferences left open by the previous run", "conferences", n)
 	}
+	// From now on the node proves it is alive: after a crash, the next
+	// start ends its calls at the last proof (their durations survive).
+	s.heartbeat = startHeartbeat(s.store, node, clock.Real, heartbeatInterval, log)
 	if err := repairRecordings(ctx, s.store, cfg.Data, log); err != nil {
 		return nil, err
 	}
@@ -156,6 +162,8 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	s.exchanges = newExchangeLog(s.store, log)
 	wcfg := opts.Webhook
 	wcfg.OnExchange = s.logExchange
+	// --webhook-deny: no fetch of a user-supplied URL may reach these.
+	wcfg.Deny = append(wcfg.Deny[:len(wcfg.Deny):len(wcfg.Deny)], cfg.WebhookDeny...)
 	s.webhooks = webhook.New(wcfg)
 	s.outbox = outbox.New(outbox.Config{
 		Store: s.store, Client: s.webhooks, Logger: log.With("part", "outbox"), Node: node,
@@ -166,7 +174,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	if s.speech, err = tts.NewCache(&tts.Espeak{}, tts.Options{Dir: cfg.Data, MaxBytes: 1 << 30}); err != nil {
 		return nil, fmt.Errorf("speech cache: %w", err)
 	}
-	if s.audio, err = audiocache.New(audiocache.Options{Dir: filepath.Join(cfg.Data, "play")}); err != nil {
+	if s.audio, err = audiocache.New(audiocache.Options{Dir: filepath.Join(cfg.Data, "play"), Deny: cfg.WebhookDeny}); err != nil {
 		return nil, fmt.Errorf("play cache: %w", err)
 	}
 	d := &dialer{trunk: trunk}
@@ -178,10 +186,14 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 		Speech: s.speech, Audio: s.audio, Logger: log.With("part", "voice"),
 		InbandDTMF: inband, DataDir: cfg.Data, PublicURL: cfg.PublicURL,
 	})
-	if s.sip, err = sip.NewServer(sip.Config{Addr: cfg.SIP, Media: s.media, Logger: log.With("part", "sip")},
-		&router{store: s.store, interp: s.interp, log: log.With("part", "voice")}); err != nil {
+	s.overload = &overload{clock: clock.Real, ticks: s.media.TickStats}
+	if s.sip, err = sip.NewServer(sip.Config{
+		Addr: cfg.SIP, Media: s.media, Logger: log.With("part", "sip"),
+		Admit: s.overload.admit, MaxCallRate: cfg.MaxCallRate,
+	}, &router{store: s.store, interp: s.interp, log: log.With("part", "voice")}); err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
+	s.overload.pending = s.sip.Pending
 	d.sip = s.sip
 
 	mux := http.NewServeMux()
@@ -193,7 +205,18 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	s.http = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		// A backstop for whatever is not the REST API's (healthz): the
+		// API gives request bodies their own deadline (api.Config.
+		// BodyTimeout) and lifts this one for its requests, since a read
+		// deadline passing while a handler runs cancels its context.
+		ReadTimeout: 2 * time.Minute,
+		// No WriteTimeout: a recording download over a slow link may
+		// rightly take long.
+		IdleTimeout: 2 * time.Minute, // keep-alive connections do not stay forever
+		// Twilio's requests carry a few small headers; 64 KiB leaves room
+		// for proxies' (default: 1 MiB a connection).
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
 }
@@ -259,6 +282,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopSIP()
 	sipErr := make(chan error, 1)
 	go func() { sipErr <- s.sip.ListenAndServe(sipCtx) }()
+	go s.overload.run(sipCtx)
 	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopOutbox()
 	outboxDone := make(chan error, 1)
@@ -333,6 +357,7 @@ func (s *Server) close() error {
 	if s.media != nil {
 		errs = append(errs, s.media.Close())
 	}
+	s.heartbeat.stop()
 	if s.store != nil {
 		if err := s.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))

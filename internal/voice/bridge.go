@@ -37,6 +37,9 @@ func (r *run) bridge(ctx context.Context, v *twiml.Dial, w *legEvent, o *dialOut
 		o.rec = r.startDialRecording(ctx, v, *rec)
 	}
 	caller, callee := r.leg.Media(), w.leg.Media()
+	if g, ok := r.in.cfg.Ticks.(grouper); ok {
+		adopt(g.NewGroup(), caller, callee) // both legs on one pacer shard
+	}
 	a.peer = caller
 	close(a.chosen)
 
@@ -103,7 +106,7 @@ wait:
 		moved = a.moved.Load()
 	default:
 	}
-	if moved {
+	if moved || a.keep {
 		close(a.release)
 		return
 	}

@@ -148,6 +148,7 @@ func (r *run) inRoom(ctx context.Context, d *twiml.Dial, c *twiml.Conference, m 
 		defer jb.SetJitterBuffer(target, max)
 		jb.SetJitterBuffer(jitterBufferSize(c.JitterBufferSize))
 	}
+	adopt(m.room.group, leg) // served with the room's mixer, on its shard
 	leg.SetSink(m.ep)
 	defer leg.SetSink(nil)
 	var out player

@@ -62,6 +62,7 @@ type dialOutcome struct {
 	sipCode  int
 	sipInfo  SIPInfo
 	rec      *callRecording
+	queueSID string // a <Dial><Queue>'s queue
 }
 
 // dialVerb executes a <Dial>.
@@ -75,6 +76,9 @@ func (r *run) dialVerb(ctx context.Context, v *twiml.Dial) (*webhook.Response, *
 	for _, n := range v.Nouns {
 		if c, ok := n.(*twiml.Conference); ok {
 			return r.conferenceVerb(ctx, v, c) // alone in its Dial (13000)
+		}
+		if q, ok := n.(*twiml.Queue); ok {
+			return r.queueDial(ctx, v, q) // alone in its Dial, as a Conference
 		}
 	}
 	targets := r.dialTargets(ctx, v)
@@ -322,6 +326,9 @@ func (r *run) dialAction(ctx context.Context, v *twiml.Dial, o dialOutcome) (*we
 		p.Set("DialCallSid", o.callSID)
 	}
 	p.Set("DialBridged", strconv.FormatBool(o.bridged))
+	if o.queueSID != "" {
+		p.Set("QueueSid", o.queueSID)
+	}
 	if o.bridged {
 		p.Set("DialCallDuration", strconv.Itoa(int(o.duration.Round(time.Second)/time.Second)))
 	}

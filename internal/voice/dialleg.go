@@ -37,6 +37,9 @@ type dialAttempt struct {
 	moved atomic.Bool
 	// over is closed once the leg's final status is stored.
 	over chan struct{}
+	// keep: the leg is a queued caller, not a dialled call: it goes on
+	// with its own TwiML after the bridge, and is never hung up by it.
+	keep bool
 }
 
 // legEventKind says what a dialled leg reports.

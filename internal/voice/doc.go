@@ -21,8 +21,22 @@
 // fetching the next document, <Hangup> and <Reject> by ending the call. A
 // document that runs out of verbs ends the call. A response that is an audio
 // file is played, a text/plain response is spoken. Verbs not built yet
-// (<Enqueue>, <Dial><Conference>, ...) are skipped with a warning
+// (<Connect>, <Start>, <Refer>, ...) are skipped with a warning
 // notification (12200).
+//
+// # Queues
+//
+// <Enqueue> (queue.go) parks the caller in a named queue of its account,
+// created on first use, where it hears its waitUrl's TwiML (Play, Say,
+// Pause, Gather, Redirect, Leave, Hangup; fetched again whenever it ends)
+// or the built-in music. It leaves by <Leave>, by hanging up, by a command,
+// or when it is taken out: by an agent's <Dial><Queue>, which bridges them
+// the way a <Dial> bridges a leg that answered (the member plays the
+// dialled leg's part, and goes on with its own TwiML after the bridge), or
+// by the Members resource, which moves it to new TwiML. Who waits where
+// lives only in memory, under one mutex: taking the front of a queue and
+// handing it to one agent is one step, so the order is first in, first out
+// and no caller goes to two agents.
 //
 // # <Dial>: legs of their own, and a bridge
 //

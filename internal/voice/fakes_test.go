@@ -784,6 +784,7 @@ type fakeStore struct {
 	recs      map[string]store.Recording
 	confs     map[string]store.Conference
 	parts     map[string]store.Participant
+	queues    map[string]store.Queue // by SID
 	conflicts int
 
 	// Hooks, set before the calls start: beforeSave runs (unlocked) before
@@ -795,6 +796,55 @@ type fakeStore struct {
 
 var _ Store = (*fakeStore)(nil)
 var _ Store = store.Store(nil)
+
+func (s *fakeStore) CreateQueue(_ context.Context, q store.Queue) (store.Queue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.queues == nil {
+		s.queues = map[string]store.Queue{}
+	}
+	for _, x := range s.queues {
+		if x.AccountSID == q.AccountSID && x.FriendlyName == q.FriendlyName {
+			return store.Queue{}, store.ErrConflict
+		}
+	}
+	s.queues[q.SID] = q
+	return q, nil
+}
+
+func (s *fakeStore) Queue(_ context.Context, accountSID, sid string) (store.Queue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if q, ok := s.queues[sid]; ok && q.AccountSID == accountSID {
+		return q, nil
+	}
+	return store.Queue{}, store.ErrNotFound
+}
+
+func (s *fakeStore) QueueByName(_ context.Context, accountSID, name string) (store.Queue, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, q := range s.queues {
+		if q.AccountSID == accountSID && q.FriendlyName == name {
+			return q, nil
+		}
+	}
+	return store.Queue{}, store.ErrNotFound
+}
+
+func (s *fakeStore) QueueWaited(_ context.Context, accountSID, sid string, wait time.Duration, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q, ok := s.queues[sid]
+	if !ok || q.AccountSID != accountSID {
+		return store.ErrNotFound
+	}
+	q.WaitTotal += wait
+	q.Dequeued++
+	q.DateUpdated = at
+	s.queues[sid] = q
+	return nil
+}
 
 func newFakeStore() *fakeStore {
 	return &fakeStore{calls: map[string]store.Call{}, recs: map[string]store.Recording{},

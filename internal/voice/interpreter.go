@@ -27,6 +27,11 @@ type Store interface {
 	CreateRecording(ctx context.Context, r store.Recording) (store.Recording, error)
 	SaveConference(ctx context.Context, c store.Conference, parts []store.Participant, evs []store.Event, cbs []store.Callback) (store.Conference, error)
 	UpdateRecording(ctx context.Context, accountSID, sid string, update func(*store.Recording) error) (store.Recording, error)
+	// The queues <Enqueue> and <Dial><Queue> use, created on first use.
+	CreateQueue(ctx context.Context, q store.Queue) (store.Queue, error)
+	Queue(ctx context.Context, accountSID, sid string) (store.Queue, error)
+	QueueByName(ctx context.Context, accountSID, friendlyName string) (store.Queue, error)
+	QueueWaited(ctx context.Context, accountSID, sid string, wait time.Duration, at time.Time) error
 }
 
 // Speech turns a <Say> into an audio file. *tts.Cache implements it.
@@ -77,6 +82,8 @@ type Interpreter struct {
 	pcm   *pcmCache
 	rate  *callRate
 	rooms *rooms
+	// queues are the calls waiting in queues (queue.go).
+	queues queues
 
 	// ctx ends the calls placed through Place when the interpreter closes.
 	ctx  context.Context
@@ -110,6 +117,7 @@ func New(cfg Config) *Interpreter {
 		live: map[string]*run{},
 	}
 	in.rooms = &rooms{in: in}
+	in.queues.in = in
 	return in
 }
 

@@ -38,6 +38,23 @@ type Ticks interface {
 	AddTickHook(f func(tick uint64)) (remove func())
 }
 
+// grouper makes groups of sessions served together on one shard of the
+// media pacer. *media.Engine implements it.
+type grouper interface{ NewGroup() *media.Group }
+
+// adopt moves the legs' sessions into group g (legs that are not media
+// sessions, as in tests, stay where they are).
+func adopt(g *media.Group, legs ...Media) {
+	if g == nil {
+		return
+	}
+	for _, l := range legs {
+		if s, ok := l.(*media.Session); ok {
+			_ = g.Adopt(s) // an ended session is left alone
+		}
+	}
+}
+
 // roomKey names a live room: an account's friendly name.
 type roomKey struct{ account, name string }
 
@@ -116,6 +133,9 @@ type room struct {
 	done    chan struct{} // closed when the room has ended
 	mixer   *conference.Mixer
 	unhook  func()
+	// group keeps the room's mixer and its participants' legs on one shard
+	// of the media pacer (nil when the Ticks have no groups, as in tests).
+	group *media.Group
 
 	// Owned by the room's goroutine.
 	state   *conference.Room
@@ -386,7 +406,12 @@ func (in *Interpreter) newRoom(ctx context.Context, account store.Account, name 
 		j.ep = r.mixer.Add("~play")
 		j.ep.Set(conference.Flags{Talks: true})
 	}
-	r.unhook = in.cfg.Ticks.AddTickHook(r.tick)
+	var ticks Ticks = in.cfg.Ticks
+	if g, ok := in.cfg.Ticks.(grouper); ok {
+		r.group = g.NewGroup()
+		ticks = r.group
+	}
+	r.unhook = ticks.AddTickHook(r.tick)
 	in.wg.Add(1)
 	go func() {
 		defer in.wg.Done()
@@ -470,7 +495,12 @@ func (r *room) serve() {
 				case c := <-r.cmds:
 					c.reply <- roomReply{err: errRoomEnded}
 				default:
-					r.log.Info("conference ended", "reason", r.rec.ReasonConferenceEnded)
+					args := []any{"reason", r.rec.ReasonConferenceEnded}
+					if r.group != nil {
+						h := r.group.HookStats()
+						args = append(args, "mix_ticks", h.Count(), "mix_p50", h.Quantile(0.5), "mix_p99", h.Quantile(0.99), "mix_max", h.Max())
+					}
+					r.log.Info("conference ended", args...)
 					return
 				}
 			}

@@ -29,7 +29,7 @@ func TestWithSQLiteStore(t *testing.T) {
 
 	// An outbound call with every progress event, a <Record> and an
 	// unsupported verb.
-	h.app.twiml("/voice", `<Response><Enqueue>q</Enqueue><Record action="/r" playBeep="false" maxLength="1" recordingStatusCallback="/rs"/></Response>`)
+	h.app.twiml("/voice", `<Response><Connect><Stream url="wss://example.com/s"/></Connect><Record action="/r" playBeep="false" maxLength="1" recordingStatusCallback="/rs"/></Response>`)
 	h.app.twiml("/r", `<Response><Hangup/></Response>`)
 	call := h.place(Call{
 		URL: "/voice", StatusCallback: "/status",

@@ -45,6 +45,11 @@ func (r *run) verb(ctx context.Context, v twiml.Verb) (*webhook.Response, *twiml
 	case *twiml.Dial:
 		r.redirects = 0
 		return r.dialVerb(ctx, v)
+	case *twiml.Enqueue:
+		r.redirects = 0
+		return r.enqueueVerb(ctx, v)
+	case *twiml.Leave:
+		return nil, nil, nil // outside a queue's wait music, nothing to leave
 	default:
 		r.notify(ctx, logWarning, errcode.SchemaValidationWarning, fmt.Sprintf("<%s> is not supported yet: skipped", v.TagName()), nil)
 		return nil, nil, nil

@@ -536,7 +536,7 @@ func TestAnswers(t *testing.T) {
 // next one runs.
 func TestUnsupportedVerbSkipped(t *testing.T) {
 	h := newHarness(t)
-	ic := h.runDoc(`<Response><Enqueue>support</Enqueue><Say>after</Say></Response>`)
+	ic := h.runDoc(`<Response><Connect><Stream url="wss://example.com/s"/></Connect><Say>after</Say></Response>`)
 	ic.finish(100)
 	if got := h.st.codes(ic.sid()); !slices.Equal(got, []int{12200}) {
 		t.Errorf("notifications %v", got)
@@ -549,7 +549,7 @@ func TestUnsupportedVerbSkipped(t *testing.T) {
 // TestEmptyDocument: a document with no verb answers and hangs up, as
 // Twilio does.
 func TestEmptyDocument(t *testing.T) {
-	for _, doc := range []string{`<Response></Response>`, `<Response><Enqueue>q</Enqueue></Response>`} {
+	for _, doc := range []string{`<Response></Response>`, `<Response><Connect><Stream url="wss://example.com/s"/></Connect></Response>`} {
 		h := newHarness(t)
 		ic := h.runDoc(doc)
 		ic.wait()
