@@ -102,6 +102,25 @@ func (a *crashApp) snapshot() (stalled, delivered []crashHit) {
 	return append([]crashHit(nil), a.stalled...), append([]crashHit(nil), a.delivered...)
 }
 
+// waitCallStatus polls the call's record until its status is want.
+func (s *served) waitCallStatus(t *testing.T, sid, want string, within time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		code, body := restForm(t, "GET", s.http, "/Calls/"+sid+".json", nil)
+		if code != http.StatusOK {
+			t.Fatalf("fetch call: %d %v", code, body)
+		}
+		if body["status"] == want {
+			return body
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("call not %s within %v: %v\nstderr:\n%s", want, within, body, s.stderr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // restForm sends a form to the REST API of the server at addr and decodes
 // its JSON answer.
 func restForm(t *testing.T, method, addr, path string, form url.Values) (int, map[string]any) {
@@ -314,20 +333,7 @@ func TestKillMidCallKeepsDuration(t *testing.T) {
 		t.Fatalf("create call: %d %v", code, body)
 	}
 	sid := body["sid"].(string)
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		code, body = restForm(t, "GET", s.http, "/Calls/"+sid+".json", nil)
-		if code != 200 {
-			t.Fatalf("fetch call: %d %v", code, body)
-		}
-		if body["status"] == "in-progress" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("call not answered within 15 s: %v\nstderr:\n%s", body, s.stderr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	s.waitCallStatus(t, sid, "in-progress", 15*time.Second)
 	answered := time.Now()
 	// The call is up for `talk`: the window whose length is measured.
 	time.Sleep(talk)

@@ -72,20 +72,7 @@ func TestServeWebhookDeny(t *testing.T) {
 		t.Fatalf("create call: %d %v", code, body)
 	}
 	sid := body["sid"].(string)
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		code, body = restForm(t, "GET", s.http, "/Calls/"+sid+".json", nil)
-		if code != 200 {
-			t.Fatalf("fetch call: %d %v", code, body)
-		}
-		if body["status"] == "completed" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("call not completed within 20 s: %v\nstderr:\n%s", body, s.stderr)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	s.waitCallStatus(t, sid, "completed", 20*time.Second)
 	mu.Lock()
 	gotInside, gotFallbacks := inside, append([]url.Values(nil), fallbacks...)
 	mu.Unlock()

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -13,9 +14,10 @@ import (
 // media or handler exists; sip.Config.Admit) while the server is behind, so
 // that the calls in progress keep clean audio and the server recovers by
 // itself. Behind means any of:
-//   - the media pacer: a tick dropped, or ticks starting late (p99 above
-//     maxTickLate), in two sampling windows in a row (one stall, a garbage
-//     collection or the machine busy for a moment, does not refuse calls);
+//   - the media pacer: over the last second, more than maxDropped ticks
+//     dropped, or half the ticks starting more than maxTickLate late (a
+//     short stall, a garbage collection or the machine busy for a moment,
+//     does not refuse calls: a pacer that cannot keep up does);
 //   - call setup: more INVITEs waiting for their handler's answer than
 //     maxPendingSetups (the webhook fetches, the store writes of setups).
 //
@@ -25,7 +27,9 @@ import (
 
 const (
 	overloadSample   = 250 * time.Millisecond
-	maxTickLate      = 40 * time.Millisecond
+	overloadWindow   = 4 // samples: the pacer is judged over the last second
+	maxTickLate      = 20 * time.Millisecond
+	maxDropped       = 10 // ticks (200 ms) a second
 	maxPendingSetups = 400
 	overloadHold     = time.Second // how long a pacer alarm lasts
 	retryAfter       = time.Second
@@ -55,29 +59,39 @@ func (o *overload) admit() time.Duration {
 // behind reports whether a window of pacer statistics shows it falling
 // behind.
 func behind(w media.TickStats) bool {
-	return w.Dropped > 0 || (w.Late.Count() > 0 && w.Late.Quantile(0.99) > maxTickLate)
+	return w.Dropped > maxDropped || (w.Late.Count() > 0 && w.Late.Quantile(0.5) > maxTickLate)
 }
 
 // run samples the pacer until ctx ends.
-func (o *overload) run(ctx context.Context) {
+func (o *overload) run(ctx context.Context, log *slog.Logger) {
 	if o.ticks == nil {
 		return
 	}
 	t := o.clock.NewTicker(overloadSample)
 	defer t.Stop()
-	prev := o.ticks()
-	wasLate := false
-	for {
+	var ring [overloadWindow]media.TickStats
+	for i := range ring {
+		ring[i] = o.ticks()
+	}
+	for k := 0; ; k++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C():
 		}
 		cur := o.ticks()
-		late := behind(cur.Sub(prev))
-		if late && wasLate {
-			o.until.Store(o.clock.Now().Add(overloadHold).UnixNano())
+		w := cur.Sub(ring[k%overloadWindow]) // the last overloadWindow samples
+		ring[k%overloadWindow] = cur
+		if behind(w) {
+			if o.until.Swap(o.clock.Now().Add(overloadHold).UnixNano()) == 0 && log != nil {
+				log.Warn("overload: refusing new calls while the media pacer catches up",
+					"dropped", w.Dropped, "late_p50", w.Late.Quantile(0.5), "late_p99", w.Late.Quantile(0.99))
+			}
+		} else if u := o.until.Load(); u != 0 && o.clock.Now().UnixNano() >= u {
+			o.until.Store(0)
+			if log != nil {
+				log.Info("overload: taking new calls again")
+			}
 		}
-		prev, wasLate = cur, late
 	}
 }

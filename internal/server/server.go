@@ -282,7 +282,7 @@ func (s *Server) Run(ctx context.Context) error {
 	defer stopSIP()
 	sipErr := make(chan error, 1)
 	go func() { sipErr <- s.sip.ListenAndServe(sipCtx) }()
-	go s.overload.run(sipCtx)
+	go s.overload.run(sipCtx, s.log.With("part", "overload"))
 	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopOutbox()
 	outboxDone := make(chan error, 1)
