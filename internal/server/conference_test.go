@@ -436,7 +436,7 @@ func TestConferenceThroughTwilioGo(t *testing.T) {
 		parts, err = rest.Api.ListParticipant(*conf.Sid, nil)
 		return err == nil && len(parts) == 3
 	})
-	time.Sleep(time.Second)
+	time.Sleep(time.Second) // an audio window: carol hears the room before she is kicked
 	if err := rest.Api.DeleteParticipant(*conf.Sid, *added.CallSid, nil); err != nil {
 		t.Fatal(err)
 	}
