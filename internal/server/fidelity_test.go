@@ -82,11 +82,34 @@ func TestPlayedAudioIsSampleClose(t *testing.T) {
 		http.ServeFile(w, r, path)
 	})
 	e.app.twiml("/voice", `<Response><Play>/chirp.wav</Play></Response>`)
-	res, h, err := e.call("support", softphone.Script{})
-	if err != nil || !res.Answered {
-		t.Fatalf("%+v %v", res, err)
+	var heard []int16
+	e.unstalled(func() {
+		res, h, err := e.call("support", softphone.Script{})
+		if err != nil || !res.Answered {
+			t.Fatalf("%+v %v", res, err)
+		}
+		heard = h.all()
+	})
+	requireSampleClose(t, sent, heard)
+}
+
+// unstalled runs a measurement of audio again when the test machine stalled
+// during it, up to 3 times: when either media pacer, switchboard's or the
+// softphone's, gave up ticks (a stall of over 100 ms), the audio was cut
+// by the machine whatever the server did. The last run stands whatever
+// happened.
+func (e *env) unstalled(measure func()) {
+	e.t.Helper()
+	for try := 1; ; try++ {
+		s0, p0 := e.srv.MediaTickStats(), e.phone.TickStats()
+		measure()
+		ds := e.srv.MediaTickStats().Dropped - s0.Dropped
+		dp := e.phone.TickStats().Dropped - p0.Dropped
+		if ds+dp == 0 || try == 3 {
+			return
+		}
+		e.t.Logf("the machine stalled (ticks dropped: %d by switchboard, %d by the softphone); measuring again", ds, dp)
 	}
-	requireSampleClose(t, sent, h.all())
 }
 
 // requireSampleClose checks that heard holds sent, after G.711, sample for
@@ -131,11 +154,17 @@ func TestRecordedAudioIsSampleClose(t *testing.T) {
 	e.app.twiml("/voice", `<Response><Record action="/done" playBeep="false" timeout="1" trim="do-not-trim"/></Response>`)
 	e.app.twiml("/done", `<Response><Hangup/></Response>`)
 	sent := chirp(1500 * time.Millisecond)
-	play := sequence{silence(300 * time.Millisecond), softphone.NewSamplesSource(sent), silence(3 * time.Second)}
-	res, _, err := e.call("support", softphone.Script{Play: &play, Duration: 10 * time.Second})
-	if err != nil || !res.Answered {
-		t.Fatalf("%+v %v", res, err)
-	}
-	done := e.app.waitFor("/done", 1, 3*time.Second)[0]
-	requireSampleClose(t, sent, e.recordingFile(done.Params.Get("RecordingSid")))
+	var recorded []int16
+	tries := 0
+	e.unstalled(func() {
+		tries++
+		play := sequence{silence(300 * time.Millisecond), softphone.NewSamplesSource(sent), silence(3 * time.Second)}
+		res, _, err := e.call("support", softphone.Script{Play: &play, Duration: 10 * time.Second})
+		if err != nil || !res.Answered {
+			t.Fatalf("%+v %v", res, err)
+		}
+		done := e.app.waitFor("/done", tries, 3*time.Second)[tries-1]
+		recorded = e.recordingFile(done.Params.Get("RecordingSid"))
+	})
+	requireSampleClose(t, sent, recorded)
 }

@@ -111,6 +111,9 @@ func Start(cfg Config) (*Phone, error) {
 // Addr is the address the phone's SIP listens on.
 func (p *Phone) Addr() netip.AddrPort { return p.srv.Addr() }
 
+// TickStats is how the phone's media pacer has kept up since the start.
+func (p *Phone) TickStats() media.TickStats { return p.engine.TickStats() }
+
 // URI is a SIP URI that reaches this phone as user.
 func (p *Phone) URI(user string) string {
 	return "sip:" + user + "@" + p.Addr().String()
