@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"context"
+	"encoding/json"
 	"net/http"
 	"slices"
 	"strings"
@@ -9,7 +11,9 @@ import (
 
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
+	"github.com/switchboard-voice/switchboard/internal/config"
 	"github.com/switchboard-voice/switchboard/internal/server"
+	"github.com/switchboard-voice/switchboard/internal/sip"
 	"github.com/switchboard-voice/switchboard/internal/softphone"
 	"github.com/switchboard-voice/switchboard/internal/store"
 )
@@ -292,3 +296,70 @@ func TestQueueBadInput(t *testing.T) {
 }
 
 func ptrInt(n int) *int { return &n }
+
+// A server stopped while a caller waits in a queue ends its membership
+// cleanly: the caller gets a BYE, the Enqueue action gets QueueResult
+// system-shutdown, the event log has the caller joining and leaving; and the
+// server restarted on the same data has no phantom member and a final call
+// record.
+func TestQueueShutdown(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := func(c *config.Serve) { c.Data = dir }
+	e, stop := startEnv(t, server.Options{}, data)
+	e.number("+15550128100", nil)
+	e.app.twiml("/voice", `<Response><Enqueue action="/qdone">closing</Enqueue></Response>`)
+	e.app.twiml("/qdone", `<Response><Say>never heard</Say></Response>`)
+	rest := e.rest()
+	caller := e.callInto(t, "+15550128100", "+15550000071", softphone.Script{Duration: 20 * time.Second})
+	var queueSID string
+	eventually(t, "the caller in the queue", func() bool {
+		qs, err := rest.Api.ListQueue(nil)
+		if err != nil || len(qs) != 1 {
+			return false
+		}
+		queueSID = *qs[0].Sid
+		ms, err := rest.Api.ListMember(queueSID, nil)
+		return err == nil && len(ms) == 1
+	})
+	stop()
+	if res := wait(t, caller, 10*time.Second, "the caller"); !res.Answered || res.End != sip.EndRemoteHangup {
+		t.Errorf("the waiting caller: %+v, want answered and hung up by switchboard", res)
+	}
+	done := e.app.waitFor("/qdone", 1, 5*time.Second)[0].Params
+	if done.Get("QueueResult") != "system-shutdown" || done.Get("QueueSid") != queueSID || done.Get("CallStatus") != "completed" {
+		t.Errorf("Enqueue action: %v", done)
+	}
+
+	again := newEnvWith(t, server.Options{}, data)
+	q, err := again.rest().Api.FetchQueue(queueSID, nil)
+	if err != nil || q.CurrentSize != 0 {
+		t.Fatalf("the queue after a restart: %+v %v, want no member", q, err)
+	}
+	if ms, err := again.rest().Api.ListMember(queueSID, nil); err != nil || len(ms) != 0 {
+		t.Errorf("members after a restart: %+v %v", ms, err)
+	}
+	call := again.finalCall()
+	if call.Status != store.CallCompleted {
+		t.Errorf("call record %+v", call)
+	}
+	evs, _, err := again.srv.Store().ListEvents(context.Background(), store.EventFilter{AccountSID: testSID, CallSID: call.SID, Type: store.EventQueue}, 0, 10)
+	var names []string
+	var changes []store.QueueChange
+	for _, ev := range evs {
+		var c store.QueueChange
+		if err := json.Unmarshal(ev.Payload, &c); err != nil || ev.ResourceSID != queueSID {
+			t.Errorf("queue event %+v: %v", ev, err)
+		}
+		names, changes = append(names, ev.Name), append(changes, c)
+	}
+	if err != nil || !slices.Equal(names, []string{"queue-joined", "queue-left"}) {
+		t.Fatalf("queue events %v %v, want joined then left", names, err)
+	}
+	if c := changes[0]; c != (store.QueueChange{Queue: "closing", Position: 1, Size: 1}) {
+		t.Errorf("joined: %+v", c)
+	}
+	if c := changes[1]; c.Position != 0 || c.Size != 0 || c.Result != "system-shutdown" {
+		t.Errorf("left: %+v", c)
+	}
+}

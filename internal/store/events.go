@@ -45,7 +45,7 @@ const (
 	// EventQueue is a call joining, leaving or being bridged out of a
 	// queue; ResourceSID is the queue's SID, CallSID the member's call, Name
 	// queue-joined, queue-left, queue-bridged or queue-dequeued, Payload
-	// QueueTime (seconds waited).
+	// the JSON of QueueChange.
 	EventQueue = "queue"
 )
 
@@ -165,6 +165,19 @@ type EventStore interface {
 	// PendingCallbacks counts the callbacks not yet delivered (queued,
 	// leased or waiting for a retry).
 	PendingCallbacks(ctx context.Context) (int, error)
+}
+
+// QueueChange is the payload of an EventQueue event: the queue's name,
+// where the call stood in it (from 1; 0 once out) and its size after the
+// change, and how long the call had waited.
+type QueueChange struct {
+	Queue    string `json:"queue"`
+	Position int    `json:"position"`
+	Size     int    `json:"size"`
+	// Waited is the wait in seconds so far (Twilio's QueueTime).
+	Waited int `json:"wait_time"`
+	// Result is the Enqueue's QueueResult, for a call leaving.
+	Result string `json:"result,omitempty"`
 }
 
 // CallChange is the payload of an EventCall event: the call's status and

@@ -21,7 +21,7 @@ func (r *run) dial(ctx context.Context) bool {
 
 	// A <Dial> rings its legs at once: only calls placed through the API
 	// wait their turn.
-	if wait := r.rateWait(); wait > 0 {
+	for wait := r.rateWait(); wait > 0; wait = r.rateStart() {
 		waited := false
 		r.step(ctx, func(sctx context.Context) {
 			t := r.in.cfg.Clock.NewTimer(wait)
@@ -136,7 +136,16 @@ func (r *run) rateWait() time.Duration {
 	if r.spec.Direction == store.DirectionOutboundDial {
 		return 0
 	}
-	return r.in.rate.reserve(r.account.SID, r.in.cfg.Clock.Now())
+	if w := r.in.rate.reserve(r.account.SID, r.in.cfg.Clock.Now()); w > 0 {
+		return w
+	}
+	return r.rateStart()
+}
+
+// rateStart starts the call now when its turn came in time, or returns how
+// long it still waits.
+func (r *run) rateStart() time.Duration {
+	return r.in.rate.start(r.account.SID, r.in.cfg.Clock.Now())
 }
 
 func (r *run) setDialing(on bool) {
@@ -208,13 +217,28 @@ func errString(err error) string {
 // them for rate).
 type callRate struct {
 	interval time.Duration
-	// mu guards next.
+	// mu guards next and last.
 	mu   sync.Mutex
 	next map[string]time.Time // the earliest start of the account's next call
+	last map[string]time.Time // when the account's last call started
 }
 
 func newCallRate(cps float64) *callRate {
-	return &callRate{interval: time.Duration(float64(time.Second) / cps), next: map[string]time.Time{}}
+	return &callRate{interval: time.Duration(float64(time.Second) / cps), next: map[string]time.Time{}, last: map[string]time.Time{}}
+}
+
+// start marks the account's call as starting now, unless the previous one
+// started less than an interval ago: then it returns how long to wait
+// still. A turn taken late (its goroutine stalled) so never bunches with
+// the next one: the calls stay an interval apart in any window.
+func (c *callRate) start(account string, now time.Time) time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if last, ok := c.last[account]; ok && now.Sub(last) < c.interval {
+		return c.interval - now.Sub(last)
+	}
+	c.last[account] = now
+	return 0
 }
 
 // reserve takes the account's next turn and returns how long to wait for it.

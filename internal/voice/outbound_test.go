@@ -326,3 +326,33 @@ func TestCloseEndsOutboundCalls(t *testing.T) {
 		t.Errorf("%d calls live after Close", h.in.Live())
 	}
 }
+
+// The calls-per-second limit spaces the calls' actual starts: a turn taken
+// late (its goroutine stalled) does not start right before the next turn.
+func TestCallRateSpacesStarts(t *testing.T) {
+	c := newCallRate(2) // 500 ms apart
+	t0 := time.Unix(1000, 0)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	for i, w := range []time.Duration{0, 500 * time.Millisecond, time.Second} {
+		if got := c.reserve("AC1", t0); got != w {
+			t.Fatalf("turn %d: wait %v, want %v", i, got, w)
+		}
+	}
+	steps := []struct {
+		ms   int
+		wait time.Duration
+	}{
+		{0, 0},                         // the first call starts at once
+		{950, 0},                       // the second's turn (500) was reached 450 ms late
+		{1000, 450 * time.Millisecond}, // the third's turn is on time: it waits for the spacing
+		{1450, 0},
+	}
+	for _, s := range steps {
+		if got := c.start("AC1", at(s.ms)); got != s.wait {
+			t.Errorf("start at %d ms: wait %v, want %v", s.ms, got, s.wait)
+		}
+	}
+	if got := c.start("AC2", at(1460)); got != 0 {
+		t.Errorf("another account waits %v", got)
+	}
+}

@@ -2,10 +2,10 @@ package voice
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -279,11 +279,14 @@ func (r *run) enqueueVerb(ctx context.Context, e *twiml.Enqueue) (*webhook.Respo
 	}
 	wctx, stop := context.WithCancelCause(ctx)
 	defer stop(nil)
+	// A shutdown of the server ends the wait while the call is still up
+	// (QueueResult system-shutdown, then the call is hung up).
+	defer context.AfterFunc(r.in.ctx, func() { stop(ErrClosed) })()
 	m := &queuedCall{callSID: r.sid, since: r.in.cfg.Clock.Now().UTC(), offer: make(chan queueOffer, 1), stop: stop}
 	if !r.in.queues.join(rec, m, e.MaxQueueSize) {
 		return r.queueAction(ctx, e, queueFull, rec.SID, 0)
 	}
-	r.queueEvent(rec.SID, "joined", 0)
+	r.queueEvent(rec, m, "joined", 0, "")
 	result := r.waitInQueue(wctx, e, m, rec)
 	out := r.in.queues.leave(m) // false: an offer took it out
 	waited := r.in.cfg.Clock.Now().Sub(m.since)
@@ -293,22 +296,23 @@ func (r *run) enqueueVerb(ctx context.Context, e *twiml.Enqueue) (*webhook.Respo
 	}
 	switch {
 	case offer.update != nil:
-		r.queueEvent(rec.SID, "dequeued", waited)
+		r.queueEvent(rec, m, "dequeued", waited, "")
 		r.queueWaited(rec, waited)
 		return r.moveTo(ctx, *offer.update)
 	case offer.a != nil:
-		r.queueEvent(rec.SID, "bridged", waited)
+		r.queueEvent(rec, m, "bridged", waited, "")
 		result = r.dequeuedToAgent(ctx, offer, rec, waited)
+	case r.in.ctx.Err() != nil:
+		result = queueShutdown
+		r.queueEvent(rec, m, "left", waited, result)
 	case ctx.Err() != nil:
 		result = queueHangup
 		if errors.Is(context.Cause(ctx), errInterrupted) {
 			result = queueRedirected
-		} else if r.in.ctx.Err() != nil {
-			result = queueShutdown
 		}
-		r.queueEvent(rec.SID, "left", waited)
+		r.queueEvent(rec, m, "left", waited, result)
 	default:
-		r.queueEvent(rec.SID, "left", waited)
+		r.queueEvent(rec, m, "left", waited, result)
 	}
 	return r.queueAction(ctx, e, result, rec.SID, waited)
 }
@@ -502,10 +506,9 @@ func (r *run) dequeuedToAgent(ctx context.Context, o queueOffer, rec store.Queue
 // hung up or was moved elsewhere is not brought back: the action is still
 // requested and its answer ignored.
 func (r *run) queueAction(ctx context.Context, e *twiml.Enqueue, result, queueSID string, waited time.Duration) (*webhook.Response, *twiml.Response, error) {
-	gone := ctx.Err() != nil || r.callerGone() != ""
-	if result == queueRedirectedOut {
-		gone = true
-	}
+	// A member taken out of the bridge elsewhere, or out of the queue by a
+	// shutdown, does not come back to this document.
+	gone := ctx.Err() != nil || r.callerGone() != "" || result == queueRedirectedOut || result == queueShutdown
 	if e.Action == "" {
 		if gone {
 			return nil, nil, errHangup
@@ -541,15 +544,18 @@ func (r *run) moveTo(ctx context.Context, u Update) (*webhook.Response, *twiml.R
 	return resp, doc, nil
 }
 
-// queueEvent logs a member's joining, leaving or being bridged.
-func (r *run) queueEvent(queueSID, name string, waited time.Duration) {
-	payload := url.Values{}
-	payload.Set("QueueTime", strconv.Itoa(int(waited/time.Second)))
+// queueEvent logs a member's joining, leaving or being taken out (result:
+// the QueueResult of a member leaving).
+func (r *run) queueEvent(rec store.Queue, m *queuedCall, name string, waited time.Duration, result string) {
+	pos, size := r.in.queues.position(m)
+	payload, _ := json.Marshal(store.QueueChange{
+		Queue: rec.FriendlyName, Position: pos, Size: size, Waited: int(waited / time.Second), Result: result,
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
 	defer cancel()
 	if _, err := r.in.cfg.Store.AppendEvent(ctx, store.Event{
-		AccountSID: r.account.SID, CallSID: r.sid, ResourceSID: queueSID, Type: store.EventQueue,
-		Name: "queue-" + name, Time: r.in.cfg.Clock.Now().UTC(), Payload: []byte(payload.Encode()),
+		AccountSID: r.account.SID, CallSID: r.sid, ResourceSID: rec.SID, Type: store.EventQueue,
+		Name: "queue-" + name, Time: r.in.cfg.Clock.Now().UTC(), Payload: payload,
 	}, nil); err != nil {
 		r.log.Warn("cannot record the queue event", "event", name, "err", err)
 	}
