@@ -43,9 +43,20 @@
 #                                             looped espeak-ng speech, rtp_stream) at RAMP
 #                                             calls/s in all (25), held HOLD s (75); CPU, RSS,
 #                                             pacer ticks dropped, loss and delay while all are in
+#   bench/run.sh queue CALLERS [AGENTS [QUEUES [HOLD [RAMP]]]]
+#                                             CALLERS callers spread over QUEUES queues (10), each
+#                                             number qN answering <Enqueue>qN</Enqueue> (the
+#                                             built-in hold music), placed at RAMP calls/s (100)
+#                                             and held HOLD s (90), sending the marked tone;
+#                                             CPU measured while all wait; then AGENTS agents
+#                                             (100) dial at once, the numbers agentN answering
+#                                             <Dial><Queue>qN</Queue></Dial>; their media is
+#                                             rtppeer (the callers' audio must come through);
+#                                             dequeue-to-bridge latency from switchboard's log
 #
 # Environment:
 #   SB_BIN=path        use this switchboard binary instead of building one
+#   SB_ARGS="..."      more switchboard serve flags (e.g. "--rtp-read-interval 40ms")
 #   APP_BIN=path       use this benchapp binary instead of building one
 #   RTP_PORTS=LO-HI    switchboard --rtp-ports (10000-30000: 2 ports per call)
 #   SERVER_CPU=0 LOAD_CPU=1   cores for taskset (SERVER_CPU=0,1: switchboard on two cores,
@@ -101,6 +112,24 @@ play | bridge)
 	WINDOW=$((HOLD - RAMP_S - 6))
 	[[ $WINDOW -ge 10 ]] || die "HOLD ($HOLD s) must exceed the ramp ($RAMP_S s) by 16 s or more"
 	[[ $HOLD -le 600 ]] || die "HOLD must be <= 600 s"
+	;;
+queue)
+	CALLS=$2
+	AGENTS=${3:-100}
+	QUEUES=${4:-10}
+	HOLD=${5:-90}
+	RAMP=${6:-100}
+	[[ $QUEUES =~ ^[0-9]+$ && $QUEUES -ge 1 && $QUEUES -le 100 ]] || die "QUEUES must be 1..100"
+	[[ $CALLS =~ ^[0-9]+$ && $CALLS -ge 1 && $CALLS -le 9000 && $((CALLS % QUEUES)) == 0 ]] ||
+		die "CALLERS must be 1..9000, a multiple of QUEUES"
+	[[ $AGENTS =~ ^[0-9]+$ && $AGENTS -ge 1 && $((AGENTS % QUEUES)) == 0 && $AGENTS -le $CALLS ]] ||
+		die "AGENTS must be a multiple of QUEUES, at most CALLERS (an agent finds a caller waiting)"
+	[[ $HOLD =~ ^[0-9]+$ && $RAMP =~ ^[0-9]+$ && $RAMP -ge 1 ]] || die "HOLD and RAMP must be numbers"
+	RAMP_S=$(((CALLS + RAMP - 1) / RAMP))
+	WINDOW=20       # s: the CPU of everyone waiting with music
+	AGENT_HOLD=10   # s: each agent's call, bridged
+	[[ $HOLD -ge $((RAMP_S + WINDOW + AGENT_HOLD + 20)) && $HOLD -le 600 ]] ||
+		die "HOLD ($HOLD s) must cover the ramp ($RAMP_S s), the window ($WINDOW s), the agents ($AGENT_HOLD s) and 20 s; at most 600"
 	;;
 conference)
 	PARTICIPANTS=$2
@@ -280,7 +309,7 @@ if [[ $MODE == rest ]]; then
 		(cd "$ROOT" && go build -o "$RUN/restload" ./bench/cmd/restload) || die "building restload failed"
 	fi
 fi
-if [[ $MODE == bridge ]]; then
+if [[ $MODE == bridge || $MODE == queue ]]; then
 	if [[ -n ${RTPPEER_BIN:-} ]]; then
 		cp "$RTPPEER_BIN" "$RUN/rtppeer"
 	else
@@ -301,7 +330,7 @@ case $MODE in
 say | rest) APP_MODE=say ;;
 hangup) APP_MODE=hangup ;;
 play) APP_MODE=play ;;
-conference) APP_MODE=hangup ;; # the rooms' numbers use /conference/roomN, in any mode
+conference | queue) APP_MODE=hangup ;; # the rooms' and queues' numbers use /conference/roomN, /enqueue/qN, /agent/qN
 dial | bridge)
 	APP_MODE=dial
 	# The callee's SIP port, fixed now: the app's TwiML names it. The warm-up
@@ -328,6 +357,8 @@ if [[ $MODE == rest ]]; then
 	CPS=${CPS:-1000}
 	SB_EXTRA=(--cps "$CPS")
 fi
+# shellcheck disable=SC2206 # SB_ARGS is split into flags on purpose
+[[ -n ${SB_ARGS:-} ]] && SB_EXTRA+=($SB_ARGS)
 SWITCHBOARD_ACCOUNT_SID=$SID SWITCHBOARD_AUTH_TOKEN=$TOKEN GODEBUG=${SB_GODEBUG:-} \
 	nice -n "$NICE" taskset -c "$SERVER_CPU" "$RUN/switchboard" serve \
 	--http "127.0.0.1:$HTTP_PORT" --sip "127.0.0.1:$SIP_PORT" \
@@ -354,6 +385,17 @@ if [[ $MODE == conference ]]; then
 			"http://127.0.0.1:$HTTP_PORT/2010-04-01/Accounts/$SID/IncomingPhoneNumbers.json" \
 			--data-urlencode "PhoneNumber=room$r" --data-urlencode "VoiceUrl=http://$APP_ADDR/conference/room$r")
 		[[ $code == 201 || $code == 200 ]] || { FAILED=1; die "creating the number room$r: HTTP $code $(cat "$RUN/number_room$r.json")"; }
+	done
+fi
+if [[ $MODE == queue ]]; then
+	# The number qN puts its callers in queue qN; agentN takes them out.
+	for q in $(seq "$QUEUES"); do
+		for n in "q$q=/enqueue/q$q" "agent$q=/agent/q$q"; do
+			code=$(curl -sS -o "$RUN/number_${n%%=*}.json" -w '%{http_code}' --max-time 10 -u "$SID:$TOKEN" \
+				"http://127.0.0.1:$HTTP_PORT/2010-04-01/Accounts/$SID/IncomingPhoneNumbers.json" \
+				--data-urlencode "PhoneNumber=${n%%=*}" --data-urlencode "VoiceUrl=http://$APP_ADDR${n#*=}")
+			[[ $code == 201 || $code == 200 ]] || { FAILED=1; die "creating the number ${n%%=*}: HTTP $code $(cat "$RUN/number_${n%%=*}.json")"; }
+		done
 	done
 fi
 echo "switchboard pid $SB_PID on core $SERVER_CPU (nice $NICE): http 127.0.0.1:$HTTP_PORT, sip 127.0.0.1:$SIP_PORT, rtp $RTP_PORTS${SB_EXTRA[*]:+, ${SB_EXTRA[*]}}; app $APP_ADDR ($APP_MODE${APP_EXTRA[*]:+ ${APP_EXTRA[*]}})"
@@ -431,8 +473,8 @@ conf_mark() {
 	printf -v "sp$n" %s "$sp"
 }
 
-# --- the callee's media (bridge) ----------------------------------------------
-if [[ $MODE == bridge ]]; then
+# --- the callee's media (bridge), the agents' (queue) -------------------------
+if [[ $MODE == bridge || $MODE == queue ]]; then
 	# The caller plays the marked tone rtppeer recognises (5 s, looped).
 	"$RUN/rtppeer" -write "$RUN/bench.ulaw" -frames 250 || die "rtppeer -write failed"
 	nice -n "$NICE" taskset -c "$LOAD_CPU" "$RUN/rtppeer" -addr 127.0.0.1:0 -addr-file "$RUN/rtppeer.port" \
@@ -468,6 +510,10 @@ dial)
 bridge)
 	SCENARIO=$ROOT/bench/scenarios/uac_hold.xml
 	UAS_SCENARIO=$ROOT/bench/scenarios/uas_answer_hold.xml
+	;;
+queue)
+	SCENARIO=$ROOT/bench/scenarios/uac_hold.xml
+	AGENT_SCENARIO=$ROOT/bench/scenarios/uac_conf_probe.xml # its media: rtppeer
 	;;
 esac
 
@@ -551,6 +597,9 @@ if [[ $MODE == conference ]]; then
 	SERVICE=room1 sipp_run warmup 40 -m 3 -r 3 -l 3 -d 3000 || true
 elif [[ $MODE == play ]]; then
 	sipp_run warmup 40 -m 3 -r 3 -l 3 -d 3000 || true
+elif [[ $MODE == queue ]]; then
+	# Three callers wait in q1 for 3 s.
+	SERVICE=q1 sipp_run warmup 40 -m 3 -r 3 -l 3 -d 3000 || true
 elif [[ $MODE == dial || $MODE == bridge ]]; then
 	callee_run uas_warmup 60 -m 3
 	if [[ $MODE == bridge ]]; then
@@ -646,6 +695,49 @@ if [[ $MODE == conference ]]; then
 	set -e
 	kill -TERM "$PEER_PID" 2>/dev/null || true
 	for _ in $(seq 50); do kill -0 "$PEER_PID" 2>/dev/null || break; sleep 0.1; done
+elif [[ $MODE == queue ]]; then
+	# The callers of every queue at once, RAMP calls/s in all.
+	PER=$((CALLS / QUEUES))
+	PER_AGENTS=$((AGENTS / QUEUES))
+	CALLER_PIDS=()
+	for q in $(seq "$QUEUES"); do
+		name=load$q
+		[[ $q == 1 ]] && name=load
+		SERVICE=q$q sipp_run "$name" $((HOLD + RAMP_S + 60)) -m "$PER" -r "$RAMP" -rp "$((1000 * QUEUES))" \
+			-l "$PER" -d "$((HOLD * 1000))" &
+		CALLER_PIDS+=($!)
+	done
+	sleep $((RAMP_S + 3))
+	conf_mark 1
+	sleep "$WINDOW"
+	conf_mark 2
+	peak_fds=$(fds "$SB_PID")
+	peak_threads=$(threads "$SB_PID")
+	win_rss=$(rss_kb "$SB_PID")
+	# The agents of every queue at once; rtppeer is their media.
+	peer1=$(peer_stats)
+	log0=$(wc -l <"$RUN/switchboard.log")
+	AGENT_PIDS=()
+	for q in $(seq "$QUEUES"); do
+		SERVICE=agent$q SCENARIO=$AGENT_SCENARIO sipp_run "agents$q" $((AGENT_HOLD + 60)) -key rtpport "$PEER_PORT" \
+			-m "$PER_AGENTS" -r "$AGENTS" -rp 1000 -l "$PER_AGENTS" -d "$((AGENT_HOLD * 1000))" &
+		AGENT_PIDS+=($!)
+	done
+	set +e
+	agents_rc=0
+	for p in "${AGENT_PIDS[@]}"; do
+		wait "$p"
+		rc=$?
+		((rc > agents_rc)) && agents_rc=$rc
+	done
+	peer2=$(peer_stats)
+	sipp_rc=0
+	for p in "${CALLER_PIDS[@]}"; do
+		wait "$p"
+		rc=$?
+		((rc > sipp_rc)) && sipp_rc=$rc
+	done
+	set -e
 elif [[ $MODE == play || $MODE == bridge ]]; then
 	if [[ $MODE == bridge ]]; then
 		# The callee takes CALLS calls and exits; each waits for switchboard's BYE.
@@ -819,7 +911,7 @@ fi
 L=$RUN/load
 # LOADS: the SIPp runs of the measured load (conference: every room's talkers and probes).
 LOADS=("$L")
-if [[ $MODE == conference ]]; then
+if [[ $MODE == conference || $MODE == queue ]]; then
 	LOADS=()
 	for d in "$RUN"/load "$RUN"/load[0-9]* "$RUN"/probe[0-9]*; do [[ -d $d ]] && LOADS+=("$d"); done
 fi
@@ -834,7 +926,7 @@ ok=$(stat_sum 'SuccessfulCall(C)')
 failed=$(stat_sum 'FailedCall(C)')
 retrans=$(stat_sum 'Retransmissions(C)')
 unexpected=$(stat_sum 'FailedUnexpectedMessage(C)')
-[[ $MODE == conference && $created != "$CALLS" ]] && FAILED=1
+[[ ($MODE == conference || $MODE == queue) && $created != "$CALLS" ]] && FAILED=1
 [[ $failed == 0 && $ok == "$created" && $sipp_rc == 0 ]] || FAILED=1
 if [[ $MODE == rest ]]; then
 	[[ $rl_rc == 0 && $ok == "$total" ]] || FAILED=1
@@ -854,6 +946,16 @@ echo "== result: $ARGS"
 if [[ $MODE == rest ]]; then
 	sed -n '/^== restload/,$p' "$RUN/load/restload.out" | grep -v '^== ' || cat "$RUN/load/restload.out"
 	echo "restload exit $rl_rc; SIPp UAS (callee): sipp exit $sipp_rc; calls received $created of $total, succeeded $ok, failed $failed (unexpected msg $unexpected), retransmissions $retrans"
+elif [[ $MODE == queue ]]; then
+	echo "callers: sipp exit $sipp_rc (worst of ${#LOADS[@]} runs, one per queue); calls attempted $created of $CALLS, succeeded $ok, failed $failed (unexpected msg $unexpected), retransmissions $retrans"
+	a_created=0 a_ok=0 a_failed=0
+	for d in "$RUN"/agents[0-9]*; do
+		a_created=$((a_created + $(stat_col "$d" 'TotalCallCreated')))
+		a_ok=$((a_ok + $(stat_col "$d" 'SuccessfulCall(C)')))
+		a_failed=$((a_failed + $(stat_col "$d" 'FailedCall(C)')))
+	done
+	[[ $a_failed == 0 && $a_ok == "$AGENTS" && $agents_rc == 0 ]] || FAILED=1
+	echo "agents: sipp exit $agents_rc (worst of $QUEUES runs); calls attempted $a_created of $AGENTS, succeeded $a_ok, failed $a_failed"
 elif [[ $MODE == conference ]]; then
 	echo "sipp exit $sipp_rc (worst of ${#LOADS[@]} runs: $ROOMS x talkers, $ROOMS x probes); participants attempted $created of $CALLS ($ROOMS rooms x ($TALKERS SIPp talkers + $PROBES probes)), succeeded $ok, failed $failed (unexpected msg $unexpected), retransmissions $retrans"
 else
@@ -906,15 +1008,19 @@ if ((${#rtts[@]} > 0)); then
 	n=$(wc -l <"$RUN/rtd_sorted.txt")
 	((n > 0)) && echo "INVITE->200 OK (ms, SIPp rtd, coarse clock, $n calls): p50 $(pct 50 "$RUN/rtd_sorted.txt")  p99 $(pct 99 "$RUN/rtd_sorted.txt")  max $(tail -1 "$RUN/rtd_sorted.txt")"
 fi
-if [[ $MODE == dial || $MODE == bridge ]]; then
+if [[ $MODE == dial || $MODE == bridge || $MODE == queue ]]; then
 	# From switchboard's log (ms stamps): the caller answered ("call connected",
-	# inbound) -> the dialled leg answered and bridged ("bridged").
+	# inbound) -> the dialled leg answered and bridged ("bridged"). In queue
+	# mode the caller is the agent, answered as its <Dial><Queue> starts, and
+	# the span is the dequeue: the front caller taken and bridged.
 	awk -v n0="$log0" 'NR <= n0 { next } function ms(s, p) { split(substr(s, 17, 12), p, ":"); return (p[1] * 3600 + p[2] * 60 + p[3]) * 1000 }
 		/msg="call connected"/ && /direction=inbound/ { for (i = 1; i <= NF; i++) if ($i ~ /^call=/) up[$i] = ms($1) }
 		/msg=bridged/ { for (i = 1; i <= NF; i++) if ($i ~ /^call=/ && ($i in up)) print ms($1) - up[$i] }' "$RUN/switchboard.log" |
 		sort -g >"$RUN/bridge_sorted.txt"
 	n=$(wc -l <"$RUN/bridge_sorted.txt")
-	((n > 0)) && echo "caller answered -> callee answered and bridged (ms, switchboard log, $n calls of the load): p50 $(pct 50 "$RUN/bridge_sorted.txt")  p90 $(pct 90 "$RUN/bridge_sorted.txt")  p99 $(pct 99 "$RUN/bridge_sorted.txt")  max $(tail -1 "$RUN/bridge_sorted.txt")"
+	what="caller answered -> callee answered and bridged (ms, switchboard log, $n calls of the load)"
+	[[ $MODE == queue ]] && what="dequeue to bridge: agent answered at its <Dial><Queue> -> bridged to the front caller (ms, switchboard log, $n of $AGENTS agents)"
+	((n > 0)) && echo "$what: p50 $(pct 50 "$RUN/bridge_sorted.txt")  p90 $(pct 90 "$RUN/bridge_sorted.txt")  p99 $(pct 99 "$RUN/bridge_sorted.txt")  max $(tail -1 "$RUN/bridge_sorted.txt")"
 fi
 win_s=$(awk -v a="$w0" -v b="$w1" 'BEGIN { printf "%.2f", (b - a) / 1000 }')
 cpu=$(awk -v t="$((c2 - c1))" -v hz="$CLK_TCK" -v s="$win_s" 'BEGIN { printf "%.1f", 100 * t / hz / s }')
@@ -945,6 +1051,9 @@ if [[ $MODE == play || $MODE == bridge ]]; then
 		echo "  load core $LOAD_CPU busy: $(awk -v t="$((l1 - l0))" -v hz="$CLK_TCK" -v ms="$((w0 - t0))" 'BEGIN { printf "%.1f", 100 * t / hz / (ms / 1000) }') % while calls were placed (the INVITE->200 OK above is timed by SIPp there), $(pc $((l2 - l1))) % over the window"
 		echo "  callee SIPp CPU $( [[ -n ${up1:-} && -n ${up2:-} ]] && pc $((up2 - up1)) || echo -) %, rtppeer CPU $(pc $((pw2 - pw1))) % (core $LOAD_CPU)"
 	fi
+elif [[ $MODE == queue ]]; then
+	echo "  per waiting caller (all $CALLS waiting with the hold music): $(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.4f", c / n }') % of a core ($(awk -v c="$cpu" -v n="$CALLS" 'BEGIN { printf "%.1f", c * 10000 / n }') us CPU per caller-second)"
+	echo "  SIPp callers CPU $(pc $((sp2 - sp1))) %; load core $LOAD_CPU busy $(pc $((l2 - l1))) % over the window"
 elif [[ $MODE == conference ]]; then
 	ncores=$(awk -F, '{ print NF }' <<<"$SERVER_CPU")
 	((ncores > 1)) && echo "  = $(awk -v c="$cpu" -v n="$ncores" 'BEGIN { printf "%.1f", c / n }') % of the $ncores cores it may use ($SERVER_CPU; GOMAXPROCS $ncores)"
@@ -958,7 +1067,7 @@ else
 	echo "  per call: $(awk -v t="$((c2 - c1))" -v hz="$CLK_TCK" -v n="$ok" 'BEGIN { if (n > 0) printf "%.2f", 1000 * t / hz / n; else print "-" }') ms CPU per completed call"
 fi
 echo "switchboard RSS: before $((base_rss / 1024)) MB, in load $((win_rss / 1024)) MB, peak $((peak_rss / 1024)) MB, $DRAIN s after $((end_rss / 1024)) MB"
-if [[ $MODE == play || $MODE == bridge || $MODE == conference ]]; then
+if [[ $MODE == play || $MODE == bridge || $MODE == conference || $MODE == queue ]]; then
 	echo "  per $([[ $MODE == conference ]] && echo participant || echo call): $(((win_rss - base_rss) / CALLS)) KB RSS"
 	echo "switchboard UDP sockets in the window: $socks1 -> $socks2; datagrams dropped on them (receive buffer full): $((drops2 - drops1))"
 fi
@@ -994,6 +1103,12 @@ if [[ $MODE == conference ]]; then
 	done <<<"$conf_win"
 	echo "  confpeer: send ticks late $(kvs "$(tail -1 <<<"$conf_win")" late_ticks), send errors $(kvs "$(tail -1 <<<"$conf_win")" txerr), socket drops in the window $((pdrops2 - pdrops1)); per-second timeline $RUN/confpeer_timeline.txt"
 	grep '^TOTAL ' "$RUN/confpeer.log" | awk '{ printf "  whole run, %s:", $2; for (i = 3; i <= NF; i++) if ($i ~ /^(streams|rx|seqlost|tsskip|spanned|lost|dropped|inserted|gap|self)=/) printf " %s", $i; print "" }' || true
+fi
+if [[ $MODE == queue ]]; then
+	# What the agents heard (rtppeer): the callers' marked tone, once bridged.
+	d() { echo $(($(kv "$peer2" "$1") - $(kv "$peer1" "$1"))); }
+	echo "the agents' audio (caller -> switchboard -> agent, at rtppeer): streams $(d streams) (want $AGENTS), caller's frames delivered $(d marked) (~$((AGENTS * AGENT_HOLD * 50)) for ${AGENT_HOLD} s each), lost $(d lost): loss $(awk -v l="$(d lost)" -v m="$(d marked)" 'BEGIN { if (l + m > 0) printf "%.4f", 100 * l / (l + m); else print "-" }') %; switchboard sequence numbers missing $(d seqlost); unmarked frames between marked ones $(d gap)"
+	(($(d streams) == AGENTS)) || FAILED=1
 fi
 if [[ $MODE == bridge ]]; then
 	# Over the window: what rtppeer (the callee's media) got from switchboard.

@@ -25,7 +25,7 @@ func TestParseServeDefaults(t *testing.T) {
 	want := Serve{
 		HTTP: "127.0.0.1:8080", SIP: "127.0.0.1:5060", RTPPorts: PortRange{10000, 20000},
 		Data: "switchboard-data", PublicURL: "http://127.0.0.1:8080", LogLevel: "info",
-		MediaTimeout: time.Minute, InbandDTMF: "auto", CPS: 10,
+		MediaTimeout: time.Minute, InbandDTMF: "auto", CPS: 10, RTPReadInterval: 20 * time.Millisecond,
 	}
 	if diff := cmp.Diff(want, c, prefixEqual); diff != "" {
 		t.Fatalf("defaults (-want +got):\n%s", diff)
@@ -48,6 +48,7 @@ func TestParseServeEnvironmentAndFlags(t *testing.T) {
 		"SWITCHBOARD_INBAND_DTMF":   "never",
 		"SWITCHBOARD_WEBHOOK_DENY":  "10.0.0.0/8, 169.254.0.0/16",
 		"SWITCHBOARD_MAX_CALL_RATE": "250",
+		"SWITCHBOARD_RTP_READ_INTERVAL": "40ms",
 	})
 	c, err := ParseServe([]string{"--http", "127.0.0.3:9001", "--rtp-ports=40000-40010", "--webhook-deny", "127.0.0.0/8,::1"}, e, io.Discard)
 	if err != nil {
@@ -57,7 +58,7 @@ func TestParseServeEnvironmentAndFlags(t *testing.T) {
 		HTTP: "127.0.0.3:9001", SIP: "127.0.0.2:5070", RTPPorts: PortRange{40000, 40010},
 		Data: "/tmp/sb", DB: "postgres://u@localhost/sb", PublicURL: "https://voice.example.com",
 		Trunk: "sip:trunk.example.com;transport=tcp", LogLevel: "info", PublicMedia: true,
-		MediaTimeout: 90 * time.Second, InbandDTMF: "never", CPS: 10, MaxCallRate: 250,
+		MediaTimeout: 90 * time.Second, InbandDTMF: "never", CPS: 10, MaxCallRate: 250, RTPReadInterval: 40 * time.Millisecond,
 		// The flag replaces the environment's list.
 		WebhookDeny: PrefixList{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		AccountSID:  "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef",
@@ -92,6 +93,8 @@ func TestParseServeRejects(t *testing.T) {
 		{"webhook deny bad length", []string{"--webhook-deny", "10.0.0.0/33"}, nil},
 		{"webhook deny bad env", nil, map[string]string{"SWITCHBOARD_WEBHOOK_DENY": "10.0.0/8"}},
 		{"negative max call rate", []string{"--max-call-rate", "-1"}, nil},
+		{"rtp read interval not a tick multiple", []string{"--rtp-read-interval", "30ms"}, nil},
+		{"rtp read interval too long", []string{"--rtp-read-interval", "60ms"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := ParseServe(tc.args, env(tc.env), io.Discard)

@@ -152,6 +152,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	if s.media, err = media.NewEngine(media.EngineConfig{
 		IP: mediaIP, PortMin: cfg.RTPPorts.Min, PortMax: cfg.RTPPorts.Max,
 		InactivityTimeout: inactivity, Logger: log.With("part", "media"),
+		ReadEvery: int(cfg.RTPReadInterval / media.FrameDuration),
 	}); err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}

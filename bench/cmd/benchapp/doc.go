@@ -9,7 +9,9 @@
 //
 // In every mode /conference/NAME answers
 // <Dial><Conference beep="false">NAME</Conference></Dial> (bench/run.sh
-// conference: the VoiceUrl of the number roomN is /conference/roomN). It
+// conference: the VoiceUrl of the number roomN is /conference/roomN),
+// /enqueue/NAME <Enqueue>NAME</Enqueue><Pause length="600"/> and
+// /agent/NAME <Dial><Queue>NAME</Queue></Dial> (bench/run.sh queue). It
 // serves /loop.wav, a WAV made at start (-wav-seconds of a 440 Hz tone,
 // 8 kHz, 16-bit mono PCM), with a strong validator (ETag) and Cache-Control
 // so switchboard's <Play> cache fetches it once. /stats reports how many

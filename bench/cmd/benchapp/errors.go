@@ -9,6 +9,6 @@ var (
 	errControl = errors.New("control character in text")
 	// errDial: -mode dial without a sip: URI to call.
 	errDial = errors.New("want a sip: URI")
-	// errRoom: a conference room name other than letters, digits, - and _.
-	errRoom = errors.New("want 1 to 64 letters, digits, - or _")
+	// errName: a room or queue name other than letters, digits, - and _.
+	errName = errors.New("want 1 to 64 letters, digits, - or _")
 )

@@ -110,18 +110,22 @@ func (a *app) handler() http.Handler {
 		w.Header().Set("ETag", a.etag)
 		http.ServeContent(w, r, "loop.wav", time.Time{}, bytes.NewReader(a.wav))
 	})
-	// Any mode: /conference/NAME answers <Dial><Conference> to room NAME.
-	mux.HandleFunc("/conference/{room}", func(w http.ResponseWriter, r *http.Request) {
-		doc, err := conferenceDocument(r.PathValue("room"))
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusNotFound)
-			return
-		}
-		a.voiceHits.Add(1)
-		w.Header().Set("Content-Type", "application/xml")
-		w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
-		w.Write(doc)
-	})
+	// Any mode: /conference/NAME, /enqueue/NAME and /agent/NAME answer the
+	// TwiML that puts the caller in room NAME, in queue NAME, or bridges it
+	// to the front of queue NAME.
+	for _, kind := range []string{"conference", "enqueue", "agent"} {
+		mux.HandleFunc("/"+kind+"/{name}", func(w http.ResponseWriter, r *http.Request) {
+			doc, err := namedDocument(kind, r.PathValue("name"))
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusNotFound)
+				return
+			}
+			a.voiceHits.Add(1)
+			w.Header().Set("Content-Type", "application/xml")
+			w.Header().Set("Content-Length", strconv.Itoa(len(doc)))
+			w.Write(doc)
+		})
+	}
 	mux.HandleFunc("/stats", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, "{\"voice\":%d,\"wav\":%d}\n", a.voiceHits.Load(), a.wavHits.Load())
@@ -161,14 +165,23 @@ func document(mode, text, dial string) ([]byte, error) {
 	return nil, fmt.Errorf("-mode %q: %w (want say, hangup, play or dial)", mode, errMode)
 }
 
-// conferenceDocument is the TwiML that puts a caller in room (letters,
-// digits, '-' and '_', at most 64): no beep on entry or exit.
-func conferenceDocument(room string) ([]byte, error) {
-	if room == "" || len(room) > 64 || strings.Trim(room, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
-		return nil, fmt.Errorf("room %q: %w", room, errRoom)
+// namedDocument is the TwiML of kind for name (letters, digits, '-' and
+// '_', at most 64): conference puts the caller in room name, no beep on
+// entry or exit; enqueue puts it in queue name with the built-in music, and
+// keeps it on the line once an agent is done with it (it hangs up itself);
+// agent bridges the caller to the front of queue name.
+func namedDocument(kind, name string) ([]byte, error) {
+	if name == "" || len(name) > 64 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") != "" {
+		return nil, fmt.Errorf("name %q: %w", name, errName)
 	}
-	return []byte(`<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
-		`<Response><Dial><Conference beep="false">` + room + "</Conference></Dial></Response>\n"), nil
+	const head = `<?xml version="1.0" encoding="UTF-8"?>` + "\n<Response>"
+	switch kind {
+	case "enqueue":
+		return []byte(head + "<Enqueue>" + name + `</Enqueue><Pause length="600"/></Response>` + "\n"), nil
+	case "agent":
+		return []byte(head + "<Dial><Queue>" + name + "</Queue></Dial></Response>\n"), nil
+	}
+	return []byte(head + `<Dial><Conference beep="false">` + name + "</Conference></Dial></Response>\n"), nil
 }
 
 func xmlEscape(b *bytes.Buffer, s string) error {

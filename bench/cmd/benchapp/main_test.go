@@ -230,44 +230,62 @@ func TestDialDocument(t *testing.T) {
 	}
 }
 
-// /conference/NAME puts the caller in room NAME, whatever the mode; a name
-// that is not a plain word is refused.
-func TestConference(t *testing.T) {
+// /conference/NAME, /enqueue/NAME and /agent/NAME answer their TwiML for
+// NAME, whatever the mode; a name that is not a plain word is refused.
+func TestNamedDocuments(t *testing.T) {
 	twiml, err := document("hangup", "", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(newApp(twiml, toneWAV(440, time.Second)).handler())
 	defer srv.Close()
-	resp, err := srv.Client().Post(srv.URL+"/conference/room3", "application/x-www-form-urlencoded", strings.NewReader("CallSid=CA1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	var d struct {
+	type doc struct {
 		XMLName xml.Name `xml:"Response"`
 		Dial    struct {
 			Conference struct {
 				Beep string `xml:"beep,attr"`
 				Name string `xml:",chardata"`
 			} `xml:"Conference"`
+			Queue string `xml:"Queue"`
 		} `xml:"Dial"`
+		Enqueue string `xml:"Enqueue"`
+		Pause   struct {
+			Length string `xml:"length,attr"`
+		} `xml:"Pause"`
 	}
-	if err := xml.Unmarshal(body, &d); err != nil || resp.StatusCode != 200 {
-		t.Fatalf("POST /conference/room3: %d %q: %v", resp.StatusCode, body, err)
-	}
-	if d.Dial.Conference.Name != "room3" || d.Dial.Conference.Beep != "false" {
-		t.Errorf("conference %q beep %q; want room3, false", d.Dial.Conference.Name, d.Dial.Conference.Beep)
-	}
-	for _, bad := range []string{"a%3Cb", "room%20one", strings.Repeat("x", 65)} {
-		resp, err := srv.Client().Get(srv.URL + "/conference/" + bad)
+	get := func(path string) doc {
+		t.Helper()
+		resp, err := srv.Client().Post(srv.URL+path, "application/x-www-form-urlencoded", strings.NewReader("CallSid=CA1"))
 		if err != nil {
 			t.Fatal(err)
 		}
+		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusNotFound {
-			t.Errorf("GET /conference/%s: %d, want 404", bad, resp.StatusCode)
+		var d doc
+		if err := xml.Unmarshal(body, &d); err != nil || resp.StatusCode != 200 {
+			t.Fatalf("POST %s: %d %q: %v", path, resp.StatusCode, body, err)
+		}
+		return d
+	}
+	if d := get("/conference/room3"); d.Dial.Conference.Name != "room3" || d.Dial.Conference.Beep != "false" {
+		t.Errorf("conference %q beep %q; want room3, false", d.Dial.Conference.Name, d.Dial.Conference.Beep)
+	}
+	if d := get("/enqueue/q7"); d.Enqueue != "q7" || d.Pause.Length != "600" {
+		t.Errorf("enqueue: %+v", d)
+	}
+	if d := get("/agent/q7"); d.Dial.Queue != "q7" || d.Enqueue != "" {
+		t.Errorf("agent: %+v", d)
+	}
+	for _, kind := range []string{"conference", "enqueue", "agent"} {
+		for _, bad := range []string{"a%3Cb", "room%20one", strings.Repeat("x", 65)} {
+			resp, err := srv.Client().Get(srv.URL + "/" + kind + "/" + bad)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				t.Errorf("GET /%s/%s: %d, want 404", kind, bad, resp.StatusCode)
+			}
 		}
 	}
 }
