@@ -57,6 +57,7 @@
 # Environment:
 #   SB_BIN=path        use this switchboard binary instead of building one
 #   SB_ARGS="..."      more switchboard serve flags (e.g. "--rtp-read-interval 40ms")
+#   SB_GOMAXPROCS=N    GOMAXPROCS for switchboard (default: the cores it may use)
 #   APP_BIN=path       use this benchapp binary instead of building one
 #   RTP_PORTS=LO-HI    switchboard --rtp-ports (10000-30000: 2 ports per call)
 #   SERVER_CPU=0 LOAD_CPU=1   cores for taskset (SERVER_CPU=0,1: switchboard on two cores,
@@ -359,8 +360,10 @@ if [[ $MODE == rest ]]; then
 fi
 # shellcheck disable=SC2206 # SB_ARGS is split into flags on purpose
 [[ -n ${SB_ARGS:-} ]] && SB_EXTRA+=($SB_ARGS)
+SB_ENV=()
+[[ -n ${SB_GOMAXPROCS:-} ]] && SB_ENV=("GOMAXPROCS=$SB_GOMAXPROCS")
 SWITCHBOARD_ACCOUNT_SID=$SID SWITCHBOARD_AUTH_TOKEN=$TOKEN GODEBUG=${SB_GODEBUG:-} \
-	nice -n "$NICE" taskset -c "$SERVER_CPU" "$RUN/switchboard" serve \
+	env "${SB_ENV[@]}" nice -n "$NICE" taskset -c "$SERVER_CPU" "$RUN/switchboard" serve \
 	--http "127.0.0.1:$HTTP_PORT" --sip "127.0.0.1:$SIP_PORT" \
 	--rtp-ports "$RTP_PORTS" --data "$RUN/data" "${SB_EXTRA[@]}" \
 	>"$RUN/switchboard.log" 2>&1 &
@@ -707,7 +710,14 @@ elif [[ $MODE == queue ]]; then
 			-l "$PER" -d "$((HOLD * 1000))" &
 		CALLER_PIDS+=($!)
 	done
-	sleep $((RAMP_S + 3))
+	# The window starts once every caller waits (an RTP and an RTCP socket
+	# each), or RAMP_S + 20 s after the first call at most.
+	for _ in $(seq $(((RAMP_S + 20) * 5))); do
+		read -r socks _ < <(sock_drops "$SB_PID")
+		((socks > 2 * CALLS)) && break
+		sleep 0.2
+	done
+	sleep 3
 	conf_mark 1
 	sleep "$WINDOW"
 	conf_mark 2
@@ -996,7 +1006,7 @@ if ((${#msglogs[@]} > 0)); then
 	if ((n > 0)); then
 		awk '{ print $2 }' "$RUN/latency.txt" | sort -g >"$RUN/lat_sorted.txt"
 		echo "INVITE->200 OK (ms, message log, $n calls): p50 $(pct 50 "$RUN/lat_sorted.txt")  p90 $(pct 90 "$RUN/lat_sorted.txt")  p99 $(pct 99 "$RUN/lat_sorted.txt")  max $(tail -1 "$RUN/lat_sorted.txt")"
-		if [[ $MODE != play && $MODE != bridge && $MODE != conference && $n -gt 1 ]]; then
+		if [[ $MODE != play && $MODE != bridge && $MODE != conference && $MODE != queue && $n -gt 1 ]]; then
 			awk -v r="$RATE" 'NR == 1 { f = $1 } { l = $1 } END { printf "answered calls/s (first to last 200 OK): %.1f (offered %d/s)\n", (NR - 1) / (l > f ? l - f : 1), r }' "$RUN/latency.txt"
 		fi
 	fi

@@ -366,3 +366,69 @@ func TestKillMidCallKeepsDuration(t *testing.T) {
 		t.Errorf("recording after restart: status %v, duration %v; want completed, about %.0f s", rec["status"], rec["duration"], truth.Seconds())
 	}
 }
+
+// Killed with -9 while a call waits in a queue, switchboard restarts with
+// no phantom member: the queue is empty (its members live in memory only)
+// and the call is closed.
+func TestKillWithQueueMemberLeavesNoPhantom(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	env := []string{"SWITCHBOARD_ACCOUNT_SID=" + crashSID, "SWITCHBOARD_AUTH_TOKEN=" + crashToken}
+
+	callee, err := softphone.Start(softphone.Config{RTPPortMin: 43200, RTPPortMax: 43299})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { callee.Close() })
+	lctx, lcancel := context.WithCancel(context.Background())
+	listened := make(chan error, 1)
+	go func() {
+		_, err := callee.Listen(lctx, softphone.ListenOptions{Calls: 1})
+		listened <- err
+	}()
+	t.Cleanup(func() { lcancel(); <-listened })
+
+	s := startServe(t, data, env...)
+	code, body := restForm(t, "POST", s.http, "/Calls.json", url.Values{
+		"To": {callee.URI("bob")}, "From": {"+15557654321"},
+		"Twiml": {`<Response><Enqueue>crashq</Enqueue></Response>`},
+	})
+	if code != http.StatusCreated {
+		t.Fatalf("create call: %d %v", code, body)
+	}
+	sid := body["sid"].(string)
+	s.waitCallStatus(t, sid, "in-progress", 15*time.Second)
+	var queue string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		_, qs := restForm(t, "GET", s.http, "/Queues.json", nil)
+		if list, _ := qs["queues"].([]any); len(list) == 1 {
+			q := list[0].(map[string]any)
+			if fmt.Sprint(q["current_size"]) == "1" {
+				queue = q["sid"].(string)
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the call never waited in the queue: %v", qs)
+		}
+	}
+	if err := s.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Wait()
+
+	s2 := startServe(t, data, env...)
+	defer s2.stop(t)
+	code, body = restForm(t, "GET", s2.http, "/Queues/"+queue+".json", nil)
+	if code != 200 || fmt.Sprint(body["current_size"]) != "0" {
+		t.Errorf("the queue after restart: %d %v, want current_size 0", code, body)
+	}
+	code, body = restForm(t, "GET", s2.http, "/Queues/"+queue+"/Members.json", nil)
+	if ms, _ := body["queue_members"].([]any); code != 200 || len(ms) != 0 {
+		t.Errorf("members after restart: %d %v, want none", code, body)
+	}
+	code, body = restForm(t, "GET", s2.http, "/Calls/"+sid+".json", nil)
+	if code != 200 || body["status"] != "completed" || body["end_time"] == nil {
+		t.Errorf("the call after restart: %d %v, want completed", code, body)
+	}
+}

@@ -14,10 +14,13 @@ import (
 // media or handler exists; sip.Config.Admit) while the server is behind, so
 // that the calls in progress keep clean audio and the server recovers by
 // itself. Behind means any of:
-//   - the media pacer: over the last second, more than maxDropped ticks
-//     dropped, or half the ticks starting more than maxTickLate late (a
-//     short stall, a garbage collection or the machine busy for a moment,
-//     does not refuse calls: a pacer that cannot keep up does);
+//   - the media pacer: over the last two seconds, more than maxDropped
+//     ticks dropped, or half the ticks starting more than maxTickLate late.
+//     A short stall, a garbage collection or a burst of setups (a hundred
+//     agents dialling at once) does not refuse calls: a pacer that cannot
+//     keep up does. A tick a whole period late is still on time for the
+//     far end's jitter buffer, and is what a garbage collection of a large
+//     heap does to the pacer on one core: only two periods count;
 //   - call setup: more INVITEs waiting for their handler's answer than
 //     maxPendingSetups (the webhook fetches, the store writes of setups).
 //
@@ -27,9 +30,9 @@ import (
 
 const (
 	overloadSample   = 250 * time.Millisecond
-	overloadWindow   = 4 // samples: the pacer is judged over the last second
-	maxTickLate      = 20 * time.Millisecond
-	maxDropped       = 10 // ticks (200 ms) a second
+	overloadWindow   = 8 // samples: the pacer is judged over the last two seconds
+	maxTickLate      = 2 * media.FrameDuration
+	maxDropped       = 10 // ticks (200 ms) in the window
 	maxPendingSetups = 400
 	overloadHold     = time.Second // how long a pacer alarm lasts
 	retryAfter       = time.Second

@@ -8,6 +8,7 @@ package voice
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -916,6 +917,9 @@ func (s *fakeStore) SaveCall(ctx context.Context, c store.Call, ev store.Event, 
 }
 
 func (s *fakeStore) AppendEvent(ctx context.Context, ev store.Event, cbs []store.Callback) (store.Event, error) {
+	if len(ev.Payload) > 0 && !json.Valid(ev.Payload) { // the store's rule
+		return store.Event{}, fmt.Errorf("%w: %s event payload is not JSON", store.ErrInvalid, ev.Type)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ev.Seq = int64(len(s.events) + 1)

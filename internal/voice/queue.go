@@ -300,8 +300,9 @@ func (r *run) enqueueVerb(ctx context.Context, e *twiml.Enqueue) (*webhook.Respo
 		r.queueWaited(rec, waited)
 		return r.moveTo(ctx, *offer.update)
 	case offer.a != nil:
-		r.queueEvent(rec, m, "bridged", waited, "")
-		result = r.dequeuedToAgent(ctx, offer, rec, waited)
+		if result = r.dequeuedToAgent(ctx, offer, rec, m, waited); result == queueBridging {
+			r.queueEvent(rec, m, "left", waited, result)
+		}
 	case r.in.ctx.Err() != nil:
 		result = queueShutdown
 		r.queueEvent(rec, m, "left", waited, result)
@@ -457,8 +458,9 @@ func (r *run) runWaitResponse(ctx context.Context, resp *webhook.Response, doc *
 
 // dequeuedToAgent plays the agent's <Queue url> to the member, offers its
 // leg to the agent and stays bridged until the bridge is over. It returns
-// the QueueResult.
-func (r *run) dequeuedToAgent(ctx context.Context, o queueOffer, rec store.Queue, waited time.Duration) string {
+// the QueueResult. The bridge is up before its event and the queue's wait
+// are written: no store write stands between an agent and its caller.
+func (r *run) dequeuedToAgent(ctx context.Context, o queueOffer, rec store.Queue, m *queuedCall, waited time.Duration) string {
 	a := o.a
 	if o.url != "" {
 		p := r.params()
@@ -490,6 +492,7 @@ func (r *run) dequeuedToAgent(ctx context.Context, o queueOffer, rec store.Queue
 		close(a.unbridged) // the agent's bridge, if it started, ends
 		return queueBridging
 	}
+	r.queueEvent(rec, m, "bridged", waited, "")
 	r.queueWaited(rec, waited)
 	r.bridged(ctx, a)
 	moved := a.moved.Load()
