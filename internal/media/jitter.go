@@ -81,6 +81,11 @@ type JitterBuffer struct {
 	pops    int   // pops in this adaptation window
 	winPkts int   // packets in this window
 	winMin  int32 // least lead (timestamp minus playTS at arrival) in this window
+	// readLag is how late (in samples) a packet may be pushed after it
+	// arrived: a socket read every other tick pushes the older packet of
+	// each pair a frame late, so its lead looks a frame short. Adaptation
+	// adds it back, or the buffer would settle a frame deeper than needed.
+	readLag int32
 
 	ring [jbRing]int16 // last: the fields above share a cache line or two
 }
@@ -283,8 +288,8 @@ func (j *JitterBuffer) adapt() {
 	if j.winPkts == 0 {
 		return
 	}
-	if target := j.target(); j.winMin > target+frame32 {
-		j.takeN(int(min(j.winMin-target, frame32)))
+	if lead, target := j.winMin+j.readLag, j.target(); lead > target+frame32 {
+		j.takeN(int(min(lead-target, frame32)))
 		j.shrunk++
 	}
 }

@@ -607,6 +607,7 @@ func (s *Session) readDue(k uint64) bool {
 	if s.rxIdle >= idleReadTicks {
 		every = max(every, 2)
 	}
+	s.jb.readLag = int32(every-1) * frame32
 	return every <= 1 || (k+uint64(s.port>>1))%every == 0
 }
 

@@ -295,6 +295,7 @@ func (s *Server) Run(ctx context.Context) error {
 	sipErr := make(chan error, 1)
 	go func() { sipErr <- s.sip.ListenAndServe(sipCtx) }()
 	go s.overload.run(sipCtx, s.log.With("part", "overload"))
+	go (&janitor{clock: clock.Real, started: s.interp.Started}).run(sipCtx, s.log.With("part", "memory"))
 	outboxCtx, stopOutbox := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopOutbox()
 	outboxDone := make(chan error, 1)

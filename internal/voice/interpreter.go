@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/audiocache"
@@ -94,6 +95,8 @@ type Interpreter struct {
 	mu     sync.Mutex
 	live   map[string]*run
 	closed bool
+	// started counts the calls started, in and out.
+	started atomic.Uint64
 }
 
 // New returns an Interpreter.
@@ -130,6 +133,9 @@ func (in *Interpreter) Close() {
 	in.stop()
 	in.wg.Wait()
 }
+
+// Started returns how many calls have started since New.
+func (in *Interpreter) Started() uint64 { return in.started.Load() }
 
 // Live returns how many calls are running.
 func (in *Interpreter) Live() int {
@@ -205,6 +211,7 @@ func (in *Interpreter) start(ctx context.Context, c Call, status store.CallStatu
 	if c.TimeLimit <= 0 {
 		c.TimeLimit = DefaultTimeLimit
 	}
+	in.started.Add(1)
 	now := in.cfg.Clock.Now().UTC()
 	callSID := sid.New("CA")
 	r := &run{
