@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	openapi "github.com/twilio/twilio-go/rest/api/v2010"
 
 	"github.com/switchboard-voice/switchboard/internal/config"
+	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/server"
 	"github.com/switchboard-voice/switchboard/internal/sip"
 	"github.com/switchboard-voice/switchboard/internal/softphone"
@@ -39,7 +41,8 @@ func TestQueueCallersAndAgent(t *testing.T) {
 			_, _ = w.Write([]byte(`<Response><Gather numDigits="1" action="/leave"><Pause length="10"/></Gather></Response>`))
 			return
 		}
-		_, _ = w.Write([]byte(`<Response><Pause length="1"/></Response>`))
+		// The position, announced each time the waitUrl is fetched.
+		_, _ = w.Write([]byte(`<Response><Say>You are caller number ` + r.FormValue("QueuePosition") + `.</Say></Response>`))
 	})
 	e.app.twiml("/leave", `<Response><Leave/></Response>`)
 	e.app.twiml("/qdone", `<Response><Hangup/></Response>`)
@@ -67,10 +70,10 @@ func TestQueueCallersAndAgent(t *testing.T) {
 		})
 		return ms
 	}
-	firstHeard, agentHeard := &heard{}, &heard{}
+	firstHeard, secondHeard, agentHeard := &heard{}, &heard{}, &heard{}
 	a := e.callInto(t, "+15550128000", first, softphone.Script{Play: tone(500, 30*time.Second), Duration: 25 * time.Second, Sink: firstHeard})
 	waitMembers(1)
-	b := e.callInto(t, "+15550128000", second, softphone.Script{Play: tone(700, 30*time.Second), Duration: 25 * time.Second})
+	b := e.callInto(t, "+15550128000", second, softphone.Script{Play: tone(700, 30*time.Second), Duration: 25 * time.Second, Sink: secondHeard})
 	waitMembers(2)
 	c := e.callInto(t, "+15550128000", third, softphone.Script{Play: tone(900, 2*time.Second), Digits: "5", Duration: 25 * time.Second})
 	ms := waitMembers(3)
@@ -137,6 +140,11 @@ func TestQueueCallersAndAgent(t *testing.T) {
 		t.Errorf("moved: %v", moved)
 	}
 	wait(t, b, 10*time.Second, "the second caller")
+	// While it waited, the second caller heard its position spoken (speech
+	// from the waitUrl's <Say>, fetched again and again).
+	if v := voiced(secondHeard.all()); len(v) < media.SampleRate {
+		t.Errorf("the second caller heard %d samples of speech while waiting, want the announcements", len(v))
+	}
 	waitMembers(0)
 	if _, err := rest.Api.UpdateMember(queueSID, "Front", &openapi.UpdateMemberParams{Url: ptr(e.app.url("/moved"))}); err == nil {
 		t.Error("dequeuing from an empty queue succeeded")
@@ -182,42 +190,44 @@ func (e *env) queueEvents(callSID, queueSID string) []string {
 	return out
 }
 
-// Many callers and agents at once: strict first in, first out, and no
-// caller is bridged to two agents; a full queue answers queue-full.
+// Twenty callers and five agents at a time racing for them: strict first in,
+// first out, and no caller is bridged to two agents; a full queue answers
+// queue-full.
 func TestQueueFIFOUnderAgents(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, server.Options{})
 	e.number("+15550129000", func(n *store.IncomingPhoneNumber) { n.VoiceURL = e.app.url("/enqueue") })
 	e.number("+15550129001", func(n *store.IncomingPhoneNumber) { n.VoiceURL = e.app.url("/agent") })
-	e.app.twiml("/enqueue", `<Response><Enqueue waitUrl="" action="/qdone" maxQueueSize="8">line</Enqueue></Response>`)
+	e.app.twiml("/enqueue", `<Response><Enqueue waitUrl="" action="/qdone" maxQueueSize="20">line</Enqueue></Response>`)
 	e.app.twiml("/qdone", `<Response><Hangup/></Response>`)
 	e.app.twiml("/agent", `<Response><Dial action="/agentdone"><Queue>line</Queue></Dial></Response>`)
 	e.app.twiml("/agentdone", `<Response><Hangup/></Response>`)
 	rest := e.rest()
-	const callers, agents = 8, 4
+	const callers, agents = 20, 5
+	const rounds = callers / agents
 	var order []string
 	var results []<-chan softphone.Result
 	for i := range callers {
-		from := "+1555000070" + string(rune('0'+i))
+		from := fmt.Sprintf("+155500007%02d", i)
 		order = append(order, from)
-		results = append(results, e.callInto(t, "+15550129000", from, softphone.Script{Duration: 20 * time.Second}))
+		results = append(results, e.callInto(t, "+15550129000", from, softphone.Script{Duration: 45 * time.Second}))
 		eventually(t, "the caller queued", func() bool {
 			qs, err := rest.Api.ListQueue(nil)
 			return err == nil && len(qs) == 1 && qs[0].CurrentSize == i+1
 		})
 	}
-	// One more: the queue (maxQueueSize 8) is full.
+	// One more: the queue (maxQueueSize 20) is full.
 	full := e.callInto(t, "+15550129000", "+15550000799", softphone.Script{Duration: 10 * time.Second})
 	fullDone := e.app.waitFor("/qdone", 1, 10*time.Second)[0].Params
 	if fullDone.Get("QueueResult") != "queue-full" || fullDone.Get("From") != "+15550000799" {
 		t.Errorf("the caller beyond maxQueueSize: %v", fullDone)
 	}
 	wait(t, full, 10*time.Second, "the refused caller")
-	// Agents, two rounds of four at once, each bridged for a moment.
-	for round := range 2 {
+	// Agents, rounds of five at once, each bridged for a moment.
+	for round := range rounds {
 		var ags []<-chan softphone.Result
 		for i := range agents {
-			ags = append(ags, e.callInto(t, "+15550129001", "+1555000090"+string(rune('0'+round*agents+i)), softphone.Script{Duration: 2 * time.Second}))
+			ags = append(ags, e.callInto(t, "+15550129001", fmt.Sprintf("+155500009%02d", round*agents+i), softphone.Script{Duration: 2 * time.Second}))
 		}
 		for _, ch := range ags {
 			wait(t, ch, 15*time.Second, "an agent")
@@ -248,7 +258,7 @@ func TestQueueFIFOUnderAgents(t *testing.T) {
 	if len(got) != callers {
 		t.Fatalf("%d callers bridged, want %d: %v", len(got), callers, got)
 	}
-	for round := range 2 {
+	for round := range rounds {
 		want := slices.Clone(order[round*agents : (round+1)*agents])
 		have := slices.Clone(got[round*agents : (round+1)*agents])
 		slices.Sort(want)
@@ -344,7 +354,8 @@ func TestQueueShutdown(t *testing.T) {
 	e.app.twiml("/voice", `<Response><Enqueue action="/qdone">closing</Enqueue></Response>`)
 	e.app.twiml("/qdone", `<Response><Say>never heard</Say></Response>`)
 	rest := e.rest()
-	caller := e.callInto(t, "+15550128100", "+15550000071", softphone.Script{Duration: 20 * time.Second})
+	music := &heard{}
+	caller := e.callInto(t, "+15550128100", "+15550000071", softphone.Script{Duration: 20 * time.Second, Sink: music})
 	var queueSID string
 	eventually(t, "the caller in the queue", func() bool {
 		qs, err := rest.Api.ListQueue(nil)
@@ -355,6 +366,8 @@ func TestQueueShutdown(t *testing.T) {
 		ms, err := rest.Api.ListMember(queueSID, nil)
 		return err == nil && len(ms) == 1
 	})
+	// Without a waitUrl the caller hears the built-in hold music.
+	eventually(t, "the hold music", func() bool { return len(voiced(music.all())) >= media.SampleRate })
 	stop()
 	if res := wait(t, caller, 10*time.Second, "the caller"); !res.Answered || res.End != sip.EndRemoteHangup {
 		t.Errorf("the waiting caller: %+v, want answered and hung up by switchboard", res)
