@@ -116,3 +116,68 @@ func TestQueueFrontThenShutdown(t *testing.T) {
 		}
 	}
 }
+
+// How a member leaves its queue, other than to an agent or at shutdown,
+// becomes its Enqueue action's QueueResult: hanging up (hangup), its call
+// redirected while it waits (redirected) or while bridged to an agent
+// (redirected-from-bridged: the agent's Dial ends, the member runs the new
+// document).
+func TestQueueResults(t *testing.T) {
+	setup := func(t *testing.T) *harness {
+		h := newHarness(t)
+		h.app.twiml("/voice", `<Response><Enqueue action="/qdone">sales</Enqueue></Response>`)
+		h.app.twiml("/qdone", `<Response><Hangup/></Response>`)
+		h.app.twiml("/agent", `<Response><Dial action="/adone"><Queue>sales</Queue></Dial></Response>`)
+		h.app.twiml("/adone", `<Response><Hangup/></Response>`)
+		h.app.twiml("/moved", `<Response><Hangup/></Response>`)
+		return h
+	}
+	t.Run("hangup", func(t *testing.T) {
+		h := setup(t)
+		c := h.inbound(Call{URL: "/voice"})
+		h.waitMembers(h.queueSID("sales"), 1)
+		c.leg.remoteHangup()
+		if p := h.waitRequest("/qdone").Params; p.Get("QueueResult") != "hangup" || p.Get("CallStatus") != "completed" {
+			t.Errorf("action %v", p)
+		}
+		c.wait()
+		if got := h.queueEvents(c.sid()); !slices.Equal(got, []string{"queue-joined/1", "queue-left/0/hangup"}) {
+			t.Errorf("events %v", got)
+		}
+	})
+	t.Run("redirected", func(t *testing.T) {
+		h := setup(t)
+		c := h.inbound(Call{URL: "/voice"})
+		q := h.queueSID("sales")
+		h.waitMembers(q, 1)
+		if err := h.update(c.sid(), Update{URL: h.url("/moved")}); err != nil {
+			t.Fatal(err)
+		}
+		if p := h.waitRequest("/qdone").Params; p.Get("QueueResult") != "redirected" || p.Get("QueueSid") != q {
+			t.Errorf("action %v", p)
+		}
+		h.waitRequest("/moved")
+		c.wait()
+		h.waitMembers(q, 0)
+	})
+	t.Run("redirected-from-bridged", func(t *testing.T) {
+		h := setup(t)
+		c := h.inbound(Call{URL: "/voice"})
+		q := h.queueSID("sales")
+		h.waitMembers(q, 1)
+		agent := h.inbound(Call{URL: "/agent"})
+		waitFor(t, "the member bridged", func() bool { return len(h.queueEvents(c.sid())) == 2 })
+		if err := h.update(c.sid(), Update{URL: h.url("/moved")}); err != nil {
+			t.Fatal(err)
+		}
+		if p := h.waitRequest("/qdone").Params; p.Get("QueueResult") != "redirected-from-bridged" {
+			t.Errorf("member's action %v", p)
+		}
+		h.waitRequest("/moved")
+		if p := h.waitRequest("/adone").Params; p.Get("DialCallSid") != c.sid() || p.Get("DialCallStatus") != "completed" {
+			t.Errorf("agent's action %v", p)
+		}
+		c.wait()
+		agent.wait()
+	})
+}
