@@ -300,19 +300,16 @@ func (r *run) enqueueVerb(ctx context.Context, e *twiml.Enqueue) (*webhook.Respo
 		r.queueWaited(rec, waited)
 		return r.moveTo(ctx, *offer.update)
 	case offer.a != nil:
-		if result = r.dequeuedToAgent(ctx, offer, rec, m, waited); result == queueBridging {
-			r.queueEvent(rec, m, "left", waited, result)
-		}
+		result = r.dequeuedToAgent(ctx, offer, rec, m, waited)
 	case r.in.ctx.Err() != nil:
 		result = queueShutdown
-		r.queueEvent(rec, m, "left", waited, result)
 	case ctx.Err() != nil:
 		result = queueHangup
 		if errors.Is(context.Cause(ctx), errInterrupted) {
 			result = queueRedirected
 		}
-		r.queueEvent(rec, m, "left", waited, result)
-	default:
+	}
+	if result != queueBridged && result != queueRedirectedOut { // those were logged bridged
 		r.queueEvent(rec, m, "left", waited, result)
 	}
 	return r.queueAction(ctx, e, result, rec.SID, waited)
