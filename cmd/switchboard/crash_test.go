@@ -301,6 +301,25 @@ func TestKillWithCallbacksPendingThenRestart(t *testing.T) {
 	}
 }
 
+// answerOne starts a softphone, on RTP ports from portMin, that answers one
+// call and holds it until the far end hangs up or the test ends.
+func answerOne(t *testing.T, portMin int) *softphone.Phone {
+	t.Helper()
+	callee, err := softphone.Start(softphone.Config{RTPPortMin: portMin, RTPPortMax: portMin + 99})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { callee.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	listened := make(chan error, 1)
+	go func() {
+		_, err := callee.Listen(ctx, softphone.ListenOptions{Calls: 1})
+		listened <- err
+	}()
+	t.Cleanup(func() { cancel(); <-listened })
+	return callee
+}
+
 // Killed with -9 in the middle of an answered, recorded call, switchboard
 // closes the call at the next start with the duration it really had (within
 // the node's heartbeat interval), not 0 as when the call ended at its last
@@ -311,18 +330,7 @@ func TestKillMidCallKeepsDuration(t *testing.T) {
 	data := t.TempDir()
 	env := []string{"SWITCHBOARD_ACCOUNT_SID=" + crashSID, "SWITCHBOARD_AUTH_TOKEN=" + crashToken}
 
-	callee, err := softphone.Start(softphone.Config{RTPPortMin: 43000, RTPPortMax: 43099})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { callee.Close() })
-	lctx, lcancel := context.WithCancel(context.Background())
-	listened := make(chan error, 1)
-	go func() {
-		_, err := callee.Listen(lctx, softphone.ListenOptions{Calls: 1})
-		listened <- err
-	}()
-	t.Cleanup(func() { lcancel(); <-listened })
+	callee := answerOne(t, 43000)
 
 	s := startServe(t, data, env...)
 	code, body := restForm(t, "POST", s.http, "/Calls.json", url.Values{
@@ -375,18 +383,7 @@ func TestKillWithQueueMemberLeavesNoPhantom(t *testing.T) {
 	data := t.TempDir()
 	env := []string{"SWITCHBOARD_ACCOUNT_SID=" + crashSID, "SWITCHBOARD_AUTH_TOKEN=" + crashToken}
 
-	callee, err := softphone.Start(softphone.Config{RTPPortMin: 43200, RTPPortMax: 43299})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { callee.Close() })
-	lctx, lcancel := context.WithCancel(context.Background())
-	listened := make(chan error, 1)
-	go func() {
-		_, err := callee.Listen(lctx, softphone.ListenOptions{Calls: 1})
-		listened <- err
-	}()
-	t.Cleanup(func() { lcancel(); <-listened })
+	callee := answerOne(t, 43200)
 
 	s := startServe(t, data, env...)
 	code, body := restForm(t, "POST", s.http, "/Calls.json", url.Values{

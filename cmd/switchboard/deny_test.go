@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,8 +9,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/switchboard-voice/switchboard/internal/softphone"
 )
 
 // With --webhook-deny (here from SWITCHBOARD_WEBHOOK_DENY), a call whose Url
@@ -48,18 +45,7 @@ func TestServeWebhookDeny(t *testing.T) {
 	}))
 	t.Cleanup(app.Close)
 
-	callee, err := softphone.Start(softphone.Config{RTPPortMin: 43100, RTPPortMax: 43199})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { callee.Close() })
-	lctx, lcancel := context.WithCancel(context.Background())
-	listened := make(chan error, 1)
-	go func() {
-		_, err := callee.Listen(lctx, softphone.ListenOptions{Calls: 1})
-		listened <- err
-	}()
-	t.Cleanup(func() { lcancel(); <-listened })
+	callee := answerOne(t, 43100)
 
 	s := startServe(t, t.TempDir(), "SWITCHBOARD_ACCOUNT_SID="+crashSID, "SWITCHBOARD_AUTH_TOKEN="+crashToken,
 		"SWITCHBOARD_WEBHOOK_DENY=10.0.0.0/8,127.0.0.3/32")
