@@ -599,6 +599,7 @@ const idleReadTicks = 25
 // tick, or every EngineConfig.ReadEvery ticks if the jitter buffer's target
 // leaves room for it, or every other tick while the socket is idle. Sessions
 // are staggered by port so that each tick reads its share of the sockets.
+// It tells the jitter buffer how late that lets a packet be pushed.
 func (s *Session) readDue(k uint64) bool {
 	every := uint64(s.e.cfg.ReadEvery)
 	if every > 1 && s.jb.target() < int32(every)*frame32 {
