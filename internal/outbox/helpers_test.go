@@ -17,6 +17,7 @@ import (
 
 	"github.com/twilio/twilio-go/client"
 
+	"github.com/switchboard-voice/switchboard/internal/clock"
 	"github.com/switchboard-voice/switchboard/internal/store"
 	"github.com/switchboard-voice/switchboard/internal/webhook"
 )
@@ -138,6 +139,33 @@ func (a *testApp) requests() []appRequest {
 }
 
 // waitKeys waits until the app has answered n distinct keys with 2xx.
+// waitKeysAdvancing is waitKeys for a Deliverer on a fake clock: while
+// nothing arrives for a moment it advances clk by step, as time would pass,
+// so that a claim or a delivery that failed for a moment (a store busy
+// under a loaded machine) is tried again at the next poll or retry instead
+// of waiting forever for a clock nobody moves.
+func (a *testApp) waitKeysAdvancing(n int, clk *clock.Fake, step time.Duration) {
+	a.t.Helper()
+	deadline := time.After(waitTimeout)
+	for {
+		a.mu.Lock()
+		got, ch := len(a.keys), a.changed
+		a.mu.Unlock()
+		if got >= n {
+			return
+		}
+		quiet := time.NewTimer(200 * time.Millisecond)
+		select {
+		case <-ch:
+		case <-quiet.C:
+			clk.Advance(step)
+		case <-deadline:
+			a.t.Fatalf("app: %d callbacks delivered, want %d", got, n)
+		}
+		quiet.Stop()
+	}
+}
+
 func (a *testApp) waitKeys(n int) {
 	a.t.Helper()
 	deadline := time.After(waitTimeout)

@@ -339,7 +339,7 @@ func TestLeaseTakeover(t *testing.T) {
 
 			// A's leases expire: B's next poll takes them over.
 			clk.Advance(lease)
-			app.waitKeys(len(keys))
+			app.waitKeysAdvancing(len(keys), clk, time.Second)
 			if err := bnode.Drain(t.Context()); err != nil {
 				t.Fatalf("Drain: %v", err)
 			}
