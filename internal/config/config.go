@@ -130,6 +130,11 @@ type Serve struct {
 	// the system calls of receiving (a large conference's CPU) and plays
 	// received audio up to 20 ms later.
 	RTPReadInterval time.Duration
+	// RTPIOUring (--rtp-io-uring) sends each media shard's RTP packets of a
+	// tick through an io_uring, one system call for up to 256 packets;
+	// false sends each with its own sendto(2). Where io_uring is missing
+	// (old kernels, seccomp) switchboard falls back to sendto by itself.
+	RTPIOUring bool
 
 	// From the environment only (SWITCHBOARD_ACCOUNT_SID, SWITCHBOARD_AUTH_TOKEN):
 	// the main account created on first start.
@@ -158,6 +163,7 @@ func ParseServe(args []string, getenv func(string) string, out io.Writer) (Serve
 	fs.StringVar(&c.InbandDTMF, "inband-dtmf", "auto", "detect DTMF tones in the caller's audio: `auto` (when no telephone-event is offered), always or never")
 	fs.BoolVar(&c.PublicMedia, "public-media", false, "serve recording media without credentials (default: the account's credentials are required)")
 	fs.Float64Var(&c.MaxCallRate, "max-call-rate", 0, "new inbound calls per `second` taken; more get 503 with Retry-After (0: no ceiling)")
+	fs.BoolVar(&c.RTPIOUring, "rtp-io-uring", true, "send RTP through io_uring, one system call per 256 packets (false: one sendto per packet; without io_uring the fallback is automatic)")
 	fs.DurationVar(&c.RTPReadInterval, "rtp-read-interval", 20*time.Millisecond, "read each call's RTP socket every `DURATION`: 20ms, or 40ms for fewer system calls (large conferences) at up to 20 ms more delay")
 	fs.Var(&c.WebhookDeny, "webhook-deny", "comma-separated `CIDRs` no fetch of a user-supplied URL (webhook, callback, <Play> audio) may connect to, checked after DNS (e.g. 10.0.0.0/8,169.254.0.0/16)")
 

@@ -25,7 +25,7 @@ func TestParseServeDefaults(t *testing.T) {
 	want := Serve{
 		HTTP: "127.0.0.1:8080", SIP: "127.0.0.1:5060", RTPPorts: PortRange{10000, 20000},
 		Data: "switchboard-data", PublicURL: "http://127.0.0.1:8080", LogLevel: "info",
-		MediaTimeout: time.Minute, InbandDTMF: "auto", CPS: 10, RTPReadInterval: 20 * time.Millisecond,
+		MediaTimeout: time.Minute, InbandDTMF: "auto", CPS: 10, RTPReadInterval: 20 * time.Millisecond, RTPIOUring: true,
 	}
 	if diff := cmp.Diff(want, c, prefixEqual); diff != "" {
 		t.Fatalf("defaults (-want +got):\n%s", diff)
@@ -49,6 +49,7 @@ func TestParseServeEnvironmentAndFlags(t *testing.T) {
 		"SWITCHBOARD_WEBHOOK_DENY":      "10.0.0.0/8, 169.254.0.0/16",
 		"SWITCHBOARD_MAX_CALL_RATE":     "250",
 		"SWITCHBOARD_RTP_READ_INTERVAL": "40ms",
+		"SWITCHBOARD_RTP_IO_URING":      "false",
 	})
 	c, err := ParseServe([]string{"--http", "127.0.0.3:9001", "--rtp-ports=40000-40010", "--webhook-deny", "127.0.0.0/8,::1"}, e, io.Discard)
 	if err != nil {

@@ -55,7 +55,14 @@
 // On Linux the pacer also does the socket I/O: in a tick's receive phase it reads
 // each RTP socket without blocking, every datagram queued since the last tick
 // with one recvmmsg(2) call (a few for a burst), just before that session's
-// playout; in the send phase it sends each packet with sendto(2). The RTP sockets
+// playout; in the send phase each shard queues its sessions' packets and
+// sends them through an io_uring(7), one io_uring_enter(2) for up to 256
+// packets from as many sockets (sendBatch; where io_uring is missing, or with
+// EngineConfig.NoIOUring, one sendto(2) each). A system call's entry and exit
+// cost about 1 µs on machines with page-table isolation, and the batch cuts a
+// packet's send from about 3 µs of CPU to about 1.2 µs. A session closed while
+// its packet is queued leaves the closing of its descriptor to the batch, so
+// that the number is not reused before the kernel has sent. The RTP sockets
 // are plain non-blocking descriptors outside the Go runtime's poller, so a
 // packet costs no poller wake-up and no goroutine switch, and reading at the tick
 // adds no delay because received audio is only played out at ticks. Elsewhere

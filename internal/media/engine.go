@@ -56,6 +56,12 @@ type EngineConfig struct {
 	// its own part of the sessions on the same 20 ms schedule, so that the
 	// media of many calls spreads over several cores; zero means GOMAXPROCS.
 	Shards int
+	// NoIOUring sends each RTP packet with its own sendto(2). By default, on
+	// Linux, each shard sends a tick's packets through an io_uring, one
+	// system call for up to 256 packets (from as many sockets); where
+	// io_uring is not available (old kernels, seccomp) the engine falls
+	// back to sendto by itself, and says so in its log.
+	NoIOUring bool
 }
 
 // An Engine owns a range of RTP ports and one pacer that ticks every 20 ms on
@@ -171,6 +177,11 @@ func newEngine(cfg EngineConfig, onTick func(uint64)) (*Engine, error) {
 // late tick services every frame that has come due, up to maxCatchUp).
 func (e *Engine) pace(t clock.Ticker) {
 	defer close(e.pacerDone)
+	defer func() {
+		for _, sh := range e.shards {
+			sh.tx.close()
+		}
+	}()
 	defer e.workers.Wait()
 	defer func() {
 		for _, sh := range e.shards[1:] {

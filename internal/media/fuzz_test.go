@@ -13,7 +13,7 @@ import (
 // sockets, no pacer.
 func socketlessSession() *Session {
 	e := &Engine{
-		cfg:   EngineConfig{IP: loopback},
+		cfg:   EngineConfig{IP: loopback, NoIOUring: true},
 		clock: clock.NewFake(time.Unix(0, 0)),
 		log:   slog.New(slog.DiscardHandler),
 	}

@@ -682,8 +682,11 @@ func (s *Session) sendTick() {
 		payload = FrameSamples
 	}
 	s.sockMu.Lock() // keeps Close from closing the socket meanwhile
-	err := s.sock.sendTo(buf[:headerSize+payload], tx.dst)
+	err := sh.tx.queue(s, buf[:headerSize+payload], tx.dst)
 	s.sockMu.Unlock()
+	if sh.tx.full() {
+		sh.tx.flush()
+	}
 	if err != nil {
 		s.sendErrors.Add(1)
 	}

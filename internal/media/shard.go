@@ -32,12 +32,13 @@ type shard struct {
 	// Worker-only state.
 	scratch pacerScratch
 	rxBufs  *recvBuffers
+	tx      *sendBatch
 	list    []*Session
 	ending  []*Session
 }
 
 func newShard(e *Engine, id int) *shard {
-	return &shard{
+	sh := &shard{
 		e:      e,
 		id:     id,
 		rxBufs: newRecvBuffers(),
@@ -45,6 +46,15 @@ func newShard(e *Engine, id int) *shard {
 		ack:    make(chan struct{}),
 		resume: make(chan struct{}),
 	}
+	log := func(err error) {
+		e.log.Warn("media: io_uring failed; sending RTP with one system call per packet", "shard", id, "err", err)
+	}
+	tx, err := newSendBatch(!e.cfg.NoIOUring, log)
+	if err != nil && id == 0 {
+		e.log.Info("media: io_uring not available; sending RTP with one system call per packet", "err", err)
+	}
+	sh.tx = tx
+	return sh
 }
 
 // work is a worker goroutine: it services the ticks the pacer hands it until
@@ -96,6 +106,7 @@ func (sh *shard) send() {
 	for _, s := range sh.list {
 		s.sendTick()
 	}
+	sh.tx.flush()
 	sh.txTime.record(c.Now().Sub(t0))
 	for _, s := range sh.ending {
 		s.end(ErrInactive)

@@ -29,6 +29,12 @@ type rtpSocket struct {
 	fd int // -1 once closed
 	v6 bool
 
+	// Packets queued in a shard's sendBatch and not yet sent, and the
+	// descriptor whose closing waits for them (lateClose).
+	queued    int32
+	lateClose bool
+	lateFD    int
+
 	// The destination of the last send as a raw socket address, rebuilt
 	// only when it changes.
 	saLen uint32
@@ -81,12 +87,29 @@ func (u *rtpSocket) close() error {
 	if u.fd < 0 {
 		return nil
 	}
+	if u.queued > 0 {
+		// A send batch still refers to the descriptor: it closes it once
+		// sent (see sent).
+		u.lateFD, u.lateClose = u.fd, true
+		u.fd = -1
+		return nil
+	}
 	err := syscall.Close(u.fd)
 	u.fd = -1
 	if err != nil {
 		return os.NewSyscallError("close", err)
 	}
 	return nil
+}
+
+// sent is called when a packet queued in a send batch has been sent (or
+// failed), with the same lock held as close.
+func (u *rtpSocket) sent() {
+	u.queued--
+	if u.queued == 0 && u.lateClose {
+		syscall.Close(u.lateFD)
+		u.lateClose = false
+	}
 }
 
 // errUnreachable reports a destination of the wrong address family.

@@ -69,7 +69,7 @@ func socketBench(b *testing.B, n int) (*Engine, []*Session, *peer) {
 // alone), recvmmsg on an empty socket, recvmmsg returning one datagram (as
 // in each tick of a leg that receives audio), and the two reads of every
 // other tick, and sendto of one RTP packet (which on loopback also delivers
-// it to the receiving socket).
+// it to the receiving socket), or the same sent through an io_uring.
 func BenchmarkSocketCalls(b *testing.B) {
 	const n = 200
 	nop := func([]byte, netip.AddrPort, time.Duration) {}
@@ -136,6 +136,39 @@ func BenchmarkSocketCalls(b *testing.B) {
 			for _, s := range ss[:n] {
 				s.sock.poll(rb, time.Now(), nop)
 			}
+		}
+		m.report("call")
+	})
+	// The same packets from n sockets (each to the next), sent as a pacer
+	// shard sends a tick's: queued, then one io_uring submission.
+	b.Run("sendmsg-io_uring", func(b *testing.B) {
+		e, ss, _ := socketBench(b, n)
+		rb := e.shards[0].rxBufs
+		tx, err := newSendBatch(true, nil)
+		if err != nil {
+			b.Skip(err)
+		}
+		b.Cleanup(tx.close)
+		pkt := make([]byte, headerSize+FrameSamples)
+		m := newCPUMeter(b)
+		for i := 0; i < b.N; i += n {
+			m.begin()
+			for j := 0; j < n && i+j < b.N; j++ {
+				s := ss[j]
+				s.sockMu.Lock()
+				if err := tx.queue(s, pkt, ss[(j+1)%n].LocalAddr()); err != nil {
+					b.Fatal(err)
+				}
+				s.sockMu.Unlock()
+			}
+			tx.flush()
+			m.end(min(n, b.N-i))
+			for _, s := range ss {
+				s.sock.poll(rb, time.Now(), nop)
+			}
+		}
+		if errs := ss[0].Stats().SendErrors; errs != 0 {
+			b.Fatalf("%d send errors", errs)
 		}
 		m.report("call")
 	})

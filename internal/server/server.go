@@ -153,6 +153,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 		IP: mediaIP, PortMin: cfg.RTPPorts.Min, PortMax: cfg.RTPPorts.Max,
 		InactivityTimeout: inactivity, Logger: log.With("part", "media"),
 		ReadEvery: int(cfg.RTPReadInterval / media.FrameDuration),
+		NoIOUring: !cfg.RTPIOUring,
 	}); err != nil {
 		return nil, fmt.Errorf("media: %w", err)
 	}

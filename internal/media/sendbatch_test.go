@@ -1,0 +1,126 @@
+//go:build linux && !386
+
+package media
+
+import (
+	"errors"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ringBatch returns shard 0's send batch of a new engine with one shard on a
+// fake clock, and a session of it sending to a peer; it skips the test
+// where io_uring is not available.
+func ringBatch(t *testing.T) (*sendBatch, *Session, *peer) {
+	t.Helper()
+	h := newHarness(t, func(c *EngineConfig) { c.Shards = 1 })
+	tx := h.e.shards[0].tx
+	if !tx.batched() {
+		if _, err := newURing(8); err != nil {
+			t.Skipf("no io_uring here: %v", err)
+		}
+		t.Fatal("the engine does not batch its sends, though io_uring works")
+	}
+	s := h.session()
+	p := newPeer(t)
+	t.Cleanup(func() { p.conn.Close() })
+	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	return tx, s, p
+}
+
+func queueOne(t *testing.T, tx *sendBatch, s *Session, p *peer, b byte) {
+	t.Helper()
+	s.sockMu.Lock()
+	err := tx.queue(s, []byte{0x80, 0, 0, b, 0, 0, 0, 0, 0, 0, 0, 1, b}, p.addr())
+	s.sockMu.Unlock()
+	if err != nil {
+		t.Fatalf("queue: %v", err)
+	}
+}
+
+func fdOpen(fd int) bool {
+	_, err := getFD(fd)
+	return !errors.Is(err, syscall.EBADF)
+}
+
+func getFD(fd int) (int, error) {
+	r, _, errno := syscall.Syscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(r), nil
+}
+
+// A session closed while a packet of it waits in the shard's batch keeps
+// its descriptor until the batch is sent: the packet still leaves from its
+// socket, and then the descriptor is closed (not reused under the kernel's
+// feet by whatever file is opened next).
+func TestCloseWhileQueued(t *testing.T) {
+	tx, s, p := ringBatch(t)
+	fd := s.sock.fd
+	queueOne(t, tx, s, p, 7)
+	s.Close()
+	if !fdOpen(fd) {
+		t.Fatal("the descriptor was closed while a packet of it was queued")
+	}
+	tx.flush()
+	got, from, ok := p.recv(5 * time.Second)
+	if !ok || got[len(got)-1] != 7 {
+		t.Fatalf("queued packet of the closed session: got %v, %v", got, ok)
+	}
+	if from.Port() != s.LocalAddr().Port() {
+		t.Fatalf("packet from port %d, want the session's %d", from.Port(), s.LocalAddr().Port())
+	}
+	if fdOpen(fd) {
+		t.Fatal("the descriptor is still open after the batch was sent")
+	}
+	if n := s.Stats().SendErrors; n != 0 {
+		t.Fatalf("%d send errors", n)
+	}
+}
+
+// If the ring fails, what is queued is sent one packet at a time, the
+// failure is reported, and later packets go out at once.
+func TestFailedRingFallsBack(t *testing.T) {
+	tx, s, p := ringBatch(t)
+	var reported []error
+	tx.log = func(err error) { reported = append(reported, err) }
+	ringFD := tx.ring.fd
+	tx.ring.fd = -1 // io_uring_enter fails with EBADF
+	t.Cleanup(func() { syscall.Close(ringFD) })
+	queueOne(t, tx, s, p, 1)
+	queueOne(t, tx, s, p, 2)
+	tx.flush()
+	if tx.batched() || len(reported) != 1 || !errors.Is(reported[0], syscall.EBADF) {
+		t.Fatalf("after the ring failed: batched %v, reported %v", tx.batched(), reported)
+	}
+	queueOne(t, tx, s, p, 3) // sent at once
+	for want := byte(1); want <= 3; want++ {
+		got, _, ok := p.recv(5 * time.Second)
+		if !ok || got[len(got)-1] != want {
+			t.Fatalf("packet %d: got %v, %v", want, got, ok)
+		}
+	}
+	if s.sock.queued != 0 {
+		t.Fatalf("%d packets still counted as queued", s.sock.queued)
+	}
+}
+
+// A shard with more sessions than a batch holds submits several batches in
+// a tick, and every packet arrives.
+func TestSendBatchesOfAFullShard(t *testing.T) {
+	const n = 2*sendBatchSize + 22
+	e, ss := pairedShardedEngine(t, n, 1)
+	if !e.shards[0].tx.batched() {
+		t.Skip("no io_uring here")
+	}
+	e.service(1) // every session sends one packet
+	e.service(2) // and reads its peer's
+	for i, s := range ss {
+		st := s.Stats()
+		if st.PacketsSent != 2 || st.SendErrors != 0 || st.PacketsReceived < 1 {
+			t.Fatalf("session %d of %d: sent %d (errors %d), received %d", i, n, st.PacketsSent, st.SendErrors, st.PacketsReceived)
+		}
+	}
+}
