@@ -56,11 +56,12 @@ type EngineConfig struct {
 	// its own part of the sessions on the same 20 ms schedule, so that the
 	// media of many calls spreads over several cores; zero means GOMAXPROCS.
 	Shards int
-	// NoIOUring sends each RTP packet with its own sendto(2). By default, on
-	// Linux, each shard sends a tick's packets through an io_uring, one
-	// system call for up to 256 packets (from as many sockets); where
-	// io_uring is not available (old kernels, seccomp) the engine falls
-	// back to sendto by itself, and says so in its log.
+	// NoIOUring sends each RTP packet with its own sendto(2) and reads each
+	// socket with its own recvmmsg(2). By default, on Linux, each shard
+	// sends a tick's packets, and reads its sockets, through an io_uring,
+	// one system call for up to 256 sockets; where io_uring is not
+	// available (old kernels, seccomp) the engine falls back to one system
+	// call per socket by itself, and says so in its log.
 	NoIOUring bool
 }
 
@@ -180,6 +181,7 @@ func (e *Engine) pace(t clock.Ticker) {
 	defer func() {
 		for _, sh := range e.shards {
 			sh.tx.close()
+			sh.rx.close()
 		}
 	}()
 	defer e.workers.Wait()

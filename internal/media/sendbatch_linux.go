@@ -147,7 +147,7 @@ func (b *sendBatch) complete(i uint64, res int32) {
 		return
 	}
 	s.sockMu.Lock()
-	s.sock.sent()
+	s.sock.released()
 	s.sockMu.Unlock()
 	if res < 0 {
 		s.sendErrors.Add(1)

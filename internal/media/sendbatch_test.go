@@ -108,11 +108,11 @@ func TestFailedRingFallsBack(t *testing.T) {
 }
 
 // A shard with more sessions than a batch holds submits several batches in
-// a tick, and every packet arrives.
-func TestSendBatchesOfAFullShard(t *testing.T) {
+// a tick, to send and to read, and every packet arrives.
+func TestBatchesOfAFullShard(t *testing.T) {
 	const n = 2*sendBatchSize + 22
 	e, ss := pairedShardedEngine(t, n, 1)
-	if !e.shards[0].tx.batched() {
+	if !e.shards[0].tx.batched() || !e.shards[0].rx.batched() {
 		t.Skip("no io_uring here")
 	}
 	e.service(1) // every session sends one packet
@@ -123,4 +123,18 @@ func TestSendBatchesOfAFullShard(t *testing.T) {
 			t.Fatalf("session %d of %d: sent %d (errors %d), received %d", i, n, st.PacketsSent, st.SendErrors, st.PacketsReceived)
 		}
 	}
+}
+
+// With NoIOUring, or where io_uring is missing, each packet is sent and each
+// socket read with its own system call.
+func TestNoIOUring(t *testing.T) {
+	h := newHarness(t, func(c *EngineConfig) { c.NoIOUring = true })
+	for _, sh := range h.e.shards {
+		if sh.tx.batched() || sh.rx.batched() {
+			t.Fatal("the engine batches its I/O though told not to")
+		}
+	}
+	a, b := h.session(), h.session()
+	connect(a, b, PCMU, 0)
+	h.advance(3, delivered([2]*Session{a, b}, [2]*Session{b, a}))
 }

@@ -116,8 +116,13 @@ type Session struct {
 	ssrcChanges uint64
 	lostBefore  int64 // packets lost by earlier SSRCs
 	rxIdle      int   // ticks in a row whose read of the socket found nothing, up to idleReadTicks
-	events      []TelephoneEvent
-	jb          JitterBuffer // its ring last
+	// The read of tick rxPre done by the shard's readBatch (preRead): due or
+	// not, and how many datagrams it got.
+	rxPre    uint64
+	rxPreDue bool
+	rxPreGot int
+	events   []TelephoneEvent
+	jb       JitterBuffer // its ring last
 
 	sendErrors  atomic.Uint64
 	ignored     atomic.Uint64
@@ -541,10 +546,17 @@ func (s *Session) receiveTick(k uint64) (expired bool) {
 		s.mu.Unlock()
 		return false
 	}
-	// What arrived since the last tick, just before its playout.
+	// What arrived since the last tick, just before its playout: read by
+	// the shard's readBatch already, or now.
 	sh := s.sh.Load()
-	if s.readDue(k) {
-		if s.sock.poll(sh.rxBufs, s.e.rxWall, s.polled) > 0 {
+	due, got := false, 0
+	if s.rxPre == k {
+		due, got = s.rxPreDue, s.rxPreGot
+	} else if s.readDue(k) {
+		due, got = true, s.sock.poll(sh.rxBufs, s.e.rxWall, s.polled)
+	}
+	if due {
+		if got > 0 {
 			s.rxIdle = 0
 		} else if s.rxIdle < idleReadTicks {
 			s.rxIdle++
@@ -586,6 +598,19 @@ func (s *Session) receiveTick(k uint64) (expired bool) {
 		s.tx.taps = nil
 	}
 	return false
+}
+
+// preRead decides whether tick k reads the session's socket (readDue),
+// before the receive phase, for a shard's readBatch, which then reads it
+// and counts in rxPreGot what it got.
+func (s *Session) preRead(k uint64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return false
+	}
+	s.rxPre, s.rxPreDue, s.rxPreGot = k, s.readDue(k), 0
+	return s.rxPreDue
 }
 
 // idleReadTicks: a socket on which nothing arrived for this many ticks in a

@@ -33,6 +33,7 @@ type shard struct {
 	scratch pacerScratch
 	rxBufs  *recvBuffers
 	tx      *sendBatch
+	rx      *readBatch
 	list    []*Session
 	ending  []*Session
 }
@@ -47,13 +48,14 @@ func newShard(e *Engine, id int) *shard {
 		resume: make(chan struct{}),
 	}
 	log := func(err error) {
-		e.log.Warn("media: io_uring failed; sending RTP with one system call per packet", "shard", id, "err", err)
+		e.log.Warn("media: io_uring failed; sending or reading RTP with one system call per socket", "shard", id, "err", err)
 	}
 	tx, err := newSendBatch(!e.cfg.NoIOUring, log)
 	if err != nil && id == 0 {
-		e.log.Info("media: io_uring not available; sending RTP with one system call per packet", "err", err)
+		e.log.Info("media: io_uring not available; sending and reading RTP with one system call per socket", "err", err)
 	}
 	sh.tx = tx
+	sh.rx, _ = newReadBatch(tx.batched(), log)
 	return sh
 }
 
@@ -85,7 +87,11 @@ func (sh *shard) snapshot() []*Session {
 func (sh *shard) receive(k uint64) {
 	c := sh.e.clock
 	t0 := c.Now()
-	for _, s := range sh.snapshot() {
+	list := sh.snapshot()
+	if sh.rx.batched() {
+		sh.rx.read(list, k, sh.e.rxWall, sh.rxBufs)
+	}
+	for _, s := range list {
 		if s.receiveTick(k) {
 			sh.ending = append(sh.ending, s)
 		}

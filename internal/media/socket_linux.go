@@ -29,8 +29,8 @@ type rtpSocket struct {
 	fd int // -1 once closed
 	v6 bool
 
-	// Packets queued in a shard's sendBatch and not yet sent, and the
-	// descriptor whose closing waits for them (lateClose).
+	// Sends and reads queued in a shard's sendBatch or readBatch and not
+	// yet done, and the descriptor whose closing waits for them (lateClose).
 	queued    int32
 	lateClose bool
 	lateFD    int
@@ -88,8 +88,8 @@ func (u *rtpSocket) close() error {
 		return nil
 	}
 	if u.queued > 0 {
-		// A send batch still refers to the descriptor: it closes it once
-		// sent (see sent).
+		// A batch still refers to the descriptor: it closes it once done
+		// (see released).
 		u.lateFD, u.lateClose = u.fd, true
 		u.fd = -1
 		return nil
@@ -102,9 +102,9 @@ func (u *rtpSocket) close() error {
 	return nil
 }
 
-// sent is called when a packet queued in a send batch has been sent (or
-// failed), with the same lock held as close.
-func (u *rtpSocket) sent() {
+// released is called when a send or read queued in a batch (sendBatch,
+// readBatch) is done, with the same lock held as close.
+func (u *rtpSocket) released() {
 	u.queued--
 	if u.queued == 0 && u.lateClose {
 		syscall.Close(u.lateFD)
@@ -226,16 +226,21 @@ const (
 // age returns how long before `now` (the wall clock) datagram i of the last
 // recvmmsg arrived, from its SCM_TIMESTAMPNS control message; 0 without one.
 func (rb *recvBuffers) age(i int, now int64) time.Duration {
-	h := &rb.hdrs[i].hdr
+	return cmsgAge(&rb.hdrs[i].hdr, &rb.ctls[i], now)
+}
+
+// cmsgAge returns how long before `now` the datagram received with header h
+// and control buffer ctl arrived, from its SCM_TIMESTAMPNS; 0 without one.
+func cmsgAge(h *syscall.Msghdr, ctl *[controlSize]byte, now int64) time.Duration {
 	if uint64(h.Controllen) < uint64(syscall.CmsgLen(0)) || h.Flags&syscall.MSG_CTRUNC != 0 {
 		return 0
 	}
-	c := (*syscall.Cmsghdr)(unsafe.Pointer(&rb.ctls[i][0]))
+	c := (*syscall.Cmsghdr)(unsafe.Pointer(&ctl[0]))
 	if c.Level != syscall.SOL_SOCKET || c.Type != syscall.SCM_TIMESTAMPNS ||
 		uint64(c.Len) < uint64(syscall.CmsgLen(int(unsafe.Sizeof(syscall.Timespec{})))) {
 		return 0
 	}
-	ts := (*syscall.Timespec)(unsafe.Pointer(&rb.ctls[i][syscall.CmsgLen(0)]))
+	ts := (*syscall.Timespec)(unsafe.Pointer(&ctl[syscall.CmsgLen(0)]))
 	age := time.Duration(now - ts.Nano())
 	if age < minAge || age > maxAge {
 		return 0

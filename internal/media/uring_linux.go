@@ -91,6 +91,7 @@ const (
 	uringEnterGetEvents = 1 << 0
 
 	uringOpSendmsg = 9
+	uringOpRecvmsg = 10
 )
 
 // Compile-time checks of the kernel's layouts.

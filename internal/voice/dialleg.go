@@ -2,6 +2,7 @@ package voice
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -252,7 +253,10 @@ func (r *run) bridged(ctx context.Context, a *dialAttempt) {
 			case <-r.leg.Done():
 				return
 			case <-sctx.Done():
-				if ctx.Err() == nil && len(r.mailbox) > 0 {
+				// A command moves the leg: it interrupts this step, or an
+				// enclosing one (an <Enqueue> whose member an agent took)
+				// if it came before this step began.
+				if len(r.mailbox) > 0 && (ctx.Err() == nil || errors.Is(context.Cause(ctx), errInterrupted)) {
 					a.moved.Store(true)
 				}
 				return
