@@ -138,3 +138,18 @@ func TestNoIOUring(t *testing.T) {
 	connect(a, b, PCMU, 0)
 	h.advance(3, delivered([2]*Session{a, b}, [2]*Session{b, a}))
 }
+
+// This kernel's io_uring fails a MSG_DONTWAIT read of an empty socket at
+// once: the probe that guards the pacer against waiting for a packet passes
+// (where io_uring is missing altogether, the engine falls back, and so does
+// this test).
+func TestURingDoesNotWait(t *testing.T) {
+	r, err := setupURing(2)
+	if err != nil {
+		t.Skipf("no io_uring here: %v", err)
+	}
+	r.close()
+	if err := uringNoWait(); err != nil {
+		t.Fatalf("probe: %v", err)
+	}
+}

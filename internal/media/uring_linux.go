@@ -3,8 +3,12 @@
 package media
 
 import (
+	"errors"
 	"fmt"
+	"net/netip"
 	"os"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -106,9 +110,62 @@ var (
 
 // newURing sets up a ring of at least the given number of entries (a power
 // of two). Where io_uring is missing or forbidden (kernels before 5.6,
-// seccomp profiles, io_uring_disabled) it returns an error and the caller
-// falls back to one system call per packet.
+// seccomp profiles, io_uring_disabled), or does not fail a read of an empty
+// socket at once (uringNoWait), it returns an error and the caller falls
+// back to one system call per packet.
 func newURing(entries uint32) (*uring, error) {
+	if err := uringNoWait(); err != nil {
+		return nil, err
+	}
+	return setupURing(entries)
+}
+
+var errURingWaits = errors.New("io_uring arms a poll for a MSG_DONTWAIT read of an empty socket here instead of failing it with EAGAIN")
+
+// uringNoWait checks, once per process, that this kernel's io_uring fails a
+// MSG_DONTWAIT read of an empty socket with EAGAIN at once (as it has since
+// Linux 5.11 or so). Where it arms a poll instead, a submission that waits for
+// its completions would wait for the next packet: the pacer would hang.
+var uringNoWait = sync.OnceValue(func() error {
+	r, err := setupURing(2)
+	if err != nil {
+		return err
+	}
+	sock, err := listenRTP(netip.MustParseAddr("127.0.0.1"), 0)
+	if err != nil {
+		r.close()
+		return fmt.Errorf("io_uring probe: %w", err)
+	}
+	var buf [16]byte
+	iov := syscall.Iovec{Base: &buf[0]}
+	iov.SetLen(len(buf))
+	hdr := syscall.Msghdr{Iov: &iov, Iovlen: 1}
+	defer func() {
+		r.close() // cancels a read left pending, before its buffers go
+		sock.close()
+		runtime.KeepAlive(&hdr)
+	}()
+	sqe := r.sqe(0)
+	sqe.opcode = uringOpRecvmsg
+	sqe.fd = int32(sock.fd)
+	sqe.addr = uint64(uintptr(unsafe.Pointer(&hdr)))
+	sqe.opFlags = syscall.MSG_DONTWAIT
+	tail := *r.sqTail
+	r.sqArray[tail&r.sqMask] = tail & r.sqMask
+	atomic.StoreUint32(r.sqTail, tail+1)
+	if _, _, errno := syscall.Syscall6(sysIOUringEnter, uintptr(r.fd), 1, 0, 0, 0, 0); errno != 0 {
+		return os.NewSyscallError("io_uring_enter", errno)
+	}
+	res := int32(1)
+	r.reap(func(_ uint64, v int32) { res = v })
+	if res != -int32(syscall.EAGAIN) {
+		return errURingWaits
+	}
+	return nil
+})
+
+// setupURing is newURing without the check.
+func setupURing(entries uint32) (*uring, error) {
 	var p uringParams
 	p.flags = uringSetupSubmitAll
 	fd, _, errno := syscall.Syscall(sysIOUringSetup, uintptr(entries), uintptr(unsafe.Pointer(&p)), 0)
