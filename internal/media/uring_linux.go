@@ -94,6 +94,10 @@ const (
 	uringSetupSubmitAll = 1 << 7 // Linux 5.18: an error does not stop the rest
 	uringEnterGetEvents = 1 << 0
 
+	// maxEnterTries bounds the io_uring_enter calls of one submission: the
+	// operations complete inline, so one call normally does it all.
+	maxEnterTries = 100
+
 	uringOpSendmsg = 9
 	uringOpRecvmsg = 10
 )
@@ -258,13 +262,18 @@ func (r *uring) submit(n uint32, done func(userData uint64, res int32)) (unsubmi
 	}
 	atomic.StoreUint32(r.sqTail, tail+n)
 	left := n // completions still due
-	for left > 0 {
+	for tries := 1; left > 0; tries++ {
 		pending := atomic.LoadUint32(r.sqTail) - atomic.LoadUint32(r.sqHead)
 		_, _, errno := syscall.Syscall6(sysIOUringEnter, uintptr(r.fd), uintptr(pending), uintptr(left), uringEnterGetEvents, 0, 0)
 		left -= r.reap(done)
 		switch errno {
 		case 0, syscall.EINTR, syscall.EAGAIN, syscall.EBUSY:
-			continue
+			if tries < maxEnterTries {
+				continue // interrupted, or short of resources for a moment
+			}
+		}
+		if errno == 0 {
+			errno = syscall.EBUSY // completions that never came
 		}
 		// The ring is unusable: take back what the kernel did not consume.
 		pending = atomic.LoadUint32(r.sqTail) - atomic.LoadUint32(r.sqHead)
