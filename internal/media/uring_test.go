@@ -107,10 +107,10 @@ func TestFailedRingFallsBack(t *testing.T) {
 	}
 }
 
-// A shard with more sessions than a batch holds submits several batches in
-// a tick, to send and to read, and every packet arrives.
+// A shard with more sessions than a batch holds submits two batches in a
+// tick, to send and to read, and every packet arrives.
 func TestBatchesOfAFullShard(t *testing.T) {
-	const n = 2*sendBatchSize + 22
+	const n = sendBatchSize + 10
 	e, ss := pairedShardedEngine(t, n, 1)
 	if !e.shards[0].tx.batched() || !e.shards[0].rx.batched() {
 		t.Skip("no io_uring here")
@@ -163,7 +163,7 @@ func TestCloseDuringBatchedTicks(t *testing.T) {
 	if before < 0 {
 		t.Skip("no /proc/self/fd")
 	}
-	const n = 400
+	const n = 200
 	e, ss := pairedShardedEngine(t, n, 1)
 	if !e.shards[0].tx.batched() {
 		t.Skip("no io_uring here")

@@ -58,7 +58,7 @@ type InboundCall struct {
 	trying *time.Timer
 	// hook is what the transaction calls on CANCEL. It holds the call only
 	// until the final response: sipgo keeps the transaction, and with it the
-	// hook, for up to 32 s more (Timer L), and the call holds its Leg and RTP
+	// hook, for TxLinger more (Timer L), and the call holds its Leg and RTP
 	// session.
 	hook *atomic.Pointer[InboundCall]
 

@@ -13,8 +13,8 @@ import (
 
 // The media session of a call that has ended is garbage as soon as the
 // application lets go of the call, although sipgo keeps the INVITE's server
-// transaction for 32 s more (Timer L, RFC 6026) and the BYE's for a while: no
-// transaction may hold the call.
+// transaction for TxLinger more (Timer L, RFC 6026) and the BYE's too (Timer
+// J): no transaction may hold the call.
 func TestEndedCallReleasesSession(t *testing.T) {
 	for _, early := range []bool{false, true} {
 		name := "answer"
