@@ -154,9 +154,7 @@ var uringNoWait = sync.OnceValue(func() error {
 	sqe.fd = int32(sock.fd)
 	sqe.addr = uint64(uintptr(unsafe.Pointer(&hdr)))
 	sqe.opFlags = syscall.MSG_DONTWAIT
-	tail := *r.sqTail
-	r.sqArray[tail&r.sqMask] = tail & r.sqMask
-	atomic.StoreUint32(r.sqTail, tail+1)
+	atomic.StoreUint32(r.sqTail, *r.sqTail+1)
 	if _, _, errno := syscall.Syscall6(sysIOUringEnter, uintptr(r.fd), 1, 0, 0, 0, 0); errno != 0 {
 		return os.NewSyscallError("io_uring_enter", errno)
 	}
@@ -219,6 +217,9 @@ func (r *uring) mmap(p *uringParams) error {
 	r.sqHead, r.sqTail = u32(r.sqRing, p.sqOff.head), u32(r.sqRing, p.sqOff.tail)
 	r.sqMask = *u32(r.sqRing, p.sqOff.ringMask)
 	r.sqArray = unsafe.Slice(u32(r.sqRing, p.sqOff.array), p.sqEntries)
+	for i := range r.sqArray {
+		r.sqArray[i] = uint32(i) // the entries are submitted in ring order
+	}
 	r.sqes = unsafe.Slice((*uringSQE)(unsafe.Pointer(&r.sqeMem[0])), p.sqEntries)
 	r.cqHead, r.cqTail = u32(r.cqRing, p.cqOff.head), u32(r.cqRing, p.cqOff.tail)
 	r.cqMask = *u32(r.cqRing, p.cqOff.ringMask)
@@ -255,12 +256,7 @@ func (r *uring) sqe(i uint32) *uringSQE {
 // failed; the entries it did not submit are then not handed to done, and
 // their number is returned.
 func (r *uring) submit(n uint32, done func(userData uint64, res int32)) (unsubmitted uint32, err error) {
-	tail := *r.sqTail
-	for i := range n {
-		idx := (tail + i) & r.sqMask
-		r.sqArray[idx] = idx
-	}
-	atomic.StoreUint32(r.sqTail, tail+n)
+	atomic.StoreUint32(r.sqTail, *r.sqTail+n)
 	left := n // completions still due
 	for tries := 1; left > 0; tries++ {
 		pending := atomic.LoadUint32(r.sqTail) - atomic.LoadUint32(r.sqHead)
