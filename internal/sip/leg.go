@@ -291,7 +291,14 @@ func (l *Leg) awaitAck(ctx context.Context, tx sip.ServerTransaction, res *sip.R
 		case <-retransmit:
 			interval = min(2*interval, sip.T2)
 			t.Reset(interval)
-			_ = tx.Respond(res)
+			select {
+			case <-tx.Done():
+				// The transaction lingers TxLinger, less than the 64*T1
+				// this waits: the 2xx goes out on the transport.
+				_ = l.s.srv.WriteResponse(res)
+			default:
+				_ = tx.Respond(res)
+			}
 		case <-giveUp.C():
 			return nil, ErrAckTimeout
 		case <-l.done:

@@ -351,9 +351,13 @@ func dropHeader(msg, name string) string {
 }
 
 // A retransmitted INVITE is absorbed: one call, one handler. A 200 OK that is
-// not acknowledged is retransmitted (T1, 2*T1, ...) and, after 64*T1, the call
-// is hung up (RFC 3261 §13.3.1.4). Timers run on a fake clock.
+// not acknowledged is retransmitted (T1, 2*T1, ... T2), also once the INVITE
+// transaction is gone (TxLinger), and, after 64*T1, the call is hung up (RFC
+// 3261 §13.3.1.4). The call's timers run on a fake clock.
 func TestRetransmissionsAndAckTimeout(t *testing.T) {
+	linger := gosip.Timer_L
+	gosip.Timer_L = 300 * time.Millisecond // read when the 200 is sent
+	t.Cleanup(func() { gosip.Timer_L = linger })
 	fake := clock.NewFake(time.Now())
 	var calls atomic.Int32
 	proceed := make(chan struct{})
@@ -386,6 +390,18 @@ func TestRetransmissionsAndAckTimeout(t *testing.T) {
 	}
 	for _, step := range []time.Duration{gosip.T1, 2 * gosip.T1, 4 * gosip.T1} {
 		fake.Advance(step)
+		u.retransmission("z9hG4bK-retrans-1", 200, 5*time.Second)
+	}
+	// The INVITE transaction is gone after Timer L (sipgo's own timer, in
+	// real time: shortened for this test), and the 200 is still
+	// retransmitted until the ACK's 64*T1, now on the transport: six more
+	// T2 steps over 1.2 s of real time, 27.5 s of the fake clock.
+	for range 6 {
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-t.Context().Done():
+		}
+		fake.Advance(gosip.T2)
 		u.retransmission("z9hG4bK-retrans-1", 200, 5*time.Second)
 	}
 	fake.Advance(64 * gosip.T1)
