@@ -216,6 +216,7 @@ func TestRingReadsKernelArrivalTimes(t *testing.T) {
 	p := newPeer(t)
 	s := h.session()
 	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	waitForArrivalStamps(t)
 	next := time.Now()
 	for i := range 12 {
 		time.Sleep(time.Until(next))
