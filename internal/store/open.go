@@ -11,23 +11,18 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/switchboard-voice/switchboard/internal/clock"
 )
 
 // FileName is the SQLite database file Open creates in the data directory.
 const FileName = "switchboard.db"
-
-// walCheckpointPages is the size of the SQLite WAL, in pages of 4 KiB, past
-// which a commit checkpoints it (SQLite's default is 1,000). 8,000 pages
-// (32 MiB) cut the CPU per SaveCall by 10-35 % in BenchmarkSaveCallParallel;
-// the WAL file stays that size once grown.
-const walCheckpointPages = 8000
 
 // migrationFiles holds the goose migrations. Most are portable SQL at the top
 // of migrations/; the few that portable SQL cannot express (an auto-increment
@@ -97,12 +92,9 @@ func openSQLite(ctx context.Context, dataDir string) (Store, error) {
 	// sub-journal, a temporary file unless temp_store is MEMORY (then it
 	// stays in memory and is emptied at each RELEASE).
 	wq.Add("_pragma", "temp_store(MEMORY)")
-	// The writer copies the WAL back into the database (a checkpoint,
-	// with its fsyncs) every walCheckpointPages pages of WAL instead of
-	// SQLite's 1,000: the pages every batch rewrites (the tails of the
-	// event log and its indexes, the upper levels of the B-trees) are
-	// copied once per checkpoint, so fewer checkpoints copy fewer pages.
-	wq.Add("_pragma", "wal_autocheckpoint("+strconv.Itoa(walCheckpointPages)+")")
+	// The writer never copies the WAL back into the database: the
+	// checkpointer does, off the write path (checkpoint.go).
+	wq.Add("_pragma", "wal_autocheckpoint(0)")
 	wq.Set("_txlock", "immediate")
 	w, err := sql.Open("sqlite", sqliteURI(abs, wq))
 	if err != nil {
@@ -142,6 +134,15 @@ func openSQLite(ctx context.Context, dataDir string) (Store, error) {
 		return nil, err
 	}
 	st.batch = newWriter(w, maxBatchOps)
+	cp, err := sql.Open("sqlite", sqliteURI(abs, common))
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("open sqlite checkpointer: %w", err)
+	}
+	cp.SetMaxOpenConns(1)
+	cp.SetMaxIdleConns(1)
+	cp.SetConnMaxLifetime(0)
+	st.checkpoints = startCheckpointer(cp, clock.Real, nil)
 	return st, nil
 }
 

@@ -26,6 +26,9 @@ type sqlStore struct {
 	// batch is SQLite's group-commit writer (writer.go), which the write
 	// paths of the hot methods go through; nil on PostgreSQL.
 	batch *writer
+	// checkpoints copies SQLite's WAL into the database, off the write
+	// path (checkpoint.go); nil on PostgreSQL.
+	checkpoints *checkpointer
 
 	// Prepared reads on the hot paths: every API request authenticates
 	// through accountBySID, every INVITE is routed through numberByPhone.
@@ -137,6 +140,9 @@ func (s *sqlStore) Close() error {
 		if stmt != nil {
 			err = errors.Join(err, stmt.Close())
 		}
+	}
+	if s.checkpoints != nil {
+		err = errors.Join(err, s.checkpoints.close())
 	}
 	err = errors.Join(err, s.w.Close())
 	if s.r != s.w {

@@ -348,7 +348,7 @@ func TestWriterCloseDrains(t *testing.T) {
 }
 
 // TestWriterPragmas: the writer connection keeps savepoint journals in
-// memory and checkpoints every walCheckpointPages pages.
+// memory and never checkpoints (the checkpointer does).
 func TestWriterPragmas(t *testing.T) {
 	s, _ := openWriterStore(t, t.TempDir())
 	var tempStore, ckpt int
@@ -360,7 +360,7 @@ func TestWriterPragmas(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if tempStore != 2 || ckpt != walCheckpointPages {
-		t.Errorf("temp_store = %d, wal_autocheckpoint = %d; want 2 (MEMORY), %d", tempStore, ckpt, walCheckpointPages)
+	if tempStore != 2 || ckpt != 0 {
+		t.Errorf("temp_store = %d, wal_autocheckpoint = %d; want 2 (MEMORY), 0", tempStore, ckpt)
 	}
 }
