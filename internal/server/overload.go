@@ -21,36 +21,87 @@ import (
 //     keep up does. A tick a whole period late is still on time for the
 //     far end's jitter buffer, and is what a garbage collection of a large
 //     heap does to the pacer on one core: only two periods count;
-//   - call setup: more INVITEs waiting for their handler's answer than
-//     maxPendingSetups (the webhook fetches, the store writes of setups).
+//   - call setup: as many INVITEs waiting for their handler's answer (the
+//     webhook fetches, the store writes of setups) as the setup limit.
+//     Calls in setup are what a burst piles up, and a setup queued behind
+//     hundreds of others is answered seconds late; by Little's law a limit
+//     bounds the setup time to limit / rate (12 setups at 1,000 calls/s:
+//     12 ms), and the calls over it are refused at once instead. With the
+//     CPU spare the limit is twice what is pending, at least idleSetupLimit
+//     and at most maxPendingSetups: room for slow webhooks, but not for a
+//     sudden flood to pile up before the next sample. When the CPU is short
+//     (over a sample, the processors were minSchedBusy busy and goroutines
+//     waited over maxSchedLatency, p90, for one: schedProbe), the limit
+//     drops to 70 % of what is pending, down to minSetupLimit. It grows
+//     back by one per sample, and once the CPU has been spare for
+//     quietSamples in a row, at once to half as much again as is pending.
+//     Slow webhooks alone do not lower it: they leave the processors idle.
 //
-// The pacer is sampled every overloadSample on the clock; the pending setups
-// are read at each INVITE. A refusal asks the caller to come back after
-// retryAfter.
+// The pacer and the scheduler are sampled every overloadSample on the clock;
+// the pending setups are read at each INVITE. A refusal asks the caller to
+// come back after retryAfter.
 
 const (
-	overloadSample   = 250 * time.Millisecond
-	overloadWindow   = 8 // samples: the pacer is judged over the last two seconds
+	overloadSample   = 100 * time.Millisecond
+	overloadWindow   = 20 // samples: the pacer is judged over the last two seconds
 	maxTickLate      = 2 * media.FrameDuration
 	maxDropped       = 10 // ticks (200 ms) in the window
 	maxPendingSetups = 400
 	overloadHold     = time.Second // how long a pacer alarm lasts
 	retryAfter       = time.Second
+
+	maxSchedLatency = 500 * time.Microsecond // p90 over a sample
+	minSchedWaits   = 20                     // waits in a sample for its p90 to count
+	minSchedBusy    = 0.85                   // share of the processors' time busy
+	minSetupLimit   = 12
+	idleSetupLimit  = 64 // the limit with the CPU spare and few calls in setup
+	quietSamples    = 10 // a second with the CPU spare: the limit may jump
 )
 
 // overload decides whether a new call is taken.
 type overload struct {
 	pending func() int             // INVITEs not answered yet
 	ticks   func() media.TickStats // the media pacer's
-	clock   clock.Clock
+	// sched returns, since its last call, the p90 of the scheduler's waits,
+	// how many there were, and the processors' busy share
+	// (schedProbe.window); nil: not judged.
+	sched func() (time.Duration, uint64, float64)
+	clock clock.Clock
 	// until is when the last pacer alarm ends (UnixNano; 0: none).
 	until atomic.Int64
+	// limit is the setup limit; 0 stands for idleSetupLimit.
+	limit atomic.Int64
+	// quiet counts the samples in a row without the CPU short (only the
+	// sampling goroutine uses it).
+	quiet int
+}
+
+// setupLimit is how many calls may be in setup at once now.
+func (o *overload) setupLimit() int {
+	if l := o.limit.Load(); l > 0 {
+		return int(l)
+	}
+	return idleSetupLimit
+}
+
+// nextSetupLimit is the setup limit after a sample in which the CPU was
+// (busy) or was not short, with pending calls in setup and quiet samples
+// in a row before it without the CPU short.
+func nextSetupLimit(limit, pending int, busy bool, quiet int) int {
+	if busy {
+		return max(minSetupLimit, min(limit, pending)*7/10)
+	}
+	next := limit + 1
+	if quiet >= quietSamples {
+		next = max(next, pending*3/2)
+	}
+	return min(maxPendingSetups, next, max(idleSetupLimit, 2*pending))
 }
 
 // admit is sip.Config.Admit: 0 takes the call, anything else refuses it
 // with that Retry-After.
 func (o *overload) admit() time.Duration {
-	if o.pending != nil && o.pending() > maxPendingSetups {
+	if o.pending != nil && o.pending() >= o.setupLimit() {
 		return retryAfter
 	}
 	if u := o.until.Load(); u != 0 && o.clock.Now().UnixNano() < u {
@@ -65,22 +116,30 @@ func behind(w media.TickStats) bool {
 	return w.Dropped > maxDropped || (w.Late.Count() > 0 && w.Late.Quantile(0.5) > maxTickLate)
 }
 
-// run samples the pacer until ctx ends.
+// run samples the pacer and the scheduler until ctx ends.
 func (o *overload) run(ctx context.Context, log *slog.Logger) {
-	if o.ticks == nil {
+	if o.ticks == nil && o.sched == nil {
 		return
 	}
 	t := o.clock.NewTicker(overloadSample)
 	defer t.Stop()
 	var ring [overloadWindow]media.TickStats
 	for i := range ring {
-		ring[i] = o.ticks()
+		if o.ticks != nil {
+			ring[i] = o.ticks()
+		}
 	}
 	for k := 0; ; k++ {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C():
+		}
+		if o.sched != nil {
+			o.sampleSched(log)
+		}
+		if o.ticks == nil {
+			continue
 		}
 		cur := o.ticks()
 		w := cur.Sub(ring[k%overloadWindow]) // the last overloadWindow samples
@@ -96,5 +155,34 @@ func (o *overload) run(ctx context.Context, log *slog.Logger) {
 				log.Info("overload: taking new calls again")
 			}
 		}
+	}
+}
+
+// sampleSched moves the setup limit after a sample of the scheduler's waits.
+func (o *overload) sampleSched(log *slog.Logger) {
+	p90, n, util := o.sched()
+	busy := util >= minSchedBusy && n >= minSchedWaits && p90 > maxSchedLatency
+	old := o.setupLimit()
+	pending := 0
+	if o.pending != nil {
+		pending = o.pending()
+	}
+	next := nextSetupLimit(old, pending, busy, o.quiet)
+	o.limit.Store(int64(next))
+	calm := o.quiet >= quietSamples
+	if busy {
+		o.quiet = 0
+	} else {
+		o.quiet++
+	}
+	if log == nil {
+		return
+	}
+	switch {
+	case busy && calm:
+		log.Warn("overload: goroutines wait for the CPU; limiting the calls in setup",
+			"sched_p90", p90, "cpu_busy", util, "pending", pending, "limit", next)
+	case o.quiet == quietSamples:
+		log.Info("overload: the CPU keeps up again", "limit", next)
 	}
 }

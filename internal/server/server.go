@@ -46,10 +46,10 @@ type Options struct {
 	// Node names this process as the owner of the callbacks it delivers
 	// (default: hostname-pid-random).
 	Node string
-	// IgnorePacer keeps taking calls while the media pacer is behind (the
-	// pending-setups ceiling and --max-call-rate still apply). Tests that
-	// share a loaded machine set it: a stall of the machine is not an
-	// overload of the server.
+	// IgnorePacer keeps taking calls while the media pacer is behind or
+	// goroutines wait for the CPU (the pending-setups ceiling of 400 and
+	// --max-call-rate still apply). Tests that share a loaded machine set
+	// it: a stall of the machine is not an overload of the server.
 	IgnorePacer bool
 }
 
@@ -196,6 +196,9 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	s.overload = &overload{clock: clock.Real}
 	if !opts.IgnorePacer {
 		s.overload.ticks = s.media.TickStats
+		if p := newSchedProbe(); p != nil {
+			s.overload.sched = func() (time.Duration, uint64, float64) { return p.window(0.9) }
+		}
 	}
 	if s.sip, err = sip.NewServer(sip.Config{
 		Addr: cfg.SIP, Media: s.media, Logger: log.With("part", "sip"),

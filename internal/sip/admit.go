@@ -84,13 +84,25 @@ func (b *tokenBucket) take() bool {
 // admitInvite decides whether a new INVITE may be handled. It returns 0, or
 // how long the caller should wait (the Retry-After of the 503).
 func (s *Server) admitInvite() time.Duration {
-	if s.cfg.Admit != nil {
-		if d := s.cfg.Admit(); d > 0 {
-			return d
-		}
+	if d := s.refusing(); d > 0 {
+		return d
 	}
 	if !s.rate.take() {
 		return time.Second
+	}
+	return 0
+}
+
+// refusing returns how long new calls are refused for now (the listener's
+// queue stands, or Config.Admit refuses), or 0. Unlike admitInvite it takes
+// nothing from the MaxCallRate bucket: the reader asks it of every new
+// INVITE it sees (shed.go) before sipgo parses it.
+func (s *Server) refusing() time.Duration {
+	if s.queue.standing.Load() {
+		return time.Second
+	}
+	if s.cfg.Admit != nil {
+		return max(0, s.cfg.Admit())
 	}
 	return 0
 }

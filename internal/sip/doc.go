@@ -51,7 +51,13 @@
 // once, rather than retransmitted toward a source that may be spoofed: the
 // 100 Trying waits 100 ms so that a quick refusal comes first, and the caller,
 // without a provisional response, retransmits its INVITE if the refusal is
-// lost (admit.go). SIP TCP connections must send a complete message within
+// lost (admit.go). While new calls are refused, a new INVITE over UDP is
+// answered 503 from its bytes as the listener reads it, before any parse,
+// goroutine or transaction, and the ACK of that 503 dropped the same way
+// (shed.go); the listener also refuses new calls while the datagrams it reads
+// have waited in its socket over Config.QueueTarget for Config.QueueInterval
+// (queuedelay.go: CoDel's rule, from the kernel's receive timestamps). SIP
+// TCP connections must send a complete message within
 // Config.TCPHandshakeTimeout, are closed after Config.TCPIdleTimeout without
 // traffic, and are capped per source address and in all (tcpguard.go).
 // Messages that do not parse are logged once per source and 10 s, truncated,

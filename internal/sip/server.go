@@ -69,6 +69,12 @@ type Config struct {
 	// one second's worth of burst, at least 1); those over it get 503 with
 	// Retry-After: 1 as for Admit. 0 means no cap.
 	MaxCallRate float64
+	// QueueTarget and QueueInterval judge the UDP listener's queue (see
+	// queuedelay.go): while the datagrams read have waited over QueueTarget
+	// since they arrived, for at least QueueInterval, new INVITEs get 503
+	// with Retry-After: 1. Defaults DefaultQueueTarget and
+	// DefaultQueueInterval; a negative QueueTarget turns the rule off.
+	QueueTarget, QueueInterval time.Duration
 }
 
 // Handler decides what to do with a new inbound call. HandleInbound runs on a
@@ -129,6 +135,10 @@ type Server struct {
 	udpSource atomic.Pointer[net.UDPAddr]
 	// rate is the MaxCallRate bucket; nil for no cap.
 	rate *tokenBucket
+	// udpConn is the UDP listener, with the arrival time of the datagram
+	// being read; queue judges those waits.
+	udpConn atomic.Pointer[stampedConn]
+	queue   queueDelay
 
 	// mu guards the fields below.
 	mu       sync.Mutex
@@ -179,6 +189,12 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 	if cfg.MaxTCPConns == 0 {
 		cfg.MaxTCPConns = 1024
 	}
+	if cfg.QueueTarget == 0 {
+		cfg.QueueTarget = DefaultQueueTarget
+	}
+	if cfg.QueueInterval <= 0 {
+		cfg.QueueInterval = DefaultQueueInterval
+	}
 	if cfg.ContactHost == "" {
 		cfg.ContactHost = host
 		if ip, err := netip.ParseAddr(host); host == "" || (err == nil && ip.IsUnspecified()) {
@@ -191,7 +207,8 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 		})
 	}
 	s := &Server{cfg: cfg, h: h, log: cfg.Logger, clock: cfg.Clock,
-		noise: newRateLog(cfg.Clock, rateLogInterval), rate: newTokenBucket(cfg.Clock, cfg.MaxCallRate)}
+		noise: newRateLog(cfg.Clock, rateLogInterval), rate: newTokenBucket(cfg.Clock, cfg.MaxCallRate),
+		queue: queueDelay{target: cfg.QueueTarget, interval: cfg.QueueInterval}}
 	sipLog := slog.New(&sipgoLogHandler{next: cfg.Logger.Handler(), s: s}).With("component", "sipgo")
 	ua, err := sipgo.NewUA(
 		sipgo.WithUserAgent(cfg.UserAgent),
@@ -233,8 +250,10 @@ func NewServer(cfg Config, h Handler) (*Server, error) {
 // readFilter is the transport read hook: it repairs malformed UDP requests so
 // they can be answered 400 (see sanitize.go), and once the calls have been
 // hung up at shutdown it drops new UDP requests, so that none starts a
-// transaction while the listeners close. Stream transports deliver reads,
-// not messages, so they are left alone.
+// transaction while the listeners close. On the listener it also judges how
+// long datagrams waited to be read (queuedelay.go) and, while new calls are
+// refused, answers new INVITEs itself (shed.go). Stream transports deliver
+// reads, not messages, so they are left alone.
 func (s *Server) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error) {
 	if p.Transport != "UDP" {
 		return data, nil
@@ -243,6 +262,21 @@ func (s *Server) readFilter(p sip.TransportReadProps, data []byte) ([]byte, erro
 	s.udpSource.Store(a)
 	if s.draining.Load() && !bytes.HasPrefix(data, []byte("SIP/")) {
 		return nil, nil
+	}
+	if c := s.udpConn.Load(); c != nil && p.LocalAddr == c.LocalAddr() {
+		if s.cfg.QueueTarget > 0 {
+			now := time.Now()
+			wait := c.wait(now)
+			if standing, changed := s.queue.observe(now, wait); standing && changed {
+				if ok, n := s.noise.allow("sip queue"); ok {
+					s.log.Warn("overload: requests wait in the SIP socket; refusing new calls until they do not",
+						"wait", wait, "target", s.cfg.QueueTarget, "suppressed", n)
+				}
+			}
+		}
+		if s.shed(c, data, a) {
+			return nil, nil
+		}
 	}
 	return sanitizeDatagram(data), nil
 }
@@ -278,6 +312,11 @@ func (s *Server) ListenAndServe(ctx context.Context) error {
 		return err
 	}
 	tcp := s.guardListener(rawTCP)
+	if uc, ok := udp.(*net.UDPConn); ok {
+		sc := stampConn(uc)
+		s.udpConn.Store(sc)
+		udp = sc
+	}
 	ap := netip.MustParseAddrPort(udp.LocalAddr().String())
 	s.mu.Lock()
 	s.addr = netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())

@@ -10,7 +10,10 @@
 //     profiles (sampling 1 in 100 events), to find where calls wait;
 //   - SBPROF_HTTP=ADDR serves net/http/pprof on ADDR (loopback), e.g. a heap
 //     profile of the moment with /debug/pprof/heap?gc=1 and the goroutines
-//     with /debug/pprof/goroutine?debug=1.
+//     with /debug/pprof/goroutine?debug=1;
+//   - SBPROF_SCHED=1 logs every 250 ms how long goroutines waited, runnable,
+//     for a processor (p50, p90, p99 of the runtime's /sched/latencies),
+//     the figure the overload rule of internal/server watches.
 //
 // Read them with `go tool pprof -top BINARY FILE`. The profiler samples at
 // 100 Hz and costs a percent or two of CPU; figures for the README come from

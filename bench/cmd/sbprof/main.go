@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"syscall"
+	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/config"
 	"github.com/switchboard-voice/switchboard/internal/server"
@@ -78,6 +79,9 @@ func run(ctx context.Context) int {
 		defer stopDebug()
 	}
 
+	if os.Getenv("SBPROF_SCHED") != "" {
+		go logSchedLatency(ctx, log, 250*time.Millisecond)
+	}
 	srv, err := server.New(ctx, cfg, log, os.Stdout, server.Options{})
 	if err != nil {
 		log.Error("cannot start", "err", err)
