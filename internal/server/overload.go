@@ -54,7 +54,7 @@ const (
 	minSchedWaits   = 20                     // waits in a sample for its p90 to count
 	minSchedBusy    = 0.85                   // share of the processors' time busy
 	minSetupLimit   = 12
-	idleSetupLimit  = 64 // the limit with the CPU spare and few calls in setup
+	idleSetupLimit  = 32 // the limit with the CPU spare and few calls in setup
 	quietSamples    = 10 // a second with the CPU spare: the limit may jump
 )
 
