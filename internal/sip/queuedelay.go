@@ -6,17 +6,17 @@ import (
 	"time"
 )
 
-// Overload shows first as a queue: when the process cannot keep up, the
-// datagrams wait in the SIP socket's receive buffer, and every call set up
-// after them waits as long. A 400-setup ceiling (Config.Admit) reacts only
-// when that queue holds seconds of work, so the listener also watches how
-// long each datagram waited between its arrival (the kernel's receive
-// timestamp) and its read, and refuses new INVITEs while that wait stays
-// above a target, the way CoDel (RFC 8289) decides to drop: a burst that
-// drains within an interval costs nothing; a standing queue is shed with
-// 503s, which cost no more than the request (see admit.go), until it is gone.
-// Calls in progress are never refused: their requests and responses are
-// served as before, and only sooner.
+// Overload shows as queues. Config.Admit judges those inside the process
+// (switchboard's server: the calls in setup, the CPU); the listener watches
+// the one in front of it: when the reader cannot keep up, datagrams wait in
+// the SIP socket's receive buffer, and every call set up after them waits as
+// long. So it measures how long each datagram waited between its arrival
+// (the kernel's receive timestamp) and its read, and refuses new INVITEs
+// while that wait stays above a target, the way CoDel (RFC 8289) decides to
+// drop: a burst that drains within an interval costs nothing; a standing
+// queue is shed with 503s, which cost no more than the request (shed.go),
+// until it is gone. Calls in progress are never refused: their requests and
+// responses are served as before, and only sooner.
 
 const (
 	// DefaultQueueTarget is the wait a datagram may have had before it is

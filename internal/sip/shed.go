@@ -23,13 +23,12 @@ const shedTagPrefix = "sb503"
 
 // sipHeader is one header line of a request's head, its name as sent.
 type sipHeader struct {
-	name, line []byte // line: the whole line, name included, unfolded
+	name, line []byte // line: the whole line, name included
 }
 
 // headerLines returns the header lines of a SIP message's head (after the
-// start line, before the blank line), continuation lines joined to theirs,
-// appended to dst. ok is false if the head does not end or a line has no
-// colon.
+// start line, before the blank line), appended to dst. ok is false if the
+// head does not end, or a line is folded onto the next or has no colon.
 func headerLines(data []byte, dst []sipHeader) (start []byte, hs []sipHeader, ok bool) {
 	end := bytes.Index(data, []byte("\r\n\r\n"))
 	if end < 0 {
@@ -161,7 +160,8 @@ func shed503(inv *rawInvite, server string, retry time.Duration) []byte {
 // answers it, even while new calls are refused. Only the reader uses it.
 type passedOn struct {
 	until map[string]time.Time
-	fifo  []passedEntry // in the order added, so in the order they expire
+	fifo  []passedEntry // from head on: in the order added, so of expiry
+	head  int
 }
 
 type passedEntry struct {
@@ -190,16 +190,17 @@ func (p *passedOn) add(callID []byte, now time.Time) {
 }
 
 func (p *passedOn) expire(now time.Time) {
-	n := 0
-	for n < len(p.fifo) && !now.Before(p.fifo[n].until) {
-		e := p.fifo[n]
+	for p.head < len(p.fifo) && !now.Before(p.fifo[p.head].until) {
+		e := p.fifo[p.head]
 		if u, ok := p.until[e.callID]; ok && !now.Before(u) {
 			delete(p.until, e.callID)
 		}
-		n++
+		p.fifo[p.head] = passedEntry{}
+		p.head++
 	}
-	if n > 0 {
-		p.fifo = append(p.fifo[:0], p.fifo[n:]...)
+	if p.head > 0 && p.head >= len(p.fifo)/2 { // amortised: each entry moves once
+		p.fifo = append(p.fifo[:0], p.fifo[p.head:]...)
+		p.head = 0
 	}
 }
 

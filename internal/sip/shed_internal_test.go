@@ -2,6 +2,7 @@ package sip
 
 import (
 	"bytes"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -122,7 +123,32 @@ func TestPassedOn(t *testing.T) {
 	if p.has([]byte("a@x"), t0.Add(passedOnFor)) {
 		t.Error("a Call-ID remembered past 64*T1")
 	}
-	if !p.has([]byte("b@x"), t0.Add(passedOnFor)) || len(p.fifo) != 1 || len(p.until) != 1 {
-		t.Errorf("after the first expired: %d queued, %d known, want 1 and 1", len(p.fifo), len(p.until))
+	if !p.has([]byte("b@x"), t0.Add(passedOnFor)) || len(p.fifo)-p.head != 1 || len(p.until) != 1 {
+		t.Errorf("after the first expired: %d queued, %d known, want 1 and 1", len(p.fifo)-p.head, len(p.until))
+	}
+	// Many, added and expired over time: what is kept stays what is live.
+	for i := range 10000 {
+		now := t0.Add(time.Duration(i) * 10 * time.Millisecond)
+		p.add([]byte(strconv.Itoa(i)), now)
+		p.has(nil, now)
+	}
+	if live := int(passedOnFor / (10 * time.Millisecond)); len(p.until) > live+1 || len(p.fifo) > 2*live+2 {
+		t.Errorf("%d known, %d queued; want about %d live", len(p.until), len(p.fifo), live)
+	}
+}
+
+// BenchmarkShed503 is the reader's work for one refused INVITE: reading its
+// head and writing the 503 (the send aside).
+func BenchmarkShed503(b *testing.B) {
+	data := crlfBytes(shedInvite)
+	var inv rawInvite
+	var hs []sipHeader
+	b.ReportAllocs()
+	for b.Loop() {
+		var ok bool
+		if ok, hs = readInvite(data, &inv, hs); !ok {
+			b.Fatal("not read")
+		}
+		_ = shed503(&inv, "switchboard", time.Second)
 	}
 }
