@@ -52,7 +52,7 @@ const (
 
 	maxSchedLatency = 500 * time.Microsecond // p90 over a sample
 	minSchedWaits   = 20                     // waits in a sample for its p90 to count
-	minSchedBusy    = 0.85                   // share of the processors' time busy
+	minSchedBusy    = 0.9                    // share of the processors' time busy
 	minSetupLimit   = 12
 	idleSetupLimit  = 32 // the limit with the CPU spare and few calls in setup
 	quietSamples    = 10 // a second with the CPU spare: the limit may jump
