@@ -31,7 +31,7 @@ import (
 //     and at most maxPendingSetups: room for slow webhooks, but not for a
 //     sudden flood to pile up before the next sample. When the CPU is short
 //     (over a sample, the processors were minSchedBusy busy and goroutines
-//     waited over maxSchedLatency, p90, for one: schedProbe), the limit
+//     waited over maxSchedLatency, p90, for one: internal/sched), the limit
 //     drops to 70 % of what is pending, down to minSetupLimit. It grows
 //     back by one per sample, and once the CPU has been spare for
 //     quietSamples in a row, at once to half as much again as is pending.
@@ -64,7 +64,7 @@ type overload struct {
 	ticks   func() media.TickStats // the media pacer's
 	// sched returns, since its last call, the p90 of the scheduler's waits,
 	// how many there were, and the processors' busy share
-	// (schedProbe.window); nil: not judged.
+	// (sched.Probe); nil: not judged.
 	sched func() (time.Duration, uint64, float64)
 	clock clock.Clock
 	// until is when the last pacer alarm ends (UnixNano; 0: none).

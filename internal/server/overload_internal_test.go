@@ -1,8 +1,6 @@
 package server
 
 import (
-	"runtime"
-	"sync"
 	"testing"
 	"time"
 
@@ -122,30 +120,5 @@ func TestSchedSamplesMoveTheSetupLimit(t *testing.T) {
 	o.sampleSched(nil)
 	if l := o.setupLimit(); l != maxPendingSetups {
 		t.Fatalf("after a second of quiet samples with 300 pending: limit %d, want %d", l, maxPendingSetups)
-	}
-}
-
-// The probe reads the runtime's own figures: goroutines that woke count as
-// waits, and the busy share is a share.
-func TestSchedProbe(t *testing.T) {
-	p := newSchedProbe()
-	if p == nil {
-		t.Fatal("the runtime has no /sched/latencies:seconds or /cpu/classes metrics")
-	}
-	var wg sync.WaitGroup
-	for range 2000 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			runtime.Gosched()
-		}()
-	}
-	wg.Wait()
-	wait, n, busy := p.window(0.9)
-	if n == 0 || wait < 0 || busy < 0 || busy > 1 {
-		t.Fatalf("after 2,000 goroutines: p90 %v over %d waits, busy %v", wait, n, busy)
-	}
-	if _, n2, _ := p.window(0.9); n2 >= n {
-		t.Errorf("a second window counts %d waits, the first %d: not a window", n2, n)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/media/holdmusic"
 	"github.com/switchboard-voice/switchboard/internal/outbox"
+	"github.com/switchboard-voice/switchboard/internal/sched"
 	"github.com/switchboard-voice/switchboard/internal/sip"
 	"github.com/switchboard-voice/switchboard/internal/store"
 	"github.com/switchboard-voice/switchboard/internal/tts"
@@ -196,8 +197,11 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	s.overload = &overload{clock: clock.Real}
 	if !opts.IgnorePacer {
 		s.overload.ticks = s.media.TickStats
-		if p := newSchedProbe(); p != nil {
-			s.overload.sched = func() (time.Duration, uint64, float64) { return p.window(0.9) }
+		if p := sched.New(); p != nil {
+			s.overload.sched = func() (time.Duration, uint64, float64) {
+				w := p.Window()
+				return w.Wait(0.9), w.Waits, w.Busy
+			}
 		}
 	}
 	if s.sip, err = sip.NewServer(sip.Config{

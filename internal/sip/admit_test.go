@@ -50,6 +50,14 @@ func (p *udpPeer) invite(user, branch string) string {
 		user, p.server, a, branch, a, branch, user, p.server, branch, a)
 }
 
+// options is an OPTIONS from the peer, with branch as its Via branch.
+func (p *udpPeer) options(branch string) string {
+	a := p.conn.LocalAddr().String()
+	return fmt.Sprintf("OPTIONS sip:%s SIP/2.0\r\nVia: SIP/2.0/UDP %s;branch=%s\r\n"+
+		"From: <sip:peer@%s>;tag=%s\r\nTo: <sip:%s>\r\nCall-ID: %s@peer\r\nCSeq: 1 OPTIONS\r\n"+
+		"Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n", p.server, a, branch, a, branch, p.server, branch)
+}
+
 // collect returns the responses received within d.
 func (p *udpPeer) collect(d time.Duration) []*gosip.Response {
 	p.t.Helper()

@@ -17,10 +17,7 @@ import (
 // gets nothing back, and the server goes on answering.
 func TestShedFromTheBytes(t *testing.T) {
 	var handled atomic.Int32
-	srv := startServer(t, sip.HandlerFunc(func(ctx context.Context, call *sip.InboundCall) {
-		handled.Add(1)
-		_ = call.Reject(486, "")
-	}), serverOpts{cfg: func(c *sip.Config) {
+	srv := startServer(t, rejecting(&handled), serverOpts{cfg: func(c *sip.Config) {
 		c.Admit = func() time.Duration { return time.Second }
 	}})
 	p := newUDPPeer(t, srv.Addr())
@@ -67,9 +64,7 @@ func TestShedFromTheBytes(t *testing.T) {
 		"From: <sip:peer@" + a + ">;tag=z9hG4bK-shed-1\r\nTo: <sip:bob@" + srv.Addr().String() + ">;tag=" + tag + "\r\n" +
 		"Call-ID: z9hG4bK-shed-1@peer\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
 	p.send(ack)
-	p.send("OPTIONS sip:" + srv.Addr().String() + " SIP/2.0\r\nVia: SIP/2.0/UDP " + a + ";branch=z9hG4bK-opt-1\r\n" +
-		"From: <sip:peer@" + a + ">;tag=o1\r\nTo: <sip:" + srv.Addr().String() + ">\r\nCall-ID: opt-1@peer\r\n" +
-		"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+	p.send(p.options("z9hG4bK-opt-1"))
 	if rs := p.collect(500 * time.Millisecond); len(rs) != 1 || rs[0].StatusCode != 200 || rs[0].CSeq().MethodName != "OPTIONS" {
 		t.Fatalf("after the ACK and an OPTIONS: %v, want only the OPTIONS' 200", codes(rs))
 	}
@@ -87,17 +82,11 @@ func TestShedFromTheBytes(t *testing.T) {
 // timestamps; OPTIONS are still answered.
 func TestQueueStandingRefusesNewCalls(t *testing.T) {
 	var handled atomic.Int32
-	srv := startServer(t, sip.HandlerFunc(func(ctx context.Context, call *sip.InboundCall) {
-		handled.Add(1)
-		_ = call.Reject(486, "")
-	}), serverOpts{cfg: func(c *sip.Config) {
+	srv := startServer(t, rejecting(&handled), serverOpts{cfg: func(c *sip.Config) {
 		c.QueueTarget, c.QueueInterval = time.Nanosecond, time.Nanosecond
 	}})
 	p := newUDPPeer(t, srv.Addr())
-	a := p.conn.LocalAddr().String()
-	p.send("OPTIONS sip:" + srv.Addr().String() + " SIP/2.0\r\nVia: SIP/2.0/UDP " + a + ";branch=z9hG4bK-opt-2\r\n" +
-		"From: <sip:peer@" + a + ">;tag=o2\r\nTo: <sip:" + srv.Addr().String() + ">\r\nCall-ID: opt-2@peer\r\n" +
-		"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n")
+	p.send(p.options("z9hG4bK-opt-2"))
 	if r := p.one(5 * time.Second); r.StatusCode != 200 {
 		t.Fatalf("OPTIONS answered %d", r.StatusCode)
 	}
@@ -162,4 +151,12 @@ func TestShedLeavesRetransmissionsToTheirTransaction(t *testing.T) {
 	if len(kept) < 2 || kept[0] != 100 || kept[len(kept)-1] != 486 || slices.Contains(kept, 503) {
 		t.Errorf("the kept call got %v, want 100, then 486, no 503", kept)
 	}
+}
+
+// rejecting is a Handler that counts the calls it sees and rejects them.
+func rejecting(handled *atomic.Int32) sip.Handler {
+	return sip.HandlerFunc(func(ctx context.Context, call *sip.InboundCall) {
+		handled.Add(1)
+		_ = call.Reject(486, "")
+	})
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"database/sql"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,16 +9,25 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/clock"
 )
 
-// TestCheckpointerKeepsTheWALShort: the writer never checkpoints, so without
-// the checkpointer the WAL file grows with every commit; after a round of
-// the checkpointer, the writer starts the WAL over and reuses the file.
+// TestCheckpointerKeepsTheWALShort: the writer never checkpoints, so until
+// the checkpointer's first round the WAL file grows with every commit; after
+// a round, the writer starts the WAL over and reuses the file. The store is
+// opened as Open opens it, its checkpointer on a fake clock.
 func TestCheckpointerKeepsTheWALShort(t *testing.T) {
 	dir := t.TempDir()
-	s, a := openWriterStore(t, dir)
-	if err := s.checkpoints.close(); err != nil { // the one on real time
+	clk := clock.NewFake(time.Unix(0, 0))
+	ran := make(chan struct{}, 1)
+	s, err := openSQLite(t.Context(), dir, clk, func() { ran <- struct{}{} })
+	if err != nil {
 		t.Fatal(err)
 	}
-	s.checkpoints = nil
+	t.Cleanup(func() { s.Close() })
+	const acct = "AC00000000000000000000000000000001"
+	a, err := s.CreateAccount(t.Context(), Account{SID: acct, OwnerAccountSID: acct, FriendlyName: "main",
+		AuthToken: "00000000000000000000000000000001", Status: StatusActive})
+	if err != nil {
+		t.Fatal(err)
+	}
 	wal := filepath.Join(dir, FileName+"-wal")
 	walSize := func() int64 {
 		t.Helper()
@@ -46,14 +54,6 @@ func TestCheckpointerKeepsTheWALShort(t *testing.T) {
 	}
 	grown = walSize()
 
-	cp, err := sql.Open("sqlite", sqliteURI(filepath.Join(dir, FileName), nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	clk := clock.NewFake(time.Unix(0, 0))
-	ran := make(chan struct{}, 1)
-	c := startCheckpointer(cp, clk, func() { ran <- struct{}{} })
-	defer c.close()
 	clk.Advance(checkpointEvery)
 	select {
 	case <-ran:

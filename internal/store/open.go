@@ -58,7 +58,11 @@ const (
 func Open(ctx context.Context, dsn string, dataDir string) (Store, error) {
 	switch {
 	case dsn == "":
-		return openSQLite(ctx, dataDir)
+		st, err := openSQLite(ctx, dataDir, clock.Real, nil)
+		if err != nil {
+			return nil, err // not a nil *sqlStore in a non-nil Store
+		}
+		return st, nil
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return openPostgres(ctx, dsn)
 	default:
@@ -66,7 +70,9 @@ func Open(ctx context.Context, dsn string, dataDir string) (Store, error) {
 	}
 }
 
-func openSQLite(ctx context.Context, dataDir string) (Store, error) {
+// openSQLite opens the SQLite store in dataDir; its checkpointer ticks on clk
+// and calls ran (if not nil) after each checkpoint.
+func openSQLite(ctx context.Context, dataDir string, clk clock.Clock, ran func()) (*sqlStore, error) {
 	if dataDir == "" {
 		return nil, fmt.Errorf("%w: empty data directory", ErrInvalid)
 	}
@@ -115,7 +121,10 @@ func openSQLite(ctx context.Context, dataDir string) (Store, error) {
 		return nil, err
 	}
 
-	rq := common
+	rq := url.Values{}
+	for k, v := range common {
+		rq[k] = append([]string(nil), v...)
+	}
 	rq.Add("_pragma", "query_only(1)")
 	r, err := sql.Open("sqlite", sqliteURI(abs, rq))
 	if err != nil {
@@ -134,7 +143,9 @@ func openSQLite(ctx context.Context, dataDir string) (Store, error) {
 		return nil, err
 	}
 	st.batch = newWriter(w, maxBatchOps)
-	cp, err := sql.Open("sqlite", sqliteURI(abs, common))
+	// The checkpointer writes no row: query_only, as the readers (a
+	// checkpoint is not a write transaction).
+	cp, err := sql.Open("sqlite", sqliteURI(abs, rq))
 	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("open sqlite checkpointer: %w", err)
@@ -142,7 +153,7 @@ func openSQLite(ctx context.Context, dataDir string) (Store, error) {
 	cp.SetMaxOpenConns(1)
 	cp.SetMaxIdleConns(1)
 	cp.SetConnMaxLifetime(0)
-	st.checkpoints = startCheckpointer(cp, clock.Real, nil)
+	st.checkpoints = startCheckpointer(cp, clk, ran)
 	return st, nil
 }
 
