@@ -240,6 +240,7 @@ func (c *InboundCall) Reject(code int, reason string) error {
 	c.earlyMu.Unlock()
 	res := sip.NewResponseFromRequest(c.req, code, reason, nil)
 	c.s.decorate(res)
+	c.leavePending()
 	var err error
 	if stateless {
 		c.s.sendStateless(res)
@@ -329,6 +330,7 @@ func (c *InboundCall) Answer(ctx context.Context) (*Leg, error) {
 	seq := c.req.CSeq().SeqNo
 	res := s.okResponse(c.req, body, c.Transport)
 	acks := leg.expectAck(seq)
+	c.leavePending()
 	err = c.tx.Respond(res)
 	c.markFinal()
 	if c.isCanceled() {
@@ -394,6 +396,7 @@ func (c *InboundCall) sendFinal(code int, reason string) {
 	c.mu.Unlock()
 	res := sip.NewResponseFromRequest(c.req, code, reason, nil)
 	c.s.decorate(res)
+	c.leavePending()
 	_ = c.tx.Respond(res)
 	c.markFinal()
 	c.cancel()
@@ -410,10 +413,17 @@ func (c *InboundCall) markFinal() {
 		}
 		c.hook.Store(nil)
 		close(c.final)
-		c.s.mu.Lock()
-		delete(c.s.calls, c)
-		c.s.mu.Unlock()
+		c.leavePending()
 	})
+}
+
+// leavePending takes the call out of Server.Pending: it is answered. The
+// final response's senders call it before sending, so that a caller who
+// has the response never sees its call still pending; markFinal again after.
+func (c *InboundCall) leavePending() {
+	c.s.mu.Lock()
+	delete(c.s.calls, c)
+	c.s.mu.Unlock()
 }
 
 func (c *InboundCall) isCanceled() bool {
