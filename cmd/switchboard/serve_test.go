@@ -42,12 +42,23 @@ func freePort(t *testing.T, network string) string {
 	t.Helper()
 	switch network {
 	case "udp":
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
+		// SIP listens on the port over UDP and TCP: a port free for UDP
+		// whose TCP side another test holds made the server stop at once.
+		for range 100 {
+			c, err := net.ListenPacket("udp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			addr := c.LocalAddr().String()
+			l, err := net.Listen("tcp", addr)
+			c.Close()
+			if err == nil {
+				l.Close()
+				return addr
+			}
 		}
-		defer c.Close()
-		return c.LocalAddr().String()
+		t.Fatal("no port free for both UDP and TCP")
+		return ""
 	default:
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {

@@ -312,6 +312,7 @@ func (s *Server) Run(ctx context.Context) error {
 	go func() { httpErr <- s.http.Serve(s.httpLn) }()
 
 	var runErr error
+	sipDone := false // sipErr received: SIP has stopped
 	select {
 	case <-s.sip.Ready():
 		s.ready.Store(true)
@@ -319,12 +320,12 @@ func (s *Server) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 		case err := <-sipErr:
-			runErr = fmt.Errorf("sip: %w", err)
+			runErr, sipDone = fmt.Errorf("sip: %w", err), true
 		case err := <-httpErr:
 			runErr = fmt.Errorf("http: %w", err)
 		}
 	case err := <-sipErr:
-		runErr = fmt.Errorf("sip: %w", err)
+		runErr, sipDone = fmt.Errorf("sip: %w", err), true
 	case <-ctx.Done():
 	}
 
@@ -339,8 +340,10 @@ func (s *Server) Run(ctx context.Context) error {
 	// up the calls in progress, whose records are finalised.
 	s.interp.Close()
 	stopSIP()
-	if err := <-sipErr; err != nil && runErr == nil && !errors.Is(err, context.Canceled) {
-		runErr = fmt.Errorf("sip: %w", err)
+	if !sipDone {
+		if err := <-sipErr; err != nil && runErr == nil && !errors.Is(err, context.Canceled) {
+			runErr = fmt.Errorf("sip: %w", err)
+		}
 	}
 	// The callbacks due now get the grace to leave; the rest stay in the
 	// outbox for the next start (or another node).
