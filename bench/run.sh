@@ -255,6 +255,9 @@ hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
 
 # cpu_ticks PID: utime+stime of the process so far, in clock ticks (proc(5)).
 cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+# wchar PID: bytes the process has written by system calls so far (proc(5)
+# /proc/PID/io): with few calls logged, mostly the SQLite WAL and checkpoints.
+wchar() { awk '$1 == "wchar:" { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0; }
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
@@ -638,6 +641,7 @@ base_gr=$(goroutines)
 # --- the measured run --------------------------------------------------------
 t0=$(now_ms)
 c0=$(cpu_ticks "$SB_PID")
+wc0=$(wchar "$SB_PID")
 read -r k0 st0 < <(core_busy "$SERVER_CPU")
 a0=$(cpu_ticks "$APP_PID")
 if [[ $MODE == conference ]]; then
@@ -883,6 +887,7 @@ else
 	st1=$st0
 	w1=$(now_ms)
 	c2=$(cpu_ticks "$SB_PID")
+	wc2=$(wchar "$SB_PID")
 	read -r k2 st2 < <(core_busy "$SERVER_CPU")
 	win_rss=$(rss_kb "$SB_PID")
 fi
@@ -1074,7 +1079,9 @@ elif [[ $MODE == conference ]]; then
 	echo "  busiest thread over the window: $(pc "${busiest#* }") % of a core (tid ${busiest% *}, of $(wc -l <"$RUN/threads2.txt") threads)"
 	echo "  SIPp talkers CPU $(pc $((sp2 - sp1))) %, confpeer CPU $(pc $((pw2 - pw1))) %; load core(s) $LOAD_CPU busy $(pc $((l2 - l1))) % over the window"
 else
-	echo "  per call: $(awk -v t="$((c2 - c1))" -v hz="$CLK_TCK" -v n="$ok" 'BEGIN { if (n > 0) printf "%.2f", 1000 * t / hz / n; else print "-" }') ms CPU per completed call"
+	written=-
+	[[ -n ${wc2:-} ]] && written=$(awk -v b="$((wc2 - wc0))" -v n="$ok" 'BEGIN { if (n > 0) printf "%.1f", b / 1024 / n; else print "-" }')
+	echo "  per call: $(awk -v t="$((c2 - c1))" -v hz="$CLK_TCK" -v n="$ok" 'BEGIN { if (n > 0) printf "%.2f", 1000 * t / hz / n; else print "-" }') ms CPU per completed call; $written KiB written per completed call (wchar: the WAL, checkpoints, logs)"
 fi
 echo "switchboard RSS: before $((base_rss / 1024)) MB, in load $((win_rss / 1024)) MB, peak $((peak_rss / 1024)) MB, $DRAIN s after $((end_rss / 1024)) MB"
 if [[ $MODE == play || $MODE == bridge || $MODE == conference || $MODE == queue ]]; then

@@ -303,7 +303,7 @@ func putConference(t testing.TB, st store.Store, c store.Conference, parts ...st
 		c.APIVersion = api.APIVersion
 	}
 	if c.FriendlyName == "" {
-		c.FriendlyName = "room-" + c.SID[2:8]
+		c.FriendlyName = "room-" + c.SID[len(c.SID)-8:]
 	}
 	if c.DateCreated.IsZero() {
 		c.DateCreated = at(1, 12, 0, 0)

@@ -7,8 +7,11 @@
 // switchboard's SIDs look exactly like Twilio's so that applications and the
 // official helper libraries, which check these patterns, accept them.
 //
-// New draws the 128 random bits of a SID from crypto/rand and writes them in
-// lower case, as Twilio does; Valid accepts either case, as the spec's pattern
-// does. NewToken makes an auth token (32 hex digits, no prefix), the password
-// of HTTP basic authentication against the REST API.
+// New writes a SID's digits in lower case, as Twilio does: the time in
+// milliseconds, then 80 bits from crypto/rand, so that SIDs sort in the order
+// they were made and the database's indexes on them grow at one end (see
+// New); Valid accepts either case, as the spec's pattern
+// does. NewToken makes an auth token (32 hex digits, no prefix, all from
+// crypto/rand), the password of HTTP basic authentication against the REST
+// API.
 package sid

@@ -3,6 +3,7 @@ package sid
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"time"
 )
 
 // Prefixes of the resources switchboard names, as Twilio spells them.
@@ -23,14 +24,44 @@ const hexDigits = 32
 // Len is the length of a SID with a two-letter prefix.
 const Len = 2 + hexDigits
 
-// New returns prefix followed by 32 lower-case hexadecimal digits drawn from
-// crypto/rand.
-func New(prefix string) string {
+// timeDigits is the number of leading hexadecimal digits of a SID made by
+// New that hold its creation time: Unix milliseconds, 48 bits, enough until
+// the year 10889.
+const timeDigits = 12
+
+// New returns prefix followed by 32 lower-case hexadecimal digits: the first
+// 12 are the time in Unix milliseconds, the other 20 (80 bits) are drawn from
+// crypto/rand. SIDs made later sort later, like a UUIDv7, so that the
+// indexes keyed by SID take new rows at their end instead of at a random
+// page each: a call's three writes dirty a few shared pages of the SQLite
+// file instead of several scattered ones.
+func New(prefix string) string { return newAt(prefix, time.Now()) }
+
+// newAt is New at time t.
+func newAt(prefix string, t time.Time) string {
 	var raw [hexDigits / 2]byte
 	// crypto/rand.Read never returns an error on supported platforms; it
 	// crashes the program irrecoverably instead (Go 1.24+).
+	_, _ = rand.Read(raw[timeDigits/2:])
+	ms := uint64(t.UnixMilli())
+	for i := range timeDigits / 2 { // big-endian, so that the text sorts as the time
+		raw[i] = byte(ms >> (8 * (timeDigits/2 - 1 - i)))
+	}
+	return format(prefix, &raw)
+}
+
+// NewToken returns a new auth token: 32 lower-case hexadecimal digits, all
+// 128 bits drawn from crypto/rand (a token is a password, so none of it is
+// the time).
+func NewToken() string {
+	var raw [hexDigits / 2]byte
 	_, _ = rand.Read(raw[:])
-	// A stack buffer keeps New to one allocation (the string) for the
+	return format("", &raw)
+}
+
+// format returns prefix followed by raw in lower-case hexadecimal.
+func format(prefix string, raw *[hexDigits / 2]byte) string {
+	// A stack buffer keeps this to one allocation (the string) for the
 	// two-letter prefixes switchboard uses.
 	var buf [2*hexDigits + 2]byte
 	b := buf[:0]
@@ -42,9 +73,6 @@ func New(prefix string) string {
 	hex.Encode(b[len(prefix):], raw[:])
 	return string(b)
 }
-
-// NewToken returns a new auth token: 32 lower-case hexadecimal digits.
-func NewToken() string { return New("") }
 
 // Valid reports whether s is prefix followed by exactly 32 hexadecimal digits
 // of either case. An empty prefix checks a bare 32-digit value such as an auth

@@ -3,6 +3,7 @@ package sid
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestNew(t *testing.T) {
@@ -127,5 +128,32 @@ func BenchmarkValid(b *testing.B) {
 		if !Valid(Account, s) {
 			b.Fatal("invalid")
 		}
+	}
+}
+
+func TestNewSortsByTime(t *testing.T) {
+	t0 := time.UnixMilli(1796391763415)
+	a, b := newAt(Call, t0), newAt(Call, t0.Add(time.Millisecond))
+	if a[:2+timeDigits] != "CA01a2414afdd7" {
+		t.Fatalf("newAt(%v) = %q: want the milliseconds 01a2414afdd7 first", t0, a)
+	}
+	if !(a < b) {
+		t.Fatalf("a SID made a millisecond later sorts first: %q, then %q", a, b)
+	}
+	c := newAt(Call, t0)
+	if a == c {
+		t.Fatalf("two SIDs of the same millisecond are equal: %q", a)
+	}
+	if a[:2+timeDigits] != c[:2+timeDigits] {
+		t.Fatalf("same millisecond, different time digits: %q, %q", a, c)
+	}
+}
+
+func TestNewTokenIsAllRandom(t *testing.T) {
+	// A token holding the time would share its first 12 digits with one
+	// made in the same millisecond; random ones share them with odds 2^-48.
+	a, b := NewToken(), NewToken()
+	if a[:timeDigits] == b[:timeDigits] {
+		t.Fatalf("two tokens begin alike, as if they held the time: %q, %q", a, b)
 	}
 }

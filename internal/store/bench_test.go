@@ -2,6 +2,9 @@ package store_test
 
 import (
 	"fmt"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -108,7 +111,7 @@ func BenchmarkSaveCallParallel(b *testing.B) {
 	b.SetParallelism(64)
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu := cpuTime()
+	cpu, wrote := cpuTime(), writtenBytes()
 	b.RunParallel(func(pb *testing.PB) {
 		var c store.Call
 		for i := 0; pb.Next(); i++ {
@@ -125,4 +128,27 @@ func BenchmarkSaveCallParallel(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "saves/s")
 	b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/save")
+	if wrote >= 0 {
+		b.ReportMetric(float64(writtenBytes()-wrote)/float64(b.N), "written-B/save")
+	}
+}
+
+// writtenBytes returns the bytes the process has written so far by write
+// system calls (wchar of /proc/self/io, Linux), or -1 where that is not
+// known. Per save it counts the WAL frames a save costs.
+func writtenBytes() int64 {
+	b, err := os.ReadFile("/proc/self/io")
+	if err != nil {
+		return -1
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "wchar: "); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err != nil {
+				return -1
+			}
+			return n
+		}
+	}
+	return -1
 }
