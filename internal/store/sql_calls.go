@@ -192,6 +192,10 @@ func (s *sqlStore) updateCall(ctx context.Context, tx *sql.Tx, accountSID, sid s
 	return c, nil
 }
 
+// openCalls is the condition "the call has not ended", written as the
+// partial index calls_open_idx is (migration 00010), so that SQLite uses it.
+const openCalls = "status IN ('" + string(CallQueued) + "', '" + string(CallRinging) + "', '" + string(CallInProgress) + "')"
+
 func (s *sqlStore) FinalizeOpenCalls(ctx context.Context, node string) (int, error) {
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -202,9 +206,9 @@ func (s *sqlStore) FinalizeOpenCalls(ctx context.Context, node string) (int, err
 	// ran it until then, even if nothing about it was written since.
 	if _, err := tx.ExecContext(ctx,
 		"UPDATE calls SET date_updated = (SELECT n.heartbeat_at FROM nodes n WHERE n.node = calls.node) "+
-			"WHERE status IN ($1, $2, $3) AND ($4 = '' OR node = $4) "+
+			"WHERE "+openCalls+" AND ($1 = '' OR node = $1) "+
 			"AND EXISTS (SELECT 1 FROM nodes n WHERE n.node = calls.node AND n.heartbeat_at > calls.date_updated)",
-		string(CallQueued), string(CallRinging), string(CallInProgress), node); err != nil {
+		node); err != nil {
 		return 0, fmt.Errorf("finalize open calls: %w", classify(err))
 	}
 	// A call that was answered completed at its last update; one that never
@@ -214,9 +218,8 @@ func (s *sqlStore) FinalizeOpenCalls(ctx context.Context, node string) (int, err
 			"status = CASE WHEN answered_at <> 0 THEN $1 ELSE $2 END, "+
 			"end_time = date_updated, "+
 			"duration = CASE WHEN answered_at <> 0 THEN (date_updated - answered_at + 500000) / 1000000 ELSE 0 END "+
-			"WHERE status IN ($3, $4, $5) AND ($6 = '' OR node = $6)",
-		string(CallCompleted), string(CallFailed),
-		string(CallQueued), string(CallRinging), string(CallInProgress), node)
+			"WHERE "+openCalls+" AND ($3 = '' OR node = $3)",
+		string(CallCompleted), string(CallFailed), node)
 	if err != nil {
 		return 0, fmt.Errorf("finalize open calls: %w", classify(err))
 	}
