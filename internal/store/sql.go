@@ -46,6 +46,7 @@ type sqlStore struct {
 	callForSave    *sql.Stmt
 	callInsert     *sql.Stmt
 	callUpdate     *sql.Stmt
+	callUpdateOpen *sql.Stmt
 	eventInsert    *sql.Stmt
 	callbackInsert *sql.Stmt
 	callbackClaim  *sql.Stmt
@@ -81,8 +82,15 @@ func newSQLStore(ctx context.Context, w, r *sql.DB, d dialect) (*sqlStore, error
 		{&s.callUpdate, "UPDATE calls SET parent_call_sid = $1, phone_number_sid = $2, from_address = $3, to_address = $4, " +
 			"status = $5, direction = $6, api_version = $7, forwarded_from = $8, caller_name = $9, answered_by = $10, " +
 			"start_time = $11, answered_at = $12, end_time = $13, duration = $14, date_updated = $15 WHERE sid = $16"},
+		// callUpdateOpen is callUpdate of a row of the same account
+		// whose status may still change: saveCall's one statement for a
+		// call it has saved before.
+		{&s.callUpdateOpen, "UPDATE calls SET parent_call_sid = $1, phone_number_sid = $2, from_address = $3, to_address = $4, " +
+			"status = $5, direction = $6, api_version = $7, forwarded_from = $8, caller_name = $9, answered_by = $10, " +
+			"start_time = $11, answered_at = $12, end_time = $13, duration = $14, date_updated = $15 " +
+			"WHERE sid = $16 AND account_sid = $17 AND (" + openCalls + " OR status = $5) RETURNING date_created, node"},
 		{&s.eventInsert, "INSERT INTO events (account_sid, call_sid, resource_sid, type, name, time, payload) " +
-			"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING seq"},
+			"VALUES ($1, $2, $3, $4, $5, $6, $7)" + s.returningSeq()},
 		{&s.callbackInsert, "INSERT INTO outbox (account_sid, call_sid, url, method, params, max_attempts, attempts, " +
 			"next_attempt, lease_owner, lease_until, date_created) " +
 			"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', 0, $9)"},
@@ -110,6 +118,16 @@ var _ Store = (*sqlStore)(nil)
 // forUpdate locks the row read at the start of a read-modify-write
 // transaction. PostgreSQL needs it; SQLite has no such clause and needs none,
 // since its single writer already serialises those transactions.
+// returningSeq is how an insert into events gets its seq: PostgreSQL
+// returns it; on SQLite it is the rowid, which LastInsertId reads without a
+// result set.
+func (s *sqlStore) returningSeq() string {
+	if s.dialect == dialectPostgres {
+		return " RETURNING seq"
+	}
+	return ""
+}
+
 func (s *sqlStore) forUpdate() string {
 	if s.dialect == dialectPostgres {
 		return " FOR UPDATE"
@@ -135,7 +153,7 @@ func (s *sqlStore) Close() error {
 	}
 	var err error
 	for _, stmt := range []*sql.Stmt{s.accountBySID, s.numberByPhone, s.numberBySID,
-		s.callForSave, s.callInsert, s.callUpdate, s.eventInsert, s.callbackInsert,
+		s.callForSave, s.callInsert, s.callUpdate, s.callUpdateOpen, s.eventInsert, s.callbackInsert,
 		s.callbackClaim, s.callbackAck, s.callbackRetry} {
 		if stmt != nil {
 			err = errors.Join(err, stmt.Close())

@@ -49,6 +49,16 @@ func scanCall(sc scanner) (Call, error) {
 	return c, nil
 }
 
+// callSetArgs returns the values of the columns an update of a call sets,
+// $1 to $15 of callUpdate and of the other updates written like it.
+// Its capacity leaves room for the WHERE clause's.
+func callSetArgs(c Call) []any {
+	return append(make([]any, 0, 17), c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
+		string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
+		optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
+		micros(c.DateUpdated))
+}
+
 func (c *Call) normalise() {
 	c.StartTime, c.AnsweredAt, c.EndTime = optTruncate(c.StartTime), optTruncate(c.AnsweredAt), optTruncate(c.EndTime)
 	c.DateCreated, c.DateUpdated = truncate(c.DateCreated), truncate(c.DateUpdated)
@@ -182,10 +192,7 @@ func (s *sqlStore) updateCall(ctx context.Context, tx *sql.Tx, accountSID, sid s
 		"UPDATE calls SET parent_call_sid = $1, phone_number_sid = $2, from_address = $3, to_address = $4, "+
 			"status = $5, direction = $6, api_version = $7, forwarded_from = $8, caller_name = $9, answered_by = $10, "+
 			"start_time = $11, answered_at = $12, end_time = $13, duration = $14, date_updated = $15 WHERE sid = $16",
-		c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
-		string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
-		optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
-		micros(c.DateUpdated), sid)
+		append(callSetArgs(c), sid)...)
 	if err != nil {
 		return Call{}, fmt.Errorf("update call %s: %w", sid, classify(err))
 	}

@@ -60,8 +60,17 @@ func (s *sqlStore) insertEvent(ctx context.Context, tx *sql.Tx, ev Event) (Event
 		ev.Time = time.Now()
 	}
 	ev.Time = truncate(ev.Time)
-	err := tx.StmtContext(ctx, s.eventInsert).QueryRowContext(ctx,
-		ev.AccountSID, ev.CallSID, ev.ResourceSID, ev.Type, ev.Name, micros(ev.Time), string(ev.Payload)).Scan(&ev.Seq)
+	st := tx.StmtContext(ctx, s.eventInsert)
+	args := []any{ev.AccountSID, ev.CallSID, ev.ResourceSID, ev.Type, ev.Name, micros(ev.Time), string(ev.Payload)}
+	var err error
+	if s.dialect == dialectPostgres {
+		err = st.QueryRowContext(ctx, args...).Scan(&ev.Seq)
+	} else {
+		var res sql.Result
+		if res, err = st.ExecContext(ctx, args...); err == nil {
+			ev.Seq, err = res.LastInsertId()
+		}
+	}
 	if err != nil {
 		return Event{}, fmt.Errorf("append %s event: %w", ev.Type, classify(err))
 	}
@@ -127,59 +136,69 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 	return c, nil
 }
 
-// saveCall is SaveCall within tx.
-func (s *sqlStore) saveCall(ctx context.Context, tx *sql.Tx, c Call, ev Event, cbs []Callback) (Call, error) {
-	// Read the row, locked; insert it when there is none. Should another
-	// transaction insert the same call in between (ON CONFLICT DO NOTHING
-	// then inserts nothing), read its row, now committed, and update that.
-	var err error
-	inserted := false
-	for attempt := 0; ; attempt++ {
-		old, err := scanCall(tx.StmtContext(ctx, s.callForSave).QueryRowContext(ctx, c.SID))
-		if err == nil {
-			if old.AccountSID != c.AccountSID {
-				return Call{}, fmt.Errorf("%w: call SID %s is another account's", ErrConflict, c.SID)
-			}
-			if old.Status.Final() && c.Status != old.Status {
-				return Call{}, fmt.Errorf("%w: call %s already ended %s", ErrConflict, c.SID, old.Status)
-			}
-			c.DateCreated, c.Node = old.DateCreated, old.Node
-			break
-		}
-		if !errors.Is(err, sql.ErrNoRows) || attempt > 0 {
-			return Call{}, notFound(err, "call", c.SID)
-		}
-		if c.DateCreated.IsZero() {
-			c.DateCreated = c.DateUpdated
-		}
-		c.normalise()
-		res, err := tx.StmtContext(ctx, s.callInsert).ExecContext(ctx,
-			c.SID, c.AccountSID, c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
-			string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
-			optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
-			micros(c.DateCreated), micros(c.DateUpdated), c.Node)
-		if err != nil {
-			return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return Call{}, fmt.Errorf("save call %s: %w", c.SID, err)
-		}
-		if n == 1 {
-			inserted = true
-			break
-		}
+// insertCall inserts c within tx for saveCall, whose update found no row of
+// c's account that may change to c's status: when there is a row of that SID
+// after all, it is refused as saveCall documents, or updated when it was
+// inserted by another transaction meanwhile.
+func (s *sqlStore) insertCall(ctx context.Context, tx *sql.Tx, c Call) (Call, error) {
+	if c.DateCreated.IsZero() {
+		c.DateCreated = c.DateUpdated
 	}
 	c.normalise()
-	if !inserted {
-		_, err = tx.StmtContext(ctx, s.callUpdate).ExecContext(ctx,
-			c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
-			string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
-			optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
-			micros(c.DateUpdated), c.SID)
-		if err != nil {
-			return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
+	res, err := tx.StmtContext(ctx, s.callInsert).ExecContext(ctx,
+		c.SID, c.AccountSID, c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
+		string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
+		optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
+		micros(c.DateCreated), micros(c.DateUpdated), c.Node)
+	if err != nil {
+		return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return Call{}, fmt.Errorf("save call %s: %w", c.SID, err)
+	}
+	if n == 1 {
+		return c, nil
+	}
+	old, err := scanCall(tx.StmtContext(ctx, s.callForSave).QueryRowContext(ctx, c.SID))
+	if err != nil {
+		return Call{}, notFound(err, "call", c.SID)
+	}
+	if old.AccountSID != c.AccountSID {
+		return Call{}, fmt.Errorf("%w: call SID %s is another account's", ErrConflict, c.SID)
+	}
+	if old.Status.Final() && c.Status != old.Status {
+		return Call{}, fmt.Errorf("%w: call %s already ended %s", ErrConflict, c.SID, old.Status)
+	}
+	c.DateCreated, c.Node = old.DateCreated, old.Node
+	_, err = tx.StmtContext(ctx, s.callUpdate).ExecContext(ctx, append(callSetArgs(c), c.SID)...)
+	if err != nil {
+		return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
+	}
+	return c, nil
+}
+
+// saveCall is SaveCall within tx.
+func (s *sqlStore) saveCall(ctx context.Context, tx *sql.Tx, c Call, ev Event, cbs []Callback) (Call, error) {
+	// Most saves are of a call saved before, still open: one UPDATE, which
+	// returns what the row keeps (DateCreated, Node). When it updates
+	// nothing, insert the call; when that inserts nothing either, the row
+	// is there but refused the update (another account's, or ended), or
+	// another transaction has just inserted it: read it, locked, and say
+	// which, or update it.
+	c.normalise()
+	var created int64
+	err := tx.StmtContext(ctx, s.callUpdateOpen).QueryRowContext(ctx,
+		append(callSetArgs(c), c.SID, c.AccountSID)...).Scan(&created, &c.Node)
+	switch {
+	case err == nil:
+		c.DateCreated = fromMicros(created)
+	case errors.Is(err, sql.ErrNoRows):
+		if c, err = s.insertCall(ctx, tx, c); err != nil {
+			return Call{}, err
 		}
+	default:
+		return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
 	}
 
 	ev.AccountSID, ev.CallSID, ev.ResourceSID = c.AccountSID, c.SID, c.SID

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -743,5 +744,46 @@ func testAppendEvents(t *testing.T, st store.Store) {
 	}
 	if got, _, _ := st.ListEvents(ctx(t), store.EventFilter{AccountSID: acct.SID, CallSID: call}, 0, 10); len(got) != 5 {
 		t.Fatalf("%d events after a refused batch, want 5", len(got))
+	}
+}
+
+// testSaveCallRace: the first saves of one call, made at once, all succeed
+// (whichever inserts the row, the others update it); the call is stored once,
+// with each save's event.
+func testSaveCallRace(t *testing.T, st store.Store) {
+	acct := mainAccount(t, st)
+	c := newCall(acct.SID, "+15550001111", "+15550002222", store.CallRinging, t0)
+	const n = 32
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			ci := c
+			ci.CallerName = fmt.Sprint("saver ", i)
+			ci.DateUpdated = t0.Add(time.Duration(i) * time.Millisecond)
+			if _, err := st.SaveCall(ctx(t), ci, store.Event{}, nil); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("SaveCall: %v", err)
+	}
+	got, err := st.Call(ctx(t), acct.SID, c.SID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.DateCreated.Equal(us(t0)) || got.Status != store.CallRinging || !strings.HasPrefix(got.CallerName, "saver ") {
+		t.Errorf("stored call = %+v", got)
+	}
+	if evs := callEvents(t, st, acct.SID, c.SID); len(evs) != n {
+		t.Errorf("%d events, want one per save (%d)", len(evs), n)
 	}
 }

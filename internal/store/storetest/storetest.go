@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Notifications", testNotifications},
 		{"Recordings", testRecordings},
 		{"SaveCall", testSaveCall},
+		{"SaveCallRace", testSaveCallRace},
 		{"EventLog", testEventLog},
 		{"DeleteCall", testDeleteCall},
 		{"ResourceEvents", testResourceEvents},
