@@ -106,7 +106,7 @@ func itoaT(n int) string { return strconv.Itoa(n) }
 
 // eventually waits until cond holds (10 s at most), checking it every
 // 20 ms: the one poll of these tests, for state seen only through the store
-// or the REST API.
+// or the REST API, or in requests to the app that waitFor cannot count.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {

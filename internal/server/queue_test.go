@@ -86,13 +86,21 @@ func TestQueueCallersAndAgent(t *testing.T) {
 	if err != nil || *q.FriendlyName != "support" || q.CurrentSize != 3 || q.MaxSize != store.DefaultQueueMaxSize {
 		t.Fatalf("queue %+v %v", q, err)
 	}
+	// A member is listed as soon as it is queued; its first waitUrl
+	// request follows.
 	positions := map[string]string{}
-	for _, r := range e.app.got("/wait") {
-		if _, seen := positions[r.Params.Get("From")]; !seen {
-			positions[r.Params.Get("From")] = r.Params.Get("QueuePosition")
-			if r.Params.Get("QueueSid") != queueSID || r.Params.Get("MaxQueueSize") != "100" || r.Params.Get("CurrentQueueSize") == "" {
-				t.Errorf("waitUrl parameters %v", r.Params)
+	eventually(t, "a waitUrl request of each member", func() bool {
+		clear(positions)
+		for _, r := range e.app.got("/wait") {
+			if _, seen := positions[r.Params.Get("From")]; !seen {
+				positions[r.Params.Get("From")] = r.Params.Get("QueuePosition")
 			}
+		}
+		return len(positions) == 3
+	})
+	for _, r := range e.app.got("/wait") {
+		if r.Params.Get("QueueSid") != queueSID || r.Params.Get("MaxQueueSize") != "100" || r.Params.Get("CurrentQueueSize") == "" {
+			t.Errorf("waitUrl parameters %v", r.Params)
 		}
 	}
 	if positions[first] != "1" || positions[second] != "2" || positions[third] != "3" {

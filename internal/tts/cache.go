@@ -53,6 +53,23 @@ type Cache struct {
 
 	wg      sync.WaitGroup // fills in flight
 	evictMu sync.Mutex     // one eviction scan at a time
+
+	// checkedMu guards checked: per cached file, what it was when last
+	// checked whole or touched (see unchanged).
+	checkedMu sync.Mutex
+	checked   map[string]checkedFile
+}
+
+// touchEvery is how often a file used again and again is touched, to keep
+// its place in the eviction order: often enough for an order by the minute.
+const touchEvery = time.Minute
+
+// A checkedFile is what a cached file was when it was last checked whole
+// (checkWAVFile) or touched.
+type checkedFile struct {
+	size    int64
+	mod     time.Time // its modification time, as the file system reported it
+	touched time.Time // c.clock's time of the last touch
 }
 
 // A call is one synthesis in flight, shared by every Get waiting for its key.
@@ -86,6 +103,7 @@ func NewCache(engine Engine, opts Options) (*Cache, error) {
 		maxBytes: opts.MaxBytes,
 		clock:    opts.Clock,
 		calls:    make(map[string]*call),
+		checked:  make(map[string]checkedFile),
 	}
 	if c.clock == nil {
 		c.clock = clock.Real
@@ -122,6 +140,9 @@ func (c *Cache) Get(ctx context.Context, req Request) (string, error) {
 		return "", err
 	}
 	path := filepath.Join(c.dir, key+".wav")
+	if c.unchanged(path) {
+		return path, nil
+	}
 	if _, err := checkWAVFile(path); err == nil {
 		c.touch(path)
 		return path, nil
@@ -265,12 +286,42 @@ func field(h hash.Hash, s string) {
 }
 
 // touch marks a file as just used, for least-recently-used eviction.
+// touch marks path, a file just checked whole, as used now: it sets its
+// modification time (eviction's order) and remembers the file as it is.
 func (c *Cache) touch(path string) {
-	if c.maxBytes <= 0 {
+	now := c.clock.Now()
+	if c.maxBytes > 0 {
+		_ = os.Chtimes(path, now, now) // best effort: a failed touch only ages the file
+	}
+	st, err := os.Stat(path)
+	c.checkedMu.Lock()
+	defer c.checkedMu.Unlock()
+	if err != nil {
+		delete(c.checked, path)
 		return
 	}
-	now := c.clock.Now()
-	_ = os.Chtimes(path, now, now) // best effort: a failed touch only ages the file
+	c.checked[path] = checkedFile{size: st.Size(), mod: st.ModTime(), touched: now}
+}
+
+// unchanged reports whether path is a file checked whole before and not
+// changed since (the same size and modification time): a hit then costs one
+// stat instead of opening the file and reading its header. It touches the
+// file when its last touch is touchEvery old.
+func (c *Cache) unchanged(path string) bool {
+	c.checkedMu.Lock()
+	f, ok := c.checked[path]
+	c.checkedMu.Unlock()
+	if !ok {
+		return false
+	}
+	st, err := os.Stat(path)
+	if err != nil || st.Size() != f.size || !st.ModTime().Equal(f.mod) {
+		return false
+	}
+	if c.maxBytes > 0 && c.clock.Now().Sub(f.touched) >= touchEvery {
+		c.touch(path)
+	}
+	return true
 }
 
 // evict removes the least recently used files until the total size is within
@@ -317,6 +368,9 @@ func (c *Cache) evict(keep string) {
 		}
 		if err := os.Remove(f.path); err == nil || errors.Is(err, fs.ErrNotExist) {
 			total -= f.size
+			c.checkedMu.Lock()
+			delete(c.checked, f.path)
+			c.checkedMu.Unlock()
 		}
 	}
 }

@@ -196,6 +196,11 @@ func TestCacheRegeneratesDamagedFile(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A hit first, so that the file is one the cache has
+			// checked whole and remembers (see Cache.unchanged).
+			if _, err := c.Get(context.Background(), Request{Text: "x"}); err != nil {
+				t.Fatal(err)
+			}
 			if err := hurt(p); err != nil {
 				t.Fatal(err)
 			}
@@ -331,6 +336,40 @@ func TestCacheEviction(t *testing.T) {
 	}
 	if r := e.runs.Load(); r != 3 {
 		t.Errorf("engine ran %d times, want 3", r)
+	}
+}
+
+// TestCacheTouchesAtMostEveryMinute: hits on a file keep its place in the
+// eviction order by its modification time, set at most once a minute (a hit
+// in between costs a stat, not a write of the file's metadata).
+func TestCacheTouchesAtMostEveryMinute(t *testing.T) {
+	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	fake := clock.NewFake(t0)
+	c := newTestCache(t, &fakeEngine{}, Options{MaxBytes: 1 << 20, Clock: fake})
+	get := func(after time.Duration) time.Time {
+		t.Helper()
+		fake.Advance(after)
+		p, err := c.Get(context.Background(), Request{Text: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st.ModTime()
+	}
+	if m := get(0); !m.Equal(t0) {
+		t.Fatalf("written file's time %v, want %v", m, t0)
+	}
+	if m := get(30 * time.Second); !m.Equal(t0) {
+		t.Errorf("hit 30 s later touched the file: %v", m)
+	}
+	if m := get(31 * time.Second); !m.Equal(t0.Add(61 * time.Second)) {
+		t.Errorf("hit 61 s after the touch: file time %v, want %v", m, t0.Add(61*time.Second))
+	}
+	if m := get(time.Second); !m.Equal(t0.Add(61 * time.Second)) {
+		t.Errorf("hit a second after that touched it again: %v", m)
 	}
 }
 
