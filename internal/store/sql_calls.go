@@ -49,6 +49,14 @@ func scanCall(sc scanner) (Call, error) {
 	return c, nil
 }
 
+// callRowArgs returns the values of a call's columns, in callColumns' order.
+func callRowArgs(c Call) []any {
+	return []any{c.SID, c.AccountSID, c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
+		string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
+		optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
+		micros(c.DateCreated), micros(c.DateUpdated), c.Node}
+}
+
 // callSetArgs returns the values of the columns an update of a call sets,
 // $1 to $15 of callUpdate and of the other updates written like it.
 // Its capacity leaves room for the WHERE clause's.
@@ -79,10 +87,7 @@ func (s *sqlStore) CreateCall(ctx context.Context, c Call) (Call, error) {
 	if err := s.writeStmt(ctx, "create call", c.SID, func(ctx context.Context, tx *sql.Tx) error {
 		_, err := execIn(ctx, tx, s.w,
 			"INSERT INTO calls ("+callColumns+") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
-			c.SID, c.AccountSID, c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
-			string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
-			optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
-			micros(c.DateCreated), micros(c.DateUpdated), c.Node)
+			callRowArgs(c)...)
 		if err != nil {
 			return fmt.Errorf("create call %s: %w", c.SID, classify(err))
 		}

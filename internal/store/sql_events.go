@@ -145,11 +145,7 @@ func (s *sqlStore) insertCall(ctx context.Context, tx *sql.Tx, c Call) (Call, er
 		c.DateCreated = c.DateUpdated
 	}
 	c.normalise()
-	res, err := tx.StmtContext(ctx, s.callInsert).ExecContext(ctx,
-		c.SID, c.AccountSID, c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
-		string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
-		optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
-		micros(c.DateCreated), micros(c.DateUpdated), c.Node)
+	res, err := tx.StmtContext(ctx, s.callInsert).ExecContext(ctx, callRowArgs(c)...)
 	if err != nil {
 		return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
 	}
