@@ -87,7 +87,11 @@ type JitterBuffer struct {
 	// adds it back, or the buffer would settle a frame deeper than needed.
 	readLag int32
 
-	ring [jbRing]int16 // last: the fields above share a cache line or two
+	// ring is allocated by the first Push: a call that never receives RTP
+	// (most calls a server hangs up at once, and the calls that only
+	// listen) does not carry its 8 KiB. Everything that reads it runs once
+	// started, which that Push sets.
+	ring *[jbRing]int16
 }
 
 func (j *JitterBuffer) target() int32 {
@@ -215,6 +219,9 @@ func (j *JitterBuffer) rebaseTo(ts uint32) {
 }
 
 func (j *JitterBuffer) write(ts uint32, pcm []int16) {
+	if j.ring == nil {
+		j.ring = new([jbRing]int16)
+	}
 	i := int(ts & jbMask)
 	c := copy(j.ring[i:], pcm)
 	copy(j.ring[:], pcm[c:])
@@ -271,7 +278,7 @@ func (j *JitterBuffer) Skip(n int) {
 	}
 	if n >= jbRing {
 		// Everything buffered is in the past now.
-		j.ring = [jbRing]int16{}
+		clear(j.ring[:])
 		j.playTS += uint32(n)
 		j.endTS = j.playTS
 		return
@@ -297,8 +304,11 @@ func (j *JitterBuffer) adapt() {
 // Reset forgets all buffered audio; the next Push starts a new timeline (a new
 // SSRC, RFC 3550 §8.2).
 func (j *JitterBuffer) Reset() {
-	t, m, late := j.Target, j.Max, j.late
-	*j = JitterBuffer{Target: t, Max: m, late: late}
+	t, m, late, ring := j.Target, j.Max, j.late, j.ring
+	if ring != nil {
+		clear(ring[:])
+	}
+	*j = JitterBuffer{Target: t, Max: m, late: late, ring: ring}
 }
 
 // Delay returns how much audio is buffered ahead of playout.

@@ -4,6 +4,7 @@ import (
 	"slices"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // jbFrame is frame number id, recognisable after playout.
@@ -331,4 +332,44 @@ func TestJitterBufferOversizedPackets(t *testing.T) {
 	jb.Pop(dst)
 	jb.Push(5, big[:7], true)
 	jb.Pop(dst[:3])
+}
+
+// TestJitterBufferRingOnFirstPush: a buffer that has had no packet holds no
+// ring, so that the Session of a call that never receives RTP stays small;
+// it answers silence, and gets its ring with its first packet. Reset keeps
+// the ring but none of its audio.
+func TestJitterBufferRingOnFirstPush(t *testing.T) {
+	var j JitterBuffer
+	out := make([]int16, FrameSamples)
+	for i := range out {
+		out[i] = 1
+	}
+	j.Pop(out)
+	j.Skip(FrameSamples)
+	j.Reset()
+	if j.ring != nil {
+		t.Fatal("the ring was allocated before any packet")
+	}
+	if slices.ContainsFunc(out, func(v int16) bool { return v != 0 }) {
+		t.Fatal("an empty buffer did not answer silence")
+	}
+	pcm := make([]int16, FrameSamples)
+	for i := range pcm {
+		pcm[i] = 1000
+	}
+	j.Push(0, pcm, true)
+	ring := j.ring
+	if ring == nil {
+		t.Fatal("no ring after the first packet")
+	}
+	j.Reset()
+	if j.ring != ring {
+		t.Error("Reset dropped the ring")
+	}
+	if slices.ContainsFunc(ring[:], func(v int16) bool { return v != 0 }) {
+		t.Error("Reset kept buffered audio")
+	}
+	if n := unsafe.Sizeof(Session{}); n > 4096 {
+		t.Errorf("a Session is %d bytes: its jitter buffer ring is back inside it", n)
+	}
 }
