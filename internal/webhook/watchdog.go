@@ -9,58 +9,52 @@ import (
 )
 
 // A watchdog cancels a context with a cause when it is not re-armed in time.
-// It runs one goroutine on the injected clock until stop is called or it
-// fires; arm moves the deadline (and may change the cause).
+// It is a timer on the injected clock, with no goroutine of its own while it
+// waits (a fetch in flight costs no goroutine to park and wake): when the
+// timer fires, fire runs and cancels, unless stop came first or arm moved the
+// deadline since. arm moves the deadline (and may change the cause).
 type watchdog struct {
 	clk    clock.Clock
 	cancel context.CancelCauseFunc
-	quit   chan struct{}
-	once   sync.Once
 
 	// mu guards the fields below.
 	mu       sync.Mutex
 	timer    clock.Timer
 	deadline time.Time
 	cause    error
+	done     bool // stopped, or fired
 }
 
 func startWatchdog(clk clock.Clock, cancel context.CancelCauseFunc, d time.Duration, cause error) *watchdog {
-	w := &watchdog{
-		clk:      clk,
-		cancel:   cancel,
-		quit:     make(chan struct{}),
-		deadline: clk.Now().Add(d),
-		cause:    cause,
-	}
-	w.timer = clk.NewTimer(d)
-	go w.run()
+	w := &watchdog{clk: clk, cancel: cancel, deadline: clk.Now().Add(d), cause: cause}
+	w.mu.Lock()
+	w.timer = clk.AfterFunc(d, w.fire)
+	w.mu.Unlock()
 	return w
 }
 
-func (w *watchdog) run() {
-	for {
-		select {
-		case <-w.quit:
-			return
-		case <-w.timer.C():
-			w.mu.Lock()
-			// A tick from before the last arm is stale: the timer has been
-			// reset since, so keep waiting.
-			due := !w.clk.Now().Before(w.deadline)
-			cause := w.cause
-			w.mu.Unlock()
-			if due {
-				w.cancel(cause)
-				return
-			}
-		}
+// fire is the timer's function: it cancels with the cause, unless the
+// watchdog was stopped, or re-armed after the timer had already fired (the
+// reset timer fires again at the new deadline).
+func (w *watchdog) fire() {
+	w.mu.Lock()
+	if w.done || w.clk.Now().Before(w.deadline) {
+		w.mu.Unlock()
+		return
 	}
+	w.done = true
+	cause := w.cause
+	w.mu.Unlock()
+	w.cancel(cause)
 }
 
 // arm moves the deadline to d from now, with the given cause.
 func (w *watchdog) arm(d time.Duration, cause error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.done {
+		return
+	}
 	w.deadline = w.clk.Now().Add(d)
 	w.cause = cause
 	w.timer.Stop()
@@ -69,10 +63,8 @@ func (w *watchdog) arm(d time.Duration, cause error) {
 
 // stop ends the watchdog without firing it. It is safe to call more than once.
 func (w *watchdog) stop() {
-	w.once.Do(func() {
-		w.mu.Lock()
-		w.timer.Stop()
-		w.mu.Unlock()
-		close(w.quit)
-	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done = true
+	w.timer.Stop()
 }
