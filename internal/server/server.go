@@ -47,10 +47,11 @@ type Options struct {
 	// Node names this process as the owner of the callbacks it delivers
 	// (default: hostname-pid-random).
 	Node string
-	// IgnorePacer keeps taking calls while the media pacer is behind or
-	// goroutines wait for the CPU (the pending-setups ceiling of 400 and
-	// --max-call-rate still apply). Tests that share a loaded machine set
-	// it: a stall of the machine is not an overload of the server.
+	// IgnorePacer keeps taking calls while the media pacer is behind,
+	// goroutines wait for the CPU or datagrams wait in the SIP socket (the
+	// pending-setups ceiling of 400 and --max-call-rate still apply). Tests
+	// that share a loaded machine set it: a stall of the machine is not an
+	// overload of the server.
 	IgnorePacer bool
 }
 
@@ -204,9 +205,13 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 			}
 		}
 	}
+	var queueTarget time.Duration // sip's default
+	if opts.IgnorePacer {
+		queueTarget = -1 // off
+	}
 	if s.sip, err = sip.NewServer(sip.Config{
 		Addr: cfg.SIP, Media: s.media, Logger: log.With("part", "sip"),
-		Admit: s.overload.admit, MaxCallRate: cfg.MaxCallRate,
+		Admit: s.overload.admit, MaxCallRate: cfg.MaxCallRate, QueueTarget: queueTarget,
 	}, &router{store: s.store, interp: s.interp, log: log.With("part", "voice")}); err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
