@@ -285,7 +285,6 @@ func field(h hash.Hash, s string) {
 	h.Write([]byte(s))
 }
 
-// touch marks a file as just used, for least-recently-used eviction.
 // touch marks path, a file just checked whole, as used now: it sets its
 // modification time (eviction's order) and remembers the file as it is.
 func (c *Cache) touch(path string) {
