@@ -40,14 +40,19 @@ func BenchmarkInboundHangupCall(b *testing.B) {
 	go func() { done <- srv.Run(ctx) }()
 	b.Cleanup(func() {
 		cancel()
-		if err := <-done; err != nil {
-			b.Errorf("server Run: %v", err)
+		select {
+		case err := <-done:
+			if err != nil {
+				b.Errorf("server Run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			b.Errorf("server did not stop within 30 s")
 		}
 	})
-	for deadline := time.Now().Add(10 * time.Second); !srv.Ready(); time.Sleep(10 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			b.Fatal("server not ready")
-		}
+	select {
+	case <-srv.Started():
+	case err := <-done:
+		b.Fatalf("server Run returned before listening: %v", err)
 	}
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/xml")

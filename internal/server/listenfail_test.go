@@ -36,4 +36,9 @@ func TestRunReturnsWhenSIPCannotListen(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("Run still running 30 s after SIP failed to listen")
 	}
+	select {
+	case <-srv.Started():
+		t.Error("Started closed by a Run that never listened")
+	default:
+	}
 }

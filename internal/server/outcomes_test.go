@@ -70,12 +70,10 @@ func startEnv(t *testing.T, opts server.Options, tweak func(*config.Serve)) (*en
 		})
 	}
 	t.Cleanup(stop)
-	deadline := time.Now().Add(10 * time.Second)
-	for !srv.Ready() {
-		if time.Now().After(deadline) {
-			t.Fatal("server not ready")
-		}
-		time.Sleep(10 * time.Millisecond)
+	select {
+	case <-srv.Started():
+	case <-time.After(10 * time.Second):
+		t.Fatal("server not listening within 10 s")
 	}
 	phone, err := softphone.Start(softphone.Config{Logger: log.With("part", "softphone")})
 	if err != nil {

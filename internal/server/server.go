@@ -74,7 +74,8 @@ type Server struct {
 	audio     *audiocache.Cache
 	interp    *voice.Interpreter
 
-	ready atomic.Bool
+	ready   atomic.Bool
+	started chan struct{} // closed when Run first has SIP and HTTP listening
 }
 
 // New opens the store, closes call records a previous process left open,
@@ -82,7 +83,7 @@ type Server struct {
 // it is created, the one time they are shown) and builds every part. The HTTP
 // listener is bound here; SIP listens when Run starts.
 func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Writer, opts Options) (_ *Server, err error) {
-	s := &Server{cfg: cfg, log: log}
+	s := &Server{cfg: cfg, log: log, started: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -288,6 +289,10 @@ func (s *Server) MediaTickStats() media.TickStats { return s.media.TickStats() }
 // Ready reports whether SIP and HTTP are both listening.
 func (s *Server) Ready() bool { return s.ready.Load() }
 
+// Started is closed once Run has SIP and HTTP both listening; it stays open
+// if Run returns before that (see its error).
+func (s *Server) Started() <-chan struct{} { return s.started }
+
 func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	if !s.ready.Load() {
@@ -321,6 +326,7 @@ func (s *Server) Run(ctx context.Context) error {
 	select {
 	case <-s.sip.Ready():
 		s.ready.Store(true)
+		close(s.started)
 		s.log.Info("switchboard listening", "http", s.httpLn.Addr().String(), "sip", s.sip.Addr().String(), "data", s.cfg.Data)
 		select {
 		case <-ctx.Done():
