@@ -140,7 +140,7 @@ func startUASWith(t *testing.T, scenario string, calls, code int, extra ...strin
 	u := &uas{port: freeUDPPort(t), done: make(chan struct{}), out: &lockedBuffer{}}
 	args := []string{"-sf", sf, "-m", strconv.Itoa(calls),
 		"-i", "127.0.0.1", "-p", strconv.Itoa(u.port),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(sippMediaPort(t)),
 		"-timeout", "60s", "-timeout_error", "-nostdin"}
 	args = append(args, extra...)
 	cmd := exec.Command(sipp, args...)

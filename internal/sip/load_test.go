@@ -63,7 +63,7 @@ func TestSIPpLoad(t *testing.T) {
 	cpu0, start := processCPU(t), time.Now()
 	cmd := exec.Command(sipp, srv.Addr().String(), "-sn", "uac", "-r", rate, "-m", calls, "-d", hold,
 		"-l", "5000", "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(sippMediaPort(t)),
 		"-timeout", "300s", "-recv_timeout", "10000", "-nostdin")
 	cmd.Dir = t.TempDir()
 	out, err := cmd.CombinedOutput()

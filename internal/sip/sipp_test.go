@@ -23,6 +23,32 @@ func freeUDPPort(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
+// sippMediaPort returns a base for SIPp's -mp: SIPp binds that port and the
+// three above it (audio RTP and RTCP, video RTP and RTCP), so all four must
+// be free, not only the first (a taken video port fails SIPp at start).
+func sippMediaPort(t *testing.T) int {
+	t.Helper()
+	for range 100 {
+		base := freeUDPPort(t) &^ 3
+		var held []*net.UDPConn
+		for p := base; p < base+4; p++ {
+			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+			if err != nil {
+				break
+			}
+			held = append(held, c)
+		}
+		for _, c := range held {
+			c.Close()
+		}
+		if len(held) == 4 {
+			return base
+		}
+	}
+	t.Fatal("no four free UDP ports in a row for SIPp's media")
+	return 0
+}
+
 // SIPp, an independent implementation, places calls with its built-in UAC
 // scenario (INVITE, 100/180, 200, ACK, BYE, 200) against the server, over UDP
 // and TCP; every call must complete.
@@ -57,7 +83,7 @@ func TestSIPp(t *testing.T) {
 			cmd := exec.CommandContext(ctx, sipp, srv.Addr().String(),
 				"-sn", "uac", "-t", transport, "-m", strconv.Itoa(calls), "-r", "10", "-l", "5",
 				"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-				"-mi", "127.0.0.1", "-mp", strconv.Itoa(freeUDPPort(t)),
+				"-mi", "127.0.0.1", "-mp", strconv.Itoa(sippMediaPort(t)),
 				"-timeout", "30s", "-timeout_error", "-recv_timeout", "10000", "-nostdin")
 			cmd.Dir = t.TempDir()
 			out, err := cmd.CombinedOutput()
