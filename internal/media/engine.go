@@ -76,7 +76,6 @@ type Engine struct {
 	log          *slog.Logger
 	ports        *portAllocator
 	timeoutTicks uint64
-	reader       datagramReader // of RTCP sockets
 
 	start     time.Time // tick k is due at start + k*FrameDuration
 	quit      chan struct{}
@@ -150,7 +149,6 @@ func newEngine(cfg EngineConfig, onTick func(uint64)) (*Engine, error) {
 		clock:     cfg.Clock,
 		log:       cfg.Logger,
 		ports:     ports,
-		reader:    goroutineReader{},
 		poke:      make(chan struct{}, 1),
 		quit:      make(chan struct{}),
 		pacerDone: make(chan struct{}),
@@ -366,7 +364,7 @@ func (e *Engine) AddTickHook(f func(tick uint64)) (remove func()) {
 	return e.hooks.add(&tickHook{f: f})
 }
 
-// pollNow asks the pacer to read every session's socket before the next tick,
+// pollNow asks the pacer to read every session's sockets before the next tick,
 // as a tick's receive phase does. Tests on a fake clock use it to see datagrams
 // handled without advancing the clock.
 func (e *Engine) pollNow() {
@@ -386,6 +384,7 @@ func (e *Engine) pollAll() {
 			s.mu.Lock()
 			if s.err == nil {
 				s.sock.poll(sh.rxBufs, e.rxWall, s.polled)
+				s.rtcp.poll(sh.rxBufs, e.rxWall, s.polledRTCP)
 			}
 			s.mu.Unlock()
 		}
@@ -447,17 +446,14 @@ func (e *Engine) newSessionOn(sh *shard) (*Session, error) {
 	if e.closed.Load() {
 		return nil, ErrClosed
 	}
-	port, rtpSock, rtcpConn, err := e.ports.acquire()
+	port, rtpSock, rtcpSock, err := e.ports.acquire()
 	if err != nil {
 		return nil, fmt.Errorf("new session: %w", err)
 	}
-	s := newSession(e, port, rtpSock, rtcpConn)
+	s := newSession(e, port, rtpSock, rtcpSock)
 	s.sh.Store(sh)
 	s.sock.start(s)
-	// RTCP is rare (one packet every few seconds, if any) and only counted:
-	// a goroutine blocked on the socket costs no CPU.
-	s.readers.Add(1)
-	e.reader.start(rtcpConn, s.rtcpBuf[:], s.handleRTCP, s.readers.Done)
+	s.rtcp.startRTCP(s)
 	sh.mu.Lock()
 	if e.closed.Load() {
 		// Close has taken the sessions to close: this one ends here.

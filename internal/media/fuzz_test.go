@@ -19,7 +19,7 @@ func socketlessSession() *Session {
 	}
 	e.start = e.clock.Now()
 	e.shards = []*shard{newShard(e, 0)}
-	return newSession(e, 0, closedSocket(), nil)
+	return newSession(e, 0, closedSocket(), closedSocket())
 }
 
 // FuzzReceive feeds arbitrary datagrams from a few sources to a session's

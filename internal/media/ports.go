@@ -3,7 +3,6 @@ package media
 import (
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 	"syscall"
@@ -17,8 +16,9 @@ import (
 // process holds are skipped.
 type portAllocator struct {
 	ip netip.Addr
-	// bindRTP binds an RTP socket (listenRTP; tests replace it).
-	bindRTP func(ip netip.Addr, port int) (rtpSocket, error)
+	// bindRTP and bindRTCP bind a pair's sockets (listenRTP and
+	// listenRTCP; tests replace them).
+	bindRTP, bindRTCP func(ip netip.Addr, port int) (rtpSocket, error)
 
 	// mu guards the fields below.
 	mu   sync.Mutex
@@ -36,14 +36,14 @@ func newPortAllocator(ip netip.Addr, lo, hi int) (*portAllocator, error) {
 		return nil, fmt.Errorf("rtp port range %d-%d holds no even/odd pair: %w", lo, hi, ErrBadConfig)
 	}
 	n := (hi - lo + 1) / 2
-	return &portAllocator{ip: ip, bindRTP: listenRTP, min: lo, n: n, used: make([]bool, n)}, nil
+	return &portAllocator{ip: ip, bindRTP: listenRTP, bindRTCP: listenRTCP, min: lo, n: n, used: make([]bool, n)}, nil
 }
 
 // acquire binds the next free pair and returns its RTP port and both sockets.
 // The allocator's lock is only held to pick and mark a pair, not while its
 // sockets are bound: binding is a few system calls, and release (which the
 // pacer calls when a session times out) must not wait for them.
-func (a *portAllocator) acquire() (port int, rtpSock rtpSocket, rtcpConn *net.UDPConn, err error) {
+func (a *portAllocator) acquire() (port int, rtpSock, rtcpSock rtpSocket, err error) {
 	for tried := 0; tried < a.n; {
 		idx, ok := a.reserve()
 		if !ok {
@@ -57,20 +57,20 @@ func (a *portAllocator) acquire() (port int, rtpSock rtpSocket, rtcpConn *net.UD
 			if errors.Is(err, syscall.EADDRINUSE) {
 				continue
 			}
-			return 0, rtpSocket{}, nil, fmt.Errorf("bind rtp port %d: %w", p, err)
+			return 0, rtpSocket{}, rtpSocket{}, fmt.Errorf("bind rtp port %d: %w", p, err)
 		}
-		rtcpConn, err = a.listen(p + 1)
+		rtcpSock, err = a.bindRTCP(a.ip, p+1)
 		if err != nil {
 			rtpSock.close()
 			a.unreserve(idx)
 			if errors.Is(err, syscall.EADDRINUSE) {
 				continue
 			}
-			return 0, rtpSocket{}, nil, fmt.Errorf("bind rtcp port %d: %w", p+1, err)
+			return 0, rtpSocket{}, rtpSocket{}, fmt.Errorf("bind rtcp port %d: %w", p+1, err)
 		}
-		return p, rtpSock, rtcpConn, nil
+		return p, rtpSock, rtcpSock, nil
 	}
-	return 0, rtpSocket{}, nil, ErrNoPorts
+	return 0, rtpSocket{}, rtpSocket{}, ErrNoPorts
 }
 
 // reserve marks the next free pair in the round-robin walk as used and
@@ -94,14 +94,6 @@ func (a *portAllocator) unreserve(idx int) {
 	a.mu.Lock()
 	a.used[idx] = false
 	a.mu.Unlock()
-}
-
-func (a *portAllocator) listen(port int) (*net.UDPConn, error) {
-	network := "udp4"
-	if a.ip.Is6() && !a.ip.Is4In6() {
-		network = "udp6"
-	}
-	return net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(a.ip, uint16(port))))
 }
 
 // release returns the pair of RTP port p to the pool (after its sockets closed).

@@ -16,10 +16,10 @@ type datagramAgeHandler func(b []byte, from netip.AddrPort, age time.Duration)
 
 // Sockets are read in one of two ways. On Linux the pacer reads every RTP socket
 // itself, once per tick, without blocking and several datagrams per system call
-// (rtpSocket.poll, socket_linux.go): no goroutine, no wake-up per packet. Elsewhere,
-// and for every RTCP socket (RTCP comes every few seconds, if at all, and is only
-// counted), a goroutine per socket blocks in a read and hands each datagram over as
-// it arrives (goroutineReader). Either way the session code only sees handler
+// (rtpSocket.poll, socket_linux.go): no goroutine, no wake-up per packet; it
+// drains each RTCP socket the same way once a second (rtcpPollTicks). Elsewhere
+// a goroutine per socket blocks in a read and hands each datagram over as it
+// arrives (goroutineReader). Either way the session code only sees handler
 // calls.
 
 // recvBatch is how many datagrams one recvmmsg call can return. A leg receives one
@@ -31,12 +31,6 @@ const recvBatch = 8
 // one socket cannot stall the pacer; what is left stays queued for the next tick
 // (or is dropped by the kernel when the socket buffer fills).
 const maxRecvCalls = 8
-
-// A datagramReader delivers what arrives on a socket to a handler until the
-// socket is closed, then calls done.
-type datagramReader interface {
-	start(conn *net.UDPConn, buf []byte, h datagramHandler, done func())
-}
 
 // goroutineReader reads each socket on its own goroutine.
 type goroutineReader struct{}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -37,15 +36,20 @@ type Remote struct {
 }
 
 // Sizes: RTP datagrams are read into an Ethernet MTU (a longer one is truncated
-// and its padding check fails); RTCP is only counted, so its buffer is small.
-// Received audio is decoded in chunks of decodeChunk samples.
+// and its padding check fails). Received audio is decoded in chunks of
+// decodeChunk samples.
 const (
-	maxDatagram     = 1500
-	maxRTCPDatagram = 512
-	headerSize      = 12
-	dtmfQueue       = 32
-	decodeChunk     = 2 * FrameSamples
+	maxDatagram = 1500
+	headerSize  = 12
+	dtmfQueue   = 32
+	decodeChunk = 2 * FrameSamples
 )
+
+// rtcpPollTicks is how often the pacer drains a session's RTCP socket: every
+// 50 ticks (a second), each session in its own tick of the fifty. RTCP comes
+// every few seconds if at all and is only counted, so a second's wait costs
+// nothing, and the socket needs neither a goroutine nor the runtime's poller.
+const rtcpPollTicks = 50
 
 // A Session is one RTP media stream (RFC 3550) of one call leg: a UDP port pair,
 // an RTP sender paced by the engine, a receiver with a jitter buffer, RFC 4733
@@ -103,9 +107,11 @@ type Session struct {
 	// The RTP socket: the pacer reads it holding mu while the session is live
 	// (Close marks it ended before closing the socket) and sends on it
 	// holding sockMu; Close closes it holding sockMu. (Not playMu: a Source
-	// may Close its session from ReadFrame.)
+	// may Close its session from ReadFrame.) The RTCP socket is read the
+	// same way (pollRTCP), never sent on, and closed by Close.
 	sockMu sync.Mutex
 	sock   rtpSocket
+	rtcp   rtpSocket
 
 	// Guarded by mu, like the fields above.
 	seq         seqStats
@@ -129,18 +135,18 @@ type Session struct {
 	rtcpIn      atomic.Uint64
 	dtmfDropped atomic.Uint64
 
-	port     int
-	rtcpConn *net.UDPConn
-	local    netip.AddrPort
-	idx      int // position in its shard's sessions, guarded by the shard's mu; -1 in none
-	readers  sync.WaitGroup
-	done     chan struct{}
-	endOnce  sync.Once
-	dtmfCh   chan DTMF
-	dtmfSem  chan struct{} // one SendDTMF at a time
+	port       int
+	rtcpTick   uint64             // pollRTCP's tick of every rtcpPollTicks
+	polledRTCP datagramAgeHandler // handleRTCP, made once
+	local      netip.AddrPort
+	idx        int // position in its shard's sessions, guarded by the shard's mu; -1 in none
+	readers    sync.WaitGroup
+	done       chan struct{}
+	endOnce    sync.Once
+	dtmfCh     chan DTMF
+	dtmfSem    chan struct{} // one SendDTMF at a time
 
-	pcm     [decodeChunk]int16 // decoding scratch of handleRTP
-	rtcpBuf [maxRTCPDatagram]byte
+	pcm [decodeChunk]int16 // decoding scratch of handleRTP
 }
 
 // txState is the sender, touched only by the pacer goroutine.
@@ -234,14 +240,15 @@ func (p *playback) finish(err error) {
 	})
 }
 
-// newSession makes the session of an RTP socket (closedSocket() for none: tests
-// that drive the receive path directly) and an RTCP socket (or nil).
-func newSession(e *Engine, port int, rtpSock rtpSocket, rtcpConn *net.UDPConn) *Session {
+// newSession makes the session of an RTP and an RTCP socket (closedSocket()
+// for none: tests that drive the receive path directly).
+func newSession(e *Engine, port int, rtpSock, rtcpSock rtpSocket) *Session {
 	s := &Session{
 		e:            e,
 		port:         port,
 		sock:         rtpSock,
-		rtcpConn:     rtcpConn,
+		rtcp:         rtcpSock,
+		rtcpTick:     uint64(port/2) % rtcpPollTicks,
 		local:        netip.AddrPortFrom(e.cfg.IP, uint16(port)),
 		done:         make(chan struct{}),
 		dtmfCh:       make(chan DTMF, dtmfQueue),
@@ -255,6 +262,7 @@ func newSession(e *Engine, port int, rtpSock rtpSocket, rtcpConn *net.UDPConn) *
 	}
 	s.emit = s.emitDTMF
 	s.polled = s.handlePolled
+	s.polledRTCP = func(b []byte, from netip.AddrPort, _ time.Duration) { s.handleRTCP(b, from) }
 	// RFC 3550 §5.1: the initial sequence number and timestamp are random, as
 	// is the SSRC (§8.1).
 	s.tx.ssrc = rand.Uint32()
@@ -497,10 +505,8 @@ func (s *Session) end(reason error) {
 		s.e.remove(s)
 		s.sockMu.Lock()
 		s.sock.close()
+		s.rtcp.close()
 		s.sockMu.Unlock()
-		if s.rtcpConn != nil {
-			s.rtcpConn.Close()
-		}
 		s.readers.Wait()
 		s.e.ports.release(s.port)
 		close(s.done)
@@ -561,6 +567,9 @@ func (s *Session) receiveTick(k uint64) (expired bool) {
 		} else if s.rxIdle < idleReadTicks {
 			s.rxIdle++
 		}
+	}
+	if k%rtcpPollTicks == s.rtcpTick {
+		s.rtcp.poll(sh.rxBufs, s.e.rxWall, s.polledRTCP)
 	}
 	rxFrame := sh.scratch.rxFrame[:]
 	s.jb.Pop(rxFrame)

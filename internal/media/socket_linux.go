@@ -45,9 +45,16 @@ type rtpSocket struct {
 // closedSocket is a socket that reads nothing and cannot send.
 func closedSocket() rtpSocket { return rtpSocket{fd: -1} }
 
-// listenRTP binds a non-blocking UDP socket to ip:port. A port that another socket
-// holds gives an error wrapping syscall.EADDRINUSE.
-func listenRTP(ip netip.Addr, port int) (rtpSocket, error) {
+// listenRTP binds a non-blocking UDP socket to ip:port, with kernel receive
+// timestamps. A port that another socket holds gives an error wrapping
+// syscall.EADDRINUSE.
+func listenRTP(ip netip.Addr, port int) (rtpSocket, error) { return bindUDP(ip, port, true) }
+
+// listenRTCP binds the RTCP socket of a pair, which the pacer drains now and
+// then (Session.pollRTCP): RTCP is only counted, so it needs no timestamps.
+func listenRTCP(ip netip.Addr, port int) (rtpSocket, error) { return bindUDP(ip, port, false) }
+
+func bindUDP(ip netip.Addr, port int, stamps bool) (rtpSocket, error) {
 	v6 := ip.Is6() && !ip.Is4In6()
 	family := syscall.AF_INET
 	if v6 {
@@ -71,9 +78,11 @@ func listenRTP(ip netip.Addr, port int) (rtpSocket, error) {
 	// Kernel receive timestamps: a datagram is read at the next tick, but
 	// its arrival time (for the RFC 3550 interarrival jitter) is when the
 	// kernel received it.
-	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1); err != nil {
-		syscall.Close(fd)
-		return rtpSocket{}, os.NewSyscallError("setsockopt", err)
+	if stamps {
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_TIMESTAMPNS, 1); err != nil {
+			syscall.Close(fd)
+			return rtpSocket{}, os.NewSyscallError("setsockopt", err)
+		}
 	}
 	if err := syscall.Bind(fd, sa); err != nil {
 		syscall.Close(fd)
@@ -311,5 +320,6 @@ func sockaddrToAddrPort(sa *syscall.RawSockaddrInet6) netip.AddrPort {
 	return netip.AddrPort{}
 }
 
-// start does nothing: the pacer polls the socket (see poll).
-func (u *rtpSocket) start(*Session) {}
+// start and startRTCP do nothing: the pacer polls the sockets (see poll).
+func (u *rtpSocket) start(*Session)     {}
+func (u *rtpSocket) startRTCP(*Session) {}

@@ -23,6 +23,9 @@ type rtpSocket struct {
 // closedSocket is a socket that reads nothing and cannot send.
 func closedSocket() rtpSocket { return rtpSocket{} }
 
+// listenRTCP binds an RTCP socket, read like an RTP socket (startRTCP).
+func listenRTCP(ip netip.Addr, port int) (rtpSocket, error) { return listenRTP(ip, port) }
+
 func listenRTP(ip netip.Addr, port int) (rtpSocket, error) {
 	network := "udp4"
 	if ip.Is6() && !ip.Is4In6() {
@@ -57,6 +60,15 @@ func (u *rtpSocket) start(s *Session) {
 	}
 	s.readers.Add(1)
 	goroutineReader{}.start(u.conn, u.buf[:], s.handleRTP, s.readers.Done)
+}
+
+// startRTCP reads the RTCP socket on its own goroutine until it is closed.
+func (u *rtpSocket) startRTCP(s *Session) {
+	if u.conn == nil {
+		return
+	}
+	s.readers.Add(1)
+	goroutineReader{}.start(u.conn, u.buf[:], s.handleRTCP, s.readers.Done)
 }
 
 type recvBuffers struct{}

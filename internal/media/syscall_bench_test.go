@@ -246,7 +246,7 @@ func BenchmarkSendSharedFrame(b *testing.B) {
 			frames := make([][FrameSamples]int16, n)
 			var ss []*Session
 			for i := range n {
-				s := newSession(e, 0, closedSocket(), nil)
+				s := newSession(e, 0, closedSocket(), closedSocket())
 				s.SetRemote(Remote{Addr: to, Codec: PCMU, Direction: SendRecv})
 				src := &frames[0]
 				if !shared {
