@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
@@ -143,6 +144,7 @@ func openSQLite(ctx context.Context, dataDir string, clk clock.Clock, ran func()
 		return nil, err
 	}
 	st.batch = newWriter(w, maxBatchOps)
+	st.cache = newLookupCache(time.Now)
 	// The checkpointer writes no row: query_only, as the readers (a
 	// checkpoint is not a write transaction).
 	cp, err := sql.Open("sqlite", sqliteURI(abs, rq))

@@ -29,6 +29,9 @@ type sqlStore struct {
 	// checkpoints copies SQLite's WAL into the database, off the write
 	// path (checkpoint.go); nil on PostgreSQL.
 	checkpoints *checkpointer
+	// cache keeps the accounts and numbers every call reads
+	// (lookupcache.go); nil on PostgreSQL.
+	cache *lookupCache
 
 	// Prepared reads on the hot paths: every API request authenticates
 	// through accountBySID, every INVITE is routed through numberByPhone.
@@ -321,6 +324,7 @@ func notFound(err error, what, sid string) error {
 }
 
 func (s *sqlStore) CreateAccount(ctx context.Context, a Account) (Account, error) {
+	defer s.cache.invalidate()
 	if a.SID == "" || a.OwnerAccountSID == "" {
 		return Account{}, fmt.Errorf("%w: account without SID or owner", ErrInvalid)
 	}
@@ -336,10 +340,15 @@ func (s *sqlStore) CreateAccount(ctx context.Context, a Account) (Account, error
 }
 
 func (s *sqlStore) Account(ctx context.Context, sid string) (Account, error) {
+	if a, ok := s.cache.account(sid); ok {
+		return a, nil
+	}
+	gen := s.cache.generation()
 	a, err := scanAccount(s.accountBySID.QueryRowContext(ctx, sid))
 	if err != nil {
 		return Account{}, notFound(err, "account", sid)
 	}
+	s.cache.putAccount(a, gen)
 	return a, nil
 }
 
@@ -389,6 +398,7 @@ func (s *sqlStore) ListAccounts(ctx context.Context, f AccountFilter, p Page) ([
 }
 
 func (s *sqlStore) UpdateAccount(ctx context.Context, sid string, update func(*Account) error) (Account, error) {
+	defer s.cache.invalidate()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return Account{}, fmt.Errorf("update account %s: %w", sid, err)
@@ -509,6 +519,7 @@ func scanNumber(sc scanner) (IncomingPhoneNumber, error) {
 }
 
 func (s *sqlStore) CreateNumber(ctx context.Context, n IncomingPhoneNumber) (IncomingPhoneNumber, error) {
+	defer s.cache.invalidate()
 	n.PhoneNumber = CanonicalPhoneNumber(n.PhoneNumber)
 	if n.SID == "" || n.AccountSID == "" || n.PhoneNumber == "" {
 		return IncomingPhoneNumber{}, fmt.Errorf("%w: number without SID, account or phone number", ErrInvalid)
@@ -554,10 +565,15 @@ func (s *sqlStore) Number(ctx context.Context, accountSID, sid string) (Incoming
 
 func (s *sqlStore) FindNumber(ctx context.Context, phone string) (IncomingPhoneNumber, error) {
 	phone = CanonicalPhoneNumber(phone)
+	if n, ok := s.cache.number(phone); ok {
+		return n, nil
+	}
+	gen := s.cache.generation()
 	n, err := scanNumber(s.numberByPhone.QueryRowContext(ctx, phone))
 	if err != nil {
 		return IncomingPhoneNumber{}, notFound(err, "number", phone)
 	}
+	s.cache.putNumber(n, gen)
 	return n, nil
 }
 
@@ -599,6 +615,7 @@ func (s *sqlStore) ListNumbers(ctx context.Context, f NumberFilter, p Page) ([]I
 }
 
 func (s *sqlStore) UpdateNumber(ctx context.Context, accountSID, sid string, update func(*IncomingPhoneNumber) error) (IncomingPhoneNumber, error) {
+	defer s.cache.invalidate()
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return IncomingPhoneNumber{}, fmt.Errorf("update number %s: %w", sid, err)
@@ -649,6 +666,7 @@ func (s *sqlStore) UpdateNumber(ctx context.Context, accountSID, sid string, upd
 }
 
 func (s *sqlStore) DeleteNumber(ctx context.Context, accountSID, sid string) error {
+	defer s.cache.invalidate()
 	res, err := s.w.ExecContext(ctx,
 		"DELETE FROM incoming_phone_numbers WHERE sid = $1 AND account_sid = $2", sid, accountSID)
 	if err != nil {
