@@ -180,6 +180,7 @@ func (e *Engine) pace(t clock.Ticker) {
 		for _, sh := range e.shards {
 			sh.tx.close()
 			sh.rx.close()
+			sh.idle.close()
 		}
 	}()
 	defer e.workers.Wait()

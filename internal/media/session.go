@@ -122,6 +122,8 @@ type Session struct {
 	ssrcChanges uint64
 	lostBefore  int64 // packets lost by earlier SSRCs
 	rxIdle      int   // ticks in a row whose read of the socket found nothing, up to idleReadTicks
+	parked      bool  // idle and registered with its shard's idleWatch: read only once reported
+	watched     bool  // its socket was ever registered with the idleWatch (parking again is EPOLL_CTL_MOD)
 	// The read of tick rxPre done by the shard's readBatch (preRead): due or
 	// not, and how many datagrams it got.
 	rxPre    uint64
@@ -567,6 +569,9 @@ func (s *Session) receiveTick(k uint64) (expired bool) {
 		} else if s.rxIdle < idleReadTicks {
 			s.rxIdle++
 		}
+		if s.rxIdle >= idleReadTicks {
+			s.parked = sh.idle.park(s)
+		}
 	}
 	if k%rtcpPollTicks == s.rtcpTick {
 		s.rtcp.poll(sh.rxBufs, s.e.rxWall, s.polledRTCP)
@@ -623,18 +628,28 @@ func (s *Session) preRead(k uint64) bool {
 }
 
 // idleReadTicks: a socket on which nothing arrived for this many ticks in a
-// row (half a second: a leg on hold, a remote that suppresses silence) is read
-// every other tick only, halving its system calls. The first packet after the
-// pause may then wait up to 20 ms to be read; it starts a talkspurt, whose
-// playout the jitter buffer times from it anyway.
+// row (half a second: a leg on hold, a remote that suppresses silence) is
+// parked: it is not read until its shard's idleWatch reports data on it, which
+// is then read in the tick that finds it, as an active socket's would be.
+// Where there is no idleWatch it is read every other tick, halving its system
+// calls; the first packet after the pause may then wait up to 20 ms to be
+// read, and it starts a talkspurt, whose playout the jitter buffer times from
+// it anyway.
 const idleReadTicks = 25
 
-// readDue reports whether tick k reads the session's socket (s.mu held): every
-// tick, or every EngineConfig.ReadEvery ticks if the jitter buffer's target
-// leaves room for it, or every other tick while the socket is idle. Sessions
+// readDue reports whether tick k reads the session's socket (s.mu held): a
+// parked socket only once reported; every tick, or every
+// EngineConfig.ReadEvery ticks if the jitter buffer's target leaves room for
+// it, or every other tick while the socket is idle and not parked. Sessions
 // are staggered by port so that each tick reads its share of the sockets.
 // It tells the jitter buffer how late that lets a packet be pushed.
 func (s *Session) readDue(k uint64) bool {
+	if s.parked {
+		if !s.sh.Load().idle.isReady(s) {
+			return false
+		}
+		s.parked, s.rxIdle = false, 0
+	}
 	every := uint64(s.e.cfg.ReadEvery)
 	if every > 1 && s.jb.target() < int32(every)*frame32 {
 		every = 1

@@ -34,6 +34,7 @@ type shard struct {
 	rxBufs  *recvBuffers
 	tx      *sendBatch
 	rx      *readBatch
+	idle    *idleWatch // the parked sockets; nil: none are parked
 	list    []*Session
 	ending  []*Session
 }
@@ -56,6 +57,7 @@ func newShard(e *Engine, id int) *shard {
 	}
 	sh.tx = tx
 	sh.rx, _ = newReadBatch(tx.batched(), log)
+	sh.idle = newIdleWatch()
 	return sh
 }
 
@@ -88,6 +90,7 @@ func (sh *shard) receive(k uint64) {
 	c := sh.e.clock
 	t0 := c.Now()
 	list := sh.snapshot()
+	sh.idle.ready()
 	if sh.rx.batched() {
 		sh.rx.read(list, k, sh.e.rxWall, sh.rxBufs)
 	}

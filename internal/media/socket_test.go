@@ -270,14 +270,71 @@ func readTick(port int, after uint64) uint64 {
 	return k
 }
 
-// A socket on which nothing arrived for half a second is read every other
-// tick: a packet waits at most one tick more; once packets come, it is read
-// every tick again.
+// parked reports whether s's socket is parked.
+func parked(s *Session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.parked
+}
+
+// A socket on which nothing arrived for half a second is parked: not read
+// until data arrives, which is then read in the next tick, as on an active
+// socket, whichever tick that is; once packets come, it is read every tick
+// again. A closed parked socket leaves nothing behind: the next socket with
+// its descriptor parks and wakes as well.
+func TestIdleSocketIsParked(t *testing.T) {
+	if !pacerReads() {
+		t.Skip("sockets are read by goroutines here")
+	}
+	h := newHarness(t)
+	p := newPeer(t)
+	for round := range 2 {
+		s := h.session()
+		s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+		h.advance(idleReadTicks-1, nil)
+		if parked(s) {
+			t.Fatalf("round %d: parked before %d idle ticks", round, idleReadTicks)
+		}
+		h.advance(2, nil)
+		if !parked(s) {
+			t.Fatalf("round %d: not parked after %d idle ticks", round, idleReadTicks+1)
+		}
+		h.advance(7, nil)
+		for i := range 3 {
+			p.send(s.LocalAddr(), p.audio(i))
+			h.advance(1, nil)
+			if n := s.Stats().PacketsReceived; n != uint64(i+1) {
+				t.Fatalf("round %d: %d packets read in the tick after packet %d", round, n, i)
+			}
+			if parked(s) {
+				t.Fatalf("round %d: still parked after a packet", round)
+			}
+		}
+		h.advance(idleReadTicks+1, nil)
+		if !parked(s) {
+			t.Fatalf("round %d: not parked again", round)
+		}
+		p.send(s.LocalAddr(), p.audio(3))
+		h.advance(1, nil)
+		if n := s.Stats().PacketsReceived; n != 4 {
+			t.Fatalf("round %d: parked again, %d packets read, want 4", round, n)
+		}
+		s.Close() // round 1 gets its descriptor, probably
+	}
+}
+
+// Without an idleWatch, a socket on which nothing arrived for half a second is
+// read every other tick: a packet waits at most one tick more; once packets
+// come, it is read every tick again.
 func TestIdleSocketIsReadEveryOtherTick(t *testing.T) {
 	if !pacerReads() {
 		t.Skip("sockets are read by goroutines here")
 	}
 	h := newHarness(t)
+	for _, sh := range h.e.shards {
+		sh.idle.close()
+		sh.idle = nil // before the first tick
+	}
 	p := newPeer(t)
 	s := h.session()
 	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})

@@ -178,7 +178,7 @@ func BenchmarkSocketCalls(b *testing.B) {
 // time per session: sessions that send each other audio in pairs, their
 // sockets read every tick or every other tick (ReadEvery 2); and sessions
 // that receive nothing, whose sockets are read every tick (as before idle
-// sockets were read every other tick) or every other tick.
+// sockets were read less) or parked (idleWatch: not read at all).
 func BenchmarkEngineTickReads(b *testing.B) {
 	const n = 1000
 	run := func(b *testing.B, e *Engine, ss []*Session, alwaysRead bool) {
@@ -188,7 +188,7 @@ func BenchmarkEngineTickReads(b *testing.B) {
 			k++
 			if alwaysRead {
 				for _, s := range ss {
-					s.rxIdle = 0 // never idle: the socket is read every tick
+					s.rxIdle, s.parked = 0, false // never idle: the socket is read every tick
 				}
 			}
 			m.begin()
