@@ -49,28 +49,28 @@ func newIdleWatch() *idleWatch {
 }
 
 // park registers s's RTP socket (s.mu held, s live) and reports whether it
-// did: s is then not read until ready reports it.
+// did: s is then not read until ready reports it. A socket registered with
+// another shard's watch (its session moved, Group.Adopt) leaves that one.
 func (w *idleWatch) park(s *Session) bool {
 	if w == nil || s.sock.fd < 0 {
 		return false
 	}
 	fd := s.sock.fd
 	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLONESHOT, Fd: int32(fd)}
-	op := syscall.EPOLL_CTL_ADD
-	if s.watched {
-		op = syscall.EPOLL_CTL_MOD
-	}
-	err := syscall.EpollCtl(w.epfd, op, fd, &ev)
-	switch err {
-	case syscall.EEXIST:
+	var err error
+	if s.idleIn == w {
 		err = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_MOD, fd, &ev)
-	case syscall.ENOENT:
+	} else {
+		if s.idleIn != nil {
+			syscall.EpollCtl(s.idleIn.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
+		}
 		err = syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_ADD, fd, &ev)
 	}
 	if err != nil {
+		s.idleIn = nil
 		return false
 	}
-	s.watched = true
+	s.idleIn = w
 	return true
 }
 

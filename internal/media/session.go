@@ -120,10 +120,10 @@ type Session struct {
 	late        uint64
 	duplicates  uint64
 	ssrcChanges uint64
-	lostBefore  int64 // packets lost by earlier SSRCs
-	rxIdle      int   // ticks in a row whose read of the socket found nothing, up to idleReadTicks
-	parked      bool  // idle and registered with its shard's idleWatch: read only once reported
-	watched     bool  // its socket was ever registered with the idleWatch (parking again is EPOLL_CTL_MOD)
+	lostBefore  int64      // packets lost by earlier SSRCs
+	rxIdle      int        // ticks in a row whose read of the socket found nothing, up to idleReadTicks
+	parked      bool       // idle and registered with its shard's idleWatch: read only once reported
+	idleIn      *idleWatch // the idleWatch its socket is registered with, if any (parking there again is EPOLL_CTL_MOD)
 	// The read of tick rxPre done by the shard's readBatch (preRead): due or
 	// not, and how many datagrams it got.
 	rxPre    uint64

@@ -220,6 +220,11 @@ func (g *Group) Adopt(s *Session) error {
 	s.sh.Store(to)
 	second.mu.Unlock()
 	first.mu.Unlock()
+	// A parked socket is in from's idleWatch, which to's ticks do not
+	// consult: read it on to's ticks, every tick, until it parks there.
+	s.mu.Lock()
+	s.parked, s.rxIdle = false, 0
+	s.mu.Unlock()
 	return nil
 }
 

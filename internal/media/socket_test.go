@@ -409,3 +409,36 @@ func TestReadEveryOtherTick(t *testing.T) {
 		t.Fatalf("%d frames of audio played out, want %d", voiced, n)
 	}
 }
+
+// A parked socket whose session moves to another shard (a bridge, a
+// conference: Group.Adopt) is read there, and parks in that shard's
+// idleWatch; moved back, it parks in the first one's again.
+func TestParkedSocketMovesShards(t *testing.T) {
+	if !pacerReads() {
+		t.Skip("sockets are read by goroutines here")
+	}
+	h := newHarness(t, func(c *EngineConfig) { c.Shards = 2 })
+	groups := []*Group{{e: h.e, sh: h.e.shards[0]}, {e: h.e, sh: h.e.shards[1]}}
+	p := newPeer(t)
+	s := h.session()
+	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	want := uint64(0)
+	for i, g := range []*Group{groups[0], groups[1], groups[0]} {
+		if err := g.Adopt(s); err != nil {
+			t.Fatal(err)
+		}
+		h.advance(idleReadTicks+1, nil)
+		if !parked(s) {
+			t.Fatalf("move %d: not parked on shard %d", i, g.sh.id)
+		}
+		if err := groups[(i+1)%2].Adopt(s); err != nil { // and on, parked
+			t.Fatal(err)
+		}
+		p.send(s.LocalAddr(), p.audio(i))
+		want++
+		h.advance(1, nil)
+		if n := s.Stats().PacketsReceived; n != want {
+			t.Fatalf("move %d: %d packets read on the shard it moved to, want %d", i, n, want)
+		}
+	}
+}
