@@ -45,7 +45,8 @@ type sqlStore struct {
 	// callback is claimed and acknowledged. Used inside a transaction through
 	// tx.StmtContext, which reuses the statement already prepared on the
 	// connection (SQLite's single writer); preparing once spares SQLite a
-	// parse per statement.
+	// parse per statement. Within the SQLite writer's batches a save's
+	// statements go past database/sql instead (rawstmt.go).
 	callForSave    *sql.Stmt
 	callInsert     *sql.Stmt
 	callUpdate     *sql.Stmt
@@ -55,6 +56,10 @@ type sqlStore struct {
 	callbackClaim  *sql.Stmt
 	callbackAck    *sql.Stmt
 	callbackRetry  *sql.Stmt
+
+	// The text of the statements of a call's save, which the SQLite writer
+	// runs past database/sql (rawstmt.go).
+	callInsertQ, callUpdateOpenQ, eventInsertQ string
 }
 
 // newSQLStore prepares the hot statements on the read pool.
@@ -75,25 +80,28 @@ func newSQLStore(ctx context.Context, w, r *sql.DB, d dialect) (*sqlStore, error
 		}
 		*p.dst = stmt
 	}
+	s.callInsertQ = "INSERT INTO calls (" + callColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) " +
+		"ON CONFLICT (sid) DO NOTHING"
+	// callUpdateOpen is callUpdate of a row of the same account whose
+	// status may still change: saveCall's one statement for a call it has
+	// saved before.
+	s.callUpdateOpenQ = "UPDATE calls SET parent_call_sid = $1, phone_number_sid = $2, from_address = $3, to_address = $4, " +
+		"status = $5, direction = $6, api_version = $7, forwarded_from = $8, caller_name = $9, answered_by = $10, " +
+		"start_time = $11, answered_at = $12, end_time = $13, duration = $14, date_updated = $15 " +
+		"WHERE sid = $16 AND account_sid = $17 AND (" + openCalls + " OR status = $5) RETURNING date_created, node"
+	s.eventInsertQ = "INSERT INTO events (account_sid, call_sid, resource_sid, type, name, time, payload) " +
+		"VALUES ($1, $2, $3, $4, $5, $6, $7)" + s.returningSeq()
 	for _, p := range []struct {
 		dst   **sql.Stmt
 		query string
 	}{
 		{&s.callForSave, "SELECT " + callColumns + " FROM calls WHERE sid = $1" + s.forUpdate()},
-		{&s.callInsert, "INSERT INTO calls (" + callColumns + ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) " +
-			"ON CONFLICT (sid) DO NOTHING"},
+		{&s.callInsert, s.callInsertQ},
 		{&s.callUpdate, "UPDATE calls SET parent_call_sid = $1, phone_number_sid = $2, from_address = $3, to_address = $4, " +
 			"status = $5, direction = $6, api_version = $7, forwarded_from = $8, caller_name = $9, answered_by = $10, " +
 			"start_time = $11, answered_at = $12, end_time = $13, duration = $14, date_updated = $15 WHERE sid = $16"},
-		// callUpdateOpen is callUpdate of a row of the same account
-		// whose status may still change: saveCall's one statement for a
-		// call it has saved before.
-		{&s.callUpdateOpen, "UPDATE calls SET parent_call_sid = $1, phone_number_sid = $2, from_address = $3, to_address = $4, " +
-			"status = $5, direction = $6, api_version = $7, forwarded_from = $8, caller_name = $9, answered_by = $10, " +
-			"start_time = $11, answered_at = $12, end_time = $13, duration = $14, date_updated = $15 " +
-			"WHERE sid = $16 AND account_sid = $17 AND (" + openCalls + " OR status = $5) RETURNING date_created, node"},
-		{&s.eventInsert, "INSERT INTO events (account_sid, call_sid, resource_sid, type, name, time, payload) " +
-			"VALUES ($1, $2, $3, $4, $5, $6, $7)" + s.returningSeq()},
+		{&s.callUpdateOpen, s.callUpdateOpenQ},
+		{&s.eventInsert, s.eventInsertQ},
 		{&s.callbackInsert, "INSERT INTO outbox (account_sid, call_sid, url, method, params, max_attempts, attempts, " +
 			"next_attempt, lease_owner, lease_until, date_created) " +
 			"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, '', 0, $9)"},

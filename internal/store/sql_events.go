@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,10 +61,14 @@ func (s *sqlStore) insertEvent(ctx context.Context, tx *sql.Tx, ev Event) (Event
 		ev.Time = time.Now()
 	}
 	ev.Time = truncate(ev.Time)
-	st := tx.StmtContext(ctx, s.eventInsert)
 	args := []any{ev.AccountSID, ev.CallSID, ev.ResourceSID, ev.Type, ev.Name, micros(ev.Time), string(ev.Payload)}
 	var err error
-	if s.dialect == dialectPostgres {
+	if w := inBatch(ctx); w != nil {
+		var res driver.Result
+		if res, err = w.rawExec(ctx, s.eventInsertQ, args); err == nil {
+			ev.Seq, err = res.LastInsertId()
+		}
+	} else if st := tx.StmtContext(ctx, s.eventInsert); s.dialect == dialectPostgres {
 		err = st.QueryRowContext(ctx, args...).Scan(&ev.Seq)
 	} else {
 		var res sql.Result
@@ -145,7 +150,13 @@ func (s *sqlStore) insertCall(ctx context.Context, tx *sql.Tx, c Call) (Call, er
 		c.DateCreated = c.DateUpdated
 	}
 	c.normalise()
-	res, err := tx.StmtContext(ctx, s.callInsert).ExecContext(ctx, callRowArgs(c)...)
+	var res interface{ RowsAffected() (int64, error) }
+	var err error
+	if w := inBatch(ctx); w != nil {
+		res, err = w.rawExec(ctx, s.callInsertQ, callRowArgs(c))
+	} else {
+		res, err = tx.StmtContext(ctx, s.callInsert).ExecContext(ctx, callRowArgs(c)...)
+	}
 	if err != nil {
 		return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
 	}
@@ -174,6 +185,25 @@ func (s *sqlStore) insertCall(ctx context.Context, tx *sql.Tx, c Call) (Call, er
 	return c, nil
 }
 
+// scanCreatedNode converts the row callUpdateOpen returns, as the driver
+// gives it.
+func scanCreatedNode(row [2]driver.Value) (created int64, node string, err error) {
+	created, ok := row[0].(int64)
+	if !ok {
+		return 0, "", fmt.Errorf("date_created is %T, not an integer", row[0])
+	}
+	switch v := row[1].(type) {
+	case string:
+		node = v
+	case []byte:
+		node = string(v)
+	case nil:
+	default:
+		return 0, "", fmt.Errorf("node is %T, not text", row[1])
+	}
+	return created, node, nil
+}
+
 // saveCall is SaveCall within tx.
 func (s *sqlStore) saveCall(ctx context.Context, tx *sql.Tx, c Call, ev Event, cbs []Callback) (Call, error) {
 	// Most saves are of a call saved before, still open: one UPDATE, which
@@ -184,8 +214,16 @@ func (s *sqlStore) saveCall(ctx context.Context, tx *sql.Tx, c Call, ev Event, c
 	// which, or update it.
 	c.normalise()
 	var created int64
-	err := tx.StmtContext(ctx, s.callUpdateOpen).QueryRowContext(ctx,
-		append(callSetArgs(c), c.SID, c.AccountSID)...).Scan(&created, &c.Node)
+	var err error
+	if w := inBatch(ctx); w != nil {
+		var row [2]driver.Value
+		if err = w.rawQueryRow(ctx, s.callUpdateOpenQ, append(callSetArgs(c), c.SID, c.AccountSID), row[:]); err == nil {
+			created, c.Node, err = scanCreatedNode(row)
+		}
+	} else {
+		err = tx.StmtContext(ctx, s.callUpdateOpen).QueryRowContext(ctx,
+			append(callSetArgs(c), c.SID, c.AccountSID)...).Scan(&created, &c.Node)
+	}
 	switch {
 	case err == nil:
 		c.DateCreated = fromMicros(created)

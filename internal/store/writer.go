@@ -120,6 +120,12 @@ type writer struct {
 	wake chan struct{} // capacity 1: something was queued, or closing
 	done chan struct{} // closed when run returns
 
+	// The connection of the batch being run (nil between batches) and the
+	// statements run on it past database/sql (rawstmt.go). Only run's
+	// goroutine uses them.
+	conn *sql.Conn
+	raw  rawStmts
+
 	// batches and ops count committed (or failed) transactions and the
 	// writes they ran, for tests and benchmarks.
 	batches, ops atomic.Int64
@@ -214,6 +220,7 @@ func (w *writer) close() {
 
 func (w *writer) run() {
 	defer close(w.done)
+	defer w.closeRaw()
 	var batch []*writeOp
 	for {
 		w.mu.Lock()
@@ -275,11 +282,19 @@ func (w *writer) runBatch(ops []*writeOp) {
 // exec runs ops in a transaction, recording each op's own failure in it; it
 // returns the error that failed the whole transaction, if any.
 func (w *writer) exec(ctx context.Context, ops []*writeOp) error {
-	tx, err := w.db.BeginTx(ctx, nil)
+	conn, err := w.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	w.conn = conn
+	defer func() { w.conn = nil }()
+	ctx = context.WithValue(ctx, batchKey{}, w)
 	// A lone write needs no savepoint: if it fails, the transaction is
 	// rolled back and nothing else is lost.
 	if len(ops) == 1 {
@@ -305,6 +320,22 @@ func (w *writer) exec(ctx context.Context, ops []*writeOp) error {
 		}
 	}
 	return tx.Commit()
+}
+
+// closeRaw closes the statements run past database/sql.
+func (w *writer) closeRaw() {
+	if w.raw.stmts == nil {
+		return
+	}
+	conn, err := w.db.Conn(context.Background())
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	conn.Raw(func(dc any) error { //nolint:errcheck // f returns nil
+		w.raw.close(dc)
+		return nil
+	})
 }
 
 // call runs op's fn and records its failure (an error or a panic) in op; it

@@ -364,3 +364,38 @@ func TestWriterPragmas(t *testing.T) {
 		t.Errorf("temp_store = %d, wal_autocheckpoint = %d; want 2 (MEMORY), 0", tempStore, ckpt)
 	}
 }
+
+// TestWriterSavesPastDatabaseSQL: a call's saves run the writer's own
+// prepared statements (rawstmt.go), each prepared once on the writer's
+// connection, and the row and events they write read back as any write's.
+func TestWriterSavesPastDatabaseSQL(t *testing.T) {
+	s, a := openWriterStore(t, t.TempDir())
+	ctx := t.Context()
+	for i := range 3 {
+		c := testCall(a, i, "")
+		for _, st := range []CallStatus{CallRinging, CallInProgress, CallCompleted} {
+			c.Status = st
+			if _, err := s.SaveCall(ctx, c, Event{}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Call(ctx, a.SID, c.SID)
+		if err != nil || got.Status != CallCompleted || got.Node != c.Node {
+			t.Fatalf("call %d = %+v, %v", i, got, err)
+		}
+		evs, _, err := s.ListEvents(ctx, EventFilter{AccountSID: a.SID, CallSID: c.SID}, 0, 10)
+		if err != nil || len(evs) != 3 || evs[0].Name != "ringing" || evs[2].Name != "completed" || evs[2].Seq <= evs[0].Seq {
+			t.Fatalf("call %d events = %+v, %v", i, evs, err)
+		}
+	}
+	// SaveCall returned: its batch, and what the writer did, happened
+	// before.
+	if n := len(s.batch.raw.stmts); n != 3 {
+		t.Errorf("the writer prepared %d statements of its own, want 3 (the call's insert and update, the event's insert)", n)
+	}
+	for _, q := range []string{s.callInsertQ, s.callUpdateOpenQ, s.eventInsertQ} {
+		if _, ok := s.batch.raw.stmts[q]; !ok {
+			t.Errorf("not prepared by the writer: %.40s…", q)
+		}
+	}
+}
