@@ -108,7 +108,8 @@ type Session struct {
 	// (Close marks it ended before closing the socket) and sends on it
 	// holding sockMu; Close closes it holding sockMu. (Not playMu: a Source
 	// may Close its session from ReadFrame.) The RTCP socket is read the
-	// same way (pollRTCP), never sent on, and closed by Close.
+	// same way (in receiveTick, once every rtcpPollTicks), never sent on,
+	// and closed by Close.
 	sockMu sync.Mutex
 	sock   rtpSocket
 	rtcp   rtpSocket
@@ -138,7 +139,7 @@ type Session struct {
 	dtmfDropped atomic.Uint64
 
 	port       int
-	rtcpTick   uint64             // pollRTCP's tick of every rtcpPollTicks
+	rtcpTick   uint64             // its RTCP socket is read in the ticks k with k % rtcpPollTicks == rtcpTick
 	polledRTCP datagramAgeHandler // handleRTCP, made once
 	local      netip.AddrPort
 	idx        int // position in its shard's sessions, guarded by the shard's mu; -1 in none

@@ -51,7 +51,7 @@ func closedSocket() rtpSocket { return rtpSocket{fd: -1} }
 func listenRTP(ip netip.Addr, port int) (rtpSocket, error) { return bindUDP(ip, port, true) }
 
 // listenRTCP binds the RTCP socket of a pair, which the pacer drains now and
-// then (Session.pollRTCP): RTCP is only counted, so it needs no timestamps.
+// then (Session.receiveTick): RTCP is only counted, so it needs no timestamps.
 func listenRTCP(ip netip.Addr, port int) (rtpSocket, error) { return bindUDP(ip, port, false) }
 
 func bindUDP(ip netip.Addr, port int, stamps bool) (rtpSocket, error) {
