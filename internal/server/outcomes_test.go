@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/media/wav"
 	"github.com/switchboard-voice/switchboard/internal/server"
+	"github.com/switchboard-voice/switchboard/internal/sipptest"
 	"github.com/switchboard-voice/switchboard/internal/softphone"
 )
 
@@ -137,10 +138,10 @@ func startUASWith(t *testing.T, scenario string, calls, code int, extra ...strin
 	if err := os.WriteFile(sf, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	u := &uas{port: freeUDPPort(t), done: make(chan struct{}), out: &lockedBuffer{}}
+	u := &uas{port: sipptest.FreeUDPPort(t), done: make(chan struct{}), out: &lockedBuffer{}}
 	args := []string{"-sf", sf, "-m", strconv.Itoa(calls),
 		"-i", "127.0.0.1", "-p", strconv.Itoa(u.port),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(sippMediaPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(sipptest.MediaPort(t)),
 		"-timeout", "60s", "-timeout_error", "-nostdin"}
 	args = append(args, extra...)
 	cmd := exec.Command(sipp, args...)
@@ -350,7 +351,7 @@ func TestCreateCallOutcomes(t *testing.T) {
 		e := newEnv(t, server.Options{})
 		st := newStatusLog()
 		e.app.handle("/status", st.handler)
-		to := fmt.Sprintf("sip:nobody@127.0.0.1:%d", freeUDPPort(t))
+		to := fmt.Sprintf("sip:nobody@127.0.0.1:%d", sipptest.FreeUDPPort(t))
 		call, err := e.rest().Api.CreateCall(&openapi.CreateCallParams{
 			To: &to, From: ptr("+15557654321"), Twiml: ptr(`<Response><Hangup/></Response>`),
 			StatusCallback: ptr(e.app.url("/status")), StatusCallbackEvent: &allEvents,

@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,44 +11,9 @@ import (
 	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/server"
+	"github.com/switchboard-voice/switchboard/internal/sipptest"
 	"github.com/switchboard-voice/switchboard/internal/store"
 )
-
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-// sippMediaPort returns a base for SIPp's -mp: SIPp binds that port and the
-// three above it (audio RTP and RTCP, video RTP and RTCP), so all four must
-// be free, not only the first (a taken video port fails SIPp at start).
-func sippMediaPort(t *testing.T) int {
-	t.Helper()
-	for range 100 {
-		base := freeUDPPort(t) &^ 3
-		var held []*net.UDPConn
-		for p := base; p < base+4; p++ {
-			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
-			if err != nil {
-				break
-			}
-			held = append(held, c)
-		}
-		for _, c := range held {
-			c.Close()
-		}
-		if len(held) == 4 {
-			return base
-		}
-	}
-	t.Fatal("no four free UDP ports in a row for SIPp's media")
-	return 0
-}
 
 // SIPp, an independent SIP implementation, calls a TwiML app through the whole
 // server: each call is routed to the number, fetches its TwiML (a looping
@@ -148,8 +112,8 @@ func runSIPp(t *testing.T, e *env, args ...string) {
 	defer cancel()
 	args = append([]string{e.srv.SIPAddr().String()}, args...)
 	args = append(args,
-		"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(sippMediaPort(t)),
+		"-i", "127.0.0.1", "-p", strconv.Itoa(sipptest.FreeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(sipptest.MediaPort(t)),
 		"-timeout", "40s", "-timeout_error", "-nostdin")
 	cmd := exec.CommandContext(ctx, sipp, args...)
 	cmd.Dir = t.TempDir()

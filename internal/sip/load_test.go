@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/sip"
+	"github.com/switchboard-voice/switchboard/internal/sipptest"
 )
 
 // TestSIPpLoad is a load scenario, not part of the regular suite: set
@@ -62,8 +63,8 @@ func TestSIPpLoad(t *testing.T) {
 
 	cpu0, start := processCPU(t), time.Now()
 	cmd := exec.Command(sipp, srv.Addr().String(), "-sn", "uac", "-r", rate, "-m", calls, "-d", hold,
-		"-l", "5000", "-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-		"-mi", "127.0.0.1", "-mp", strconv.Itoa(sippMediaPort(t)),
+		"-l", "5000", "-i", "127.0.0.1", "-p", strconv.Itoa(sipptest.FreeUDPPort(t)),
+		"-mi", "127.0.0.1", "-mp", strconv.Itoa(sipptest.MediaPort(t)),
 		"-timeout", "300s", "-recv_timeout", "10000", "-nostdin")
 	cmd.Dir = t.TempDir()
 	out, err := cmd.CombinedOutput()

@@ -2,7 +2,6 @@ package sip_test
 
 import (
 	"context"
-	"net"
 	"os/exec"
 	"strconv"
 	"sync/atomic"
@@ -10,44 +9,8 @@ import (
 	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/sip"
+	"github.com/switchboard-voice/switchboard/internal/sipptest"
 )
-
-// freeUDPPort returns a UDP port free at the time of the call.
-func freeUDPPort(t *testing.T) int {
-	t.Helper()
-	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-// sippMediaPort returns a base for SIPp's -mp: SIPp binds that port and the
-// three above it (audio RTP and RTCP, video RTP and RTCP), so all four must
-// be free, not only the first (a taken video port fails SIPp at start).
-func sippMediaPort(t *testing.T) int {
-	t.Helper()
-	for range 100 {
-		base := freeUDPPort(t) &^ 3
-		var held []*net.UDPConn
-		for p := base; p < base+4; p++ {
-			c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
-			if err != nil {
-				break
-			}
-			held = append(held, c)
-		}
-		for _, c := range held {
-			c.Close()
-		}
-		if len(held) == 4 {
-			return base
-		}
-	}
-	t.Fatal("no four free UDP ports in a row for SIPp's media")
-	return 0
-}
 
 // SIPp, an independent implementation, places calls with its built-in UAC
 // scenario (INVITE, 100/180, 200, ACK, BYE, 200) against the server, over UDP
@@ -82,8 +45,8 @@ func TestSIPp(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, sipp, srv.Addr().String(),
 				"-sn", "uac", "-t", transport, "-m", strconv.Itoa(calls), "-r", "10", "-l", "5",
-				"-i", "127.0.0.1", "-p", strconv.Itoa(freeUDPPort(t)),
-				"-mi", "127.0.0.1", "-mp", strconv.Itoa(sippMediaPort(t)),
+				"-i", "127.0.0.1", "-p", strconv.Itoa(sipptest.FreeUDPPort(t)),
+				"-mi", "127.0.0.1", "-mp", strconv.Itoa(sipptest.MediaPort(t)),
 				"-timeout", "30s", "-timeout_error", "-recv_timeout", "10000", "-nostdin")
 			cmd.Dir = t.TempDir()
 			out, err := cmd.CombinedOutput()
