@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"runtime"
 	"runtime/metrics"
 	"time"
 )
@@ -11,11 +12,23 @@ import (
 // answer. The waits alone can mislead: a media pacer tick of a few
 // milliseconds delays what wakes meanwhile on a processor otherwise half
 // idle. So both count. One goroutine uses a Probe.
+//
+// The busy share is the process's CPU time (getrusage) over the window's
+// wall time and GOMAXPROCS. The runtime's /cpu/classes figures, used where
+// getrusage is missing, only move when a garbage collection ends: a window
+// without one reads as idle, however busy.
 type Probe struct {
 	samples         []metrics.Sample // waits, idle CPU, total CPU
 	prev            []uint64         // the waits histogram at the last window
 	idlePrev, total float64
 	w               Window
+
+	// The sources of the busy share, and their values at the last window.
+	cpu     func() (time.Duration, bool)
+	now     func() time.Time
+	procs   func() int
+	cpuPrev time.Duration
+	at      time.Time
 }
 
 // A Window is what a Probe read over one window; valid until the next.
@@ -33,7 +46,7 @@ func New() *Probe {
 		{Name: "/sched/latencies:seconds"},
 		{Name: "/cpu/classes/idle:cpu-seconds"},
 		{Name: "/cpu/classes/total:cpu-seconds"},
-	}}
+	}, cpu: processCPU, now: time.Now, procs: func() int { return runtime.GOMAXPROCS(0) }}
 	metrics.Read(p.samples)
 	if p.samples[0].Value.Kind() != metrics.KindFloat64Histogram ||
 		p.samples[1].Value.Kind() != metrics.KindFloat64 || p.samples[2].Value.Kind() != metrics.KindFloat64 {
@@ -43,6 +56,8 @@ func New() *Probe {
 	p.prev = append([]uint64(nil), h.Counts...)
 	p.w.counts = make([]uint64, len(h.Counts))
 	p.idlePrev, p.total = p.samples[1].Value.Float64(), p.samples[2].Value.Float64()
+	p.cpuPrev, _ = p.cpu()
+	p.at = p.now()
 	return p
 }
 
@@ -51,9 +66,18 @@ func (p *Probe) Window() *Window {
 	metrics.Read(p.samples)
 	w := &p.w
 	idle, total := p.samples[1].Value.Float64(), p.samples[2].Value.Float64()
-	w.Busy = 0
-	if dt := total - p.total; dt > 0 {
-		w.Busy = min(1, max(0, 1-(idle-p.idlePrev)/dt))
+	if cpu, ok := p.cpu(); ok {
+		// A window of no time keeps the last window's share.
+		at := p.now()
+		if wall := at.Sub(p.at) * time.Duration(max(1, p.procs())); wall > 0 {
+			w.Busy = min(1, max(0, float64(cpu-p.cpuPrev)/float64(wall)))
+			p.cpuPrev, p.at = cpu, at
+		}
+	} else {
+		w.Busy = 0
+		if dt := total - p.total; dt > 0 {
+			w.Busy = min(1, max(0, 1-(idle-p.idlePrev)/dt))
+		}
 	}
 	p.idlePrev, p.total = idle, total
 	h := p.samples[0].Value.Float64Histogram()

@@ -50,3 +50,56 @@ func TestWindowWait(t *testing.T) {
 		}
 	}
 }
+
+// The busy share is the process's CPU time over the window's wall time on
+// GOMAXPROCS processors, between 0 and 1, whether or not a garbage
+// collection ended in the window.
+func TestProbeBusyIsCPUTime(t *testing.T) {
+	p := New()
+	if p == nil {
+		t.Fatal("the runtime has no /sched/latencies:seconds or /cpu/classes metrics")
+	}
+	var cpu time.Duration
+	at, procs := time.Unix(0, 0), 1
+	p.cpu = func() (time.Duration, bool) { return cpu, true }
+	p.now = func() time.Time { return at }
+	p.procs = func() int { return procs }
+	p.cpuPrev, p.at = cpu, at
+	for _, tc := range []struct {
+		cpu, wall time.Duration
+		procs     int
+		want      float64
+	}{
+		{75 * time.Millisecond, 100 * time.Millisecond, 1, 0.75},
+		{75 * time.Millisecond, 100 * time.Millisecond, 2, 0.375},
+		{0, 100 * time.Millisecond, 1, 0},
+		{150 * time.Millisecond, 100 * time.Millisecond, 1, 1}, // rounding: at most all
+		{time.Millisecond, 0, 1, 1},                            // no time passed: the share of the last window
+	} {
+		cpu += tc.cpu
+		at = at.Add(tc.wall)
+		procs = tc.procs
+		if got := p.Window().Busy; got != tc.want {
+			t.Errorf("%v of CPU in %v on %d processors: busy %v, want %v", tc.cpu, tc.wall, tc.procs, got, tc.want)
+		}
+	}
+}
+
+// processCPU reads the real CPU time: it grows with work done.
+func TestProcessCPU(t *testing.T) {
+	before, ok := processCPU()
+	if !ok {
+		t.Skip("no process CPU time on this system")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	x := 0
+	for after := before; after <= before; after, _ = processCPU() {
+		if time.Now().After(deadline) {
+			t.Fatalf("CPU time still %v after 10 s of work", after)
+		}
+		for i := range 1_000_000 {
+			x += i
+		}
+	}
+	_ = x
+}

@@ -30,12 +30,19 @@ import (
 //     CPU spare the limit is twice what is pending, at least idleSetupLimit
 //     and at most maxPendingSetups: room for slow webhooks, but not for a
 //     sudden flood to pile up before the next sample. When the CPU is short
-//     (over a sample, the processors were minSchedBusy busy and goroutines
-//     waited over maxSchedLatency, p90, for one: internal/sched), the limit
+//     (the processors minSchedBusy busy, smoothed over the last samples so
+//     that a spike of a hundred milliseconds does not count, and over the
+//     sample goroutines waited over maxSchedLatency, p90, for one:
+//     internal/sched), the limit
 //     drops to 70 % of what is pending, down to minSetupLimit. It grows
 //     back by one per sample, and once the CPU has been spare for
 //     quietSamples in a row, at once to half as much again as is pending.
 //     Slow webhooks alone do not lower it: they leave the processors idle.
+//
+// Before refusing anything, a busy server spends less on its store: the
+// busier the processors (smoothed over samples), the longer the store may
+// hold writes to commit many at once (store.CommitDelayer; commitDelayFor),
+// up to maxCommitDelay. Below commitDelayFrom busy, writes commit at once.
 //
 // The pacer and the scheduler are sampled every overloadSample on the clock;
 // the pending setups are read at each INVITE. A refusal asks the caller to
@@ -56,6 +63,11 @@ const (
 	minSetupLimit   = 12
 	idleSetupLimit  = 32 // the limit with the CPU spare and few calls in setup
 	quietSamples    = 10 // a second with the CPU spare: the limit may jump
+
+	commitDelayFrom = 0.4 // busy share from which the store's commits wait
+	commitDelayFull = 0.7 // busy share from which they wait maxCommitDelay
+	maxCommitDelay  = 3 * time.Millisecond
+	busyWeight      = 0.3 // of a sample in the smoothed busy share
 )
 
 // overload decides whether a new call is taken.
@@ -71,9 +83,25 @@ type overload struct {
 	until atomic.Int64
 	// limit is the setup limit; 0 stands for idleSetupLimit.
 	limit atomic.Int64
-	// quiet counts the samples in a row without the CPU short (only the
-	// sampling goroutine uses it).
+	// commitDelay, if set, is given the store's commit delay after each
+	// sample of the scheduler (store.CommitDelayer.SetCommitDelay).
+	commitDelay func(time.Duration)
+	// quiet counts the samples in a row without the CPU short, and busy is
+	// the processors' busy share smoothed over the samples (only the
+	// sampling goroutine uses them).
 	quiet int
+	busy  float64
+}
+
+// commitDelayFor is the store's commit delay with the processors busy
+// (a share, 0 to 1): none below commitDelayFrom, then growing in
+// proportion up to maxCommitDelay at commitDelayFull.
+func commitDelayFor(busy float64) time.Duration {
+	if busy <= commitDelayFrom {
+		return 0
+	}
+	f := min(1, (busy-commitDelayFrom)/(commitDelayFull-commitDelayFrom))
+	return time.Duration(f * float64(maxCommitDelay)).Round(10 * time.Microsecond)
 }
 
 // setupLimit is how many calls may be in setup at once now.
@@ -161,7 +189,11 @@ func (o *overload) run(ctx context.Context, log *slog.Logger) {
 // sampleSched moves the setup limit after a sample of the scheduler's waits.
 func (o *overload) sampleSched(log *slog.Logger) {
 	p90, n, util := o.sched()
-	busy := util >= minSchedBusy && n >= minSchedWaits && p90 > maxSchedLatency
+	o.busy += (util - o.busy) * busyWeight
+	if o.commitDelay != nil {
+		o.commitDelay(commitDelayFor(o.busy))
+	}
+	busy := o.busy >= minSchedBusy && n >= minSchedWaits && p90 > maxSchedLatency
 	old := o.setupLimit()
 	pending := 0
 	if o.pending != nil {
@@ -181,7 +213,7 @@ func (o *overload) sampleSched(log *slog.Logger) {
 	switch {
 	case busy && calm:
 		log.Warn("overload: goroutines wait for the CPU; limiting the calls in setup",
-			"sched_p90", p90, "cpu_busy", util, "pending", pending, "limit", next)
+			"sched_p90", p90, "cpu_busy", o.busy, "pending", pending, "limit", next)
 	case o.quiet == quietSamples:
 		log.Info("overload: the CPU keeps up again", "limit", next)
 	}

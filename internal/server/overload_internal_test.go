@@ -68,8 +68,8 @@ func TestNextSetupLimit(t *testing.T) {
 	}
 }
 
-// A sample counts as the CPU short only with the processors busy, enough
-// waits, and their p90 over maxSchedLatency; then calls in setup at the new
+// A sample counts as the CPU short only with the processors busy (over a few
+// samples), enough waits, and their p90 over maxSchedLatency; then calls in setup at the new
 // limit are refused, and the limit grows back sample by sample.
 func TestSchedSamplesMoveTheSetupLimit(t *testing.T) {
 	clk := clock.NewFake(time.Unix(0, 0))
@@ -93,13 +93,24 @@ func TestSchedSamplesMoveTheSetupLimit(t *testing.T) {
 		{maxSchedLatency, 1000, 1},                    // at the line
 	} {
 		wait, waits, busy = quiet.wait, quiet.waits, quiet.busy
+		o.busy = 1 // after a busy spell
 		o.sampleSched(nil)
 		if l := o.setupLimit(); l != 2*pending {
 			t.Fatalf("after %+v with %d pending: limit %d, want %d", quiet, pending, l, 2*pending)
 		}
 	}
+	// One busy sample is a spike; a spell of them is the CPU short.
 	wait, waits, busy = 5*time.Millisecond, 1000, 0.95
+	o.busy = 0
 	o.sampleSched(nil)
+	if l := o.setupLimit(); l < 2*pending {
+		t.Fatalf("one busy sample with %d pending: limit %d, want %d", pending, l, 2*pending)
+	}
+	for range quietSamples {
+		if o.sampleSched(nil); o.setupLimit() < 2*pending {
+			break
+		}
+	}
 	if l := o.setupLimit(); l != 70 {
 		t.Fatalf("CPU short with 100 pending: limit %d, want 70", l)
 	}
@@ -120,5 +131,64 @@ func TestSchedSamplesMoveTheSetupLimit(t *testing.T) {
 	o.sampleSched(nil)
 	if l := o.setupLimit(); l != maxPendingSetups {
 		t.Fatalf("after a second of quiet samples with 300 pending: limit %d, want %d", l, maxPendingSetups)
+	}
+}
+
+func TestCommitDelayFor(t *testing.T) {
+	for _, tc := range []struct {
+		busy float64
+		want time.Duration
+	}{
+		{0, 0},
+		{commitDelayFrom, 0},
+		{(commitDelayFrom + commitDelayFull) / 2, maxCommitDelay / 2},
+		{commitDelayFull, maxCommitDelay},
+		{1, maxCommitDelay},
+	} {
+		if got := commitDelayFor(tc.busy); got != tc.want {
+			t.Errorf("commitDelayFor(%v) = %v, want %v", tc.busy, got, tc.want)
+		}
+	}
+}
+
+// Each sample of the scheduler tells the store its commit delay, from the
+// busy share smoothed over the samples: one busy sample after quiet ones
+// does not hold the store's writes for long, a busy spell does, and the
+// delay goes away once the processors are idle again.
+func TestSchedSamplesSetTheCommitDelay(t *testing.T) {
+	var busy float64
+	var delays []time.Duration
+	o := &overload{clock: clock.NewFake(time.Unix(0, 0)),
+		sched:       func() (time.Duration, uint64, float64) { return 0, 0, busy },
+		commitDelay: func(d time.Duration) { delays = append(delays, d) }}
+	sample := func(b float64) time.Duration {
+		t.Helper()
+		busy = b
+		o.sampleSched(nil)
+		if len(delays) == 0 {
+			t.Fatal("a sample did not set the commit delay")
+		}
+		return delays[len(delays)-1]
+	}
+	if d := sample(0.3); d != 0 {
+		t.Fatalf("processors 30 %% busy: commit delay %v, want none", d)
+	}
+	if d := sample(1); d >= maxCommitDelay/2 {
+		t.Fatalf("one busy sample after a quiet one: commit delay %v, want under %v", d, maxCommitDelay/2)
+	}
+	if d := sample(1); d <= 0 {
+		t.Fatalf("two busy samples: no commit delay")
+	}
+	for range 20 {
+		sample(1)
+	}
+	if d := delays[len(delays)-1]; d != maxCommitDelay {
+		t.Fatalf("after 2 s busy: commit delay %v, want %v", d, maxCommitDelay)
+	}
+	for range 20 {
+		sample(0.2)
+	}
+	if d := delays[len(delays)-1]; d != 0 {
+		t.Fatalf("after 2 s idle: commit delay %v, want none", d)
 	}
 }

@@ -204,6 +204,9 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 				w := p.Window()
 				return w.Wait(0.9), w.Waits, w.Busy
 			}
+			if cd, ok := s.store.(store.CommitDelayer); ok {
+				s.overload.commitDelay = cd.SetCommitDelay
+			}
 		}
 	}
 	var queueTarget time.Duration // sip's default

@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,4 +152,53 @@ func writtenBytes() int64 {
 		}
 	}
 	return -1
+}
+
+// BenchmarkSaveCallPaced measures what a call's saves cost at a steady rate
+// below the writer's capacity, as in a load run: one op is one call, begun
+// every 1.25 ms (800 calls/s), whose goroutine saves it as ringing,
+// in-progress and completed, a millisecond apart. Without a commit delay
+// the writer commits as soon as it gets the processor, a few writes at a
+// time; with one (store.CommitDelayer, which the server sets when the
+// processors are busy) it commits less often, more writes at a time. Run it
+// on one processor (GOMAXPROCS=1 and taskset), as the load runs run
+// switchboard.
+func BenchmarkSaveCallPaced(b *testing.B) {
+	for _, delay := range []time.Duration{0, 3 * time.Millisecond} {
+		b.Run("delay="+delay.String(), func(b *testing.B) {
+			st := openSQLite(b)
+			a := seed(b, st, 0)
+			st.(store.CommitDelayer).SetCommitDelay(delay)
+			ctx := b.Context()
+			statuses := []store.CallStatus{store.CallRinging, store.CallInProgress, store.CallCompleted}
+			tick := time.NewTicker(time.Second / 800)
+			defer tick.Stop()
+			var wg sync.WaitGroup
+			b.ReportAllocs()
+			b.ResetTimer()
+			cpu, wrote := cpuTime(), writtenBytes()
+			for b.Loop() {
+				<-tick.C
+				wg.Go(func() {
+					c := store.Call{SID: sid.New(sid.Call), AccountSID: a.SID, From: "+15550001111", To: "+15550002222",
+						Direction: store.DirectionInbound, APIVersion: "2010-04-01"}
+					for i, status := range statuses {
+						if i > 0 {
+							time.Sleep(time.Millisecond) // the call's progress
+						}
+						c.Status = status
+						if _, err := st.SaveCall(ctx, c, store.Event{Payload: []byte(`{}`)}, nil); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N), "cpu-µs/call")
+			if wrote >= 0 {
+				b.ReportMetric(float64(writtenBytes()-wrote)/float64(b.N), "written-B/call")
+			}
+		})
+	}
 }

@@ -143,7 +143,7 @@ func openSQLite(ctx context.Context, dataDir string, clk clock.Clock, ran func()
 	if err != nil {
 		return nil, err
 	}
-	st.batch = newWriter(w, maxBatchOps)
+	st.batch = newWriter(w, maxBatchOps, clk)
 	st.cache = newLookupCache(time.Now)
 	// The checkpointer writes no row: query_only, as the readers (a
 	// checkpoint is not a write transaction).

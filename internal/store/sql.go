@@ -158,6 +158,14 @@ func (s *sqlStore) forShare() string {
 	return ""
 }
 
+// SetCommitDelay sets the SQLite writer's commit gap (see writer); on
+// PostgreSQL, whose writes commit on their own connections, it does nothing.
+func (s *sqlStore) SetCommitDelay(d time.Duration) {
+	if s.batch != nil {
+		s.batch.setGap(d)
+	}
+}
+
 func (s *sqlStore) Close() error {
 	if s.batch != nil {
 		s.batch.close() // runs the writes queued, before the statements go

@@ -123,6 +123,15 @@ type NumberFilter struct {
 	FriendlyName string
 }
 
+// A CommitDelayer trades the latency of writes for the CPU their commits
+// cost: with a delay d, a write may wait up to d for its commit, and the
+// store commits at most about once per d, many writes at a time. The stores
+// Open returns implement it (on PostgreSQL it does nothing); 0, the default,
+// commits at once.
+type CommitDelayer interface {
+	SetCommitDelay(d time.Duration)
+}
+
 // Store is switchboard's persistence. One implementation serves SQLite and
 // PostgreSQL (see Open); every method is safe for concurrent use.
 //

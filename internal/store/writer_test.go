@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/clock"
 )
 
 // The tests of the group-commit writer (writer.go) are white-box: they hold
@@ -397,5 +399,96 @@ func TestWriterSavesPastDatabaseSQL(t *testing.T) {
 		if _, ok := s.batch.raw.stmts[q]; !ok {
 			t.Errorf("not prepared by the writer: %.40s…", q)
 		}
+	}
+}
+
+// waitWaiters polls until the fake clock has n timers and tickers armed.
+func waitWaiters(t *testing.T, clk *clock.Fake, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for clk.Waiters() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d timers armed after 10 s, want %d", clk.Waiters(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestWriterCommitDelay: with a commit delay, writes that come within the
+// delay of the last batch wait for it and are committed together; maxOps
+// writes waiting, or Close, end the wait early. Without one (the default),
+// a write is committed at once.
+func TestWriterCommitDelay(t *testing.T) {
+	clk := clock.NewFake(time.Unix(1e9, 0))
+	s, err := openSQLite(t.Context(), t.TempDir(), clk, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	ctx := t.Context()
+	const acct = "AC00000000000000000000000000000001"
+	a, err := s.CreateAccount(ctx, Account{SID: acct, OwnerAccountSID: acct, FriendlyName: "main",
+		AuthToken: "00000000000000000000000000000001", Status: StatusActive})
+	if err != nil {
+		t.Fatal(err)
+	}
+	armed := clk.Waiters() // the checkpointer's ticker
+	const delay = 10 * time.Millisecond
+	s.SetCommitDelay(delay)
+
+	// The first batch after a quiet spell is committed at once.
+	if _, err := s.CreateCall(ctx, testCall(a, 0, CallQueued)); err != nil {
+		t.Fatal(err)
+	}
+	b0 := s.batch.batches.Load()
+	res := make(chan error, maxBatchOps)
+	save := func(i int) {
+		_, err := s.CreateCall(ctx, testCall(a, i, CallQueued))
+		res <- err
+	}
+	// The next ones wait for the delay, then commit in one batch.
+	for i := 1; i <= 3; i++ {
+		go save(i)
+	}
+	waitWaiters(t, clk, armed+1)
+	waitQueued(t, s.batch, 3)
+	select {
+	case err := <-res:
+		t.Fatalf("a write returned (%v) before the commit delay passed", err)
+	default:
+	}
+	clk.Advance(delay)
+	for range 3 {
+		if err := <-res; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.batch.batches.Load() - b0; got != 1 {
+		t.Errorf("3 writes within the delay took %d transactions, want 1", got)
+	}
+
+	// maxOps writes waiting end the wait without the clock moving.
+	s.SetCommitDelay(time.Hour)
+	b0 = s.batch.batches.Load()
+	for i := range maxBatchOps {
+		go save(100 + i)
+	}
+	for range maxBatchOps {
+		if err := <-res; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := s.batch.batches.Load() - b0; got != 1 {
+		t.Errorf("%d writes took %d transactions, want 1", maxBatchOps, got)
+	}
+
+	// Close ends the wait and commits what waits.
+	go save(1000)
+	waitWaiters(t, clk, armed+1)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-res; err != nil {
+		t.Errorf("the write waiting at Close: %v", err)
 	}
 }
