@@ -64,8 +64,8 @@ const (
 	idleSetupLimit  = 32 // the limit with the CPU spare and few calls in setup
 	quietSamples    = 10 // a second with the CPU spare: the limit may jump
 
-	commitDelayFrom = 0.4 // busy share from which the store's commits wait
-	commitDelayFull = 0.7 // busy share from which they wait maxCommitDelay
+	commitDelayFrom = 0.55 // busy share from which the store's commits wait
+	commitDelayFull = 0.8  // busy share from which they wait maxCommitDelay
 	maxCommitDelay  = 3 * time.Millisecond
 	busyWeight      = 0.3 // of a sample in the smoothed busy share
 )
