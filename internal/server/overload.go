@@ -33,11 +33,11 @@ import (
 //     (the processors minSchedBusy busy, smoothed over the last samples so
 //     that a spike of a hundred milliseconds does not count, and over the
 //     sample goroutines waited over maxSchedLatency, p90, for one:
-//     internal/sched), the limit
-//     drops to 70 % of what is pending, down to minSetupLimit. It grows
-//     back by one per sample, and once the CPU has been spare for
-//     quietSamples in a row, at once to half as much again as is pending.
-//     Slow webhooks alone do not lower it: they leave the processors idle.
+//     internal/sched), the limit drops to 70 % of what is pending, down to
+//     minSetupLimit. It grows back by one per sample, and once the CPU has
+//     been spare for quietSamples in a row, at once to half as much again
+//     as is pending. Slow webhooks alone do not lower it: they leave the
+//     processors idle.
 //
 // Before refusing anything, a busy server spends less on its store: the
 // busier the processors (smoothed over samples), the longer the store may
