@@ -125,6 +125,11 @@ type Serve struct {
 	// Retry-After at once. 0: no ceiling (overload is still refused when
 	// the media pacer, the store or the call setups fall behind).
 	MaxCallRate float64
+	// CommitDelay (--commit-delay) is the longest a SQLite write may wait,
+	// while the processors are busy, to be committed together with others:
+	// fewer commits, about half the bytes written per call, for that much
+	// more call setup time. 0 (the default): every write commits at once.
+	CommitDelay time.Duration
 	// RTPReadInterval (--rtp-read-interval) is how often each call's RTP
 	// socket is read: 20ms, every tick of the media pacer; 40ms halves
 	// the system calls of receiving (a large conference's CPU) and plays
@@ -163,6 +168,7 @@ func ParseServe(args []string, getenv func(string) string, out io.Writer) (Serve
 	fs.StringVar(&c.InbandDTMF, "inband-dtmf", "auto", "detect DTMF tones in the caller's audio: `auto` (when no telephone-event is offered), always or never")
 	fs.BoolVar(&c.PublicMedia, "public-media", false, "serve recording media without credentials (default: the account's credentials are required)")
 	fs.Float64Var(&c.MaxCallRate, "max-call-rate", 0, "new inbound calls per `second` taken; more get 503 with Retry-After (0: no ceiling)")
+	fs.DurationVar(&c.CommitDelay, "commit-delay", 0, "with the CPU over 55 % busy, let SQLite writes wait up to `DURATION` (reached at 80 %) to commit together: fewer disk writes, slower call setup (0: commit at once)")
 	fs.BoolVar(&c.RTPIOUring, "rtp-io-uring", true, "send RTP through io_uring, one system call per 256 packets (false: one sendto per packet; without io_uring the fallback is automatic)")
 	fs.DurationVar(&c.RTPReadInterval, "rtp-read-interval", 20*time.Millisecond, "read each call's RTP socket every `DURATION`: 20ms, or 40ms for fewer system calls (large conferences) at up to 20 ms more delay")
 	fs.Var(&c.WebhookDeny, "webhook-deny", "comma-separated `CIDRs` no fetch of a user-supplied URL (webhook, callback, <Play> audio) may connect to, checked after DNS (e.g. 10.0.0.0/8,169.254.0.0/16)")
@@ -218,6 +224,9 @@ func (c *Serve) validate() error {
 	}
 	if c.MaxCallRate < 0 || c.MaxCallRate > 100000 {
 		return fmt.Errorf("--max-call-rate %v: want a rate from 0 (no ceiling) to 100000", c.MaxCallRate)
+	}
+	if c.CommitDelay < 0 || c.CommitDelay > 50*time.Millisecond {
+		return fmt.Errorf("--commit-delay %v: want 0 (commit at once) to 50ms", c.CommitDelay)
 	}
 	if c.RTPReadInterval != 20*time.Millisecond && c.RTPReadInterval != 40*time.Millisecond {
 		return fmt.Errorf("--rtp-read-interval %v: want 20ms or 40ms", c.RTPReadInterval)

@@ -49,6 +49,7 @@ func TestParseServeEnvironmentAndFlags(t *testing.T) {
 		"SWITCHBOARD_WEBHOOK_DENY":      "10.0.0.0/8, 169.254.0.0/16",
 		"SWITCHBOARD_MAX_CALL_RATE":     "250",
 		"SWITCHBOARD_RTP_READ_INTERVAL": "40ms",
+		"SWITCHBOARD_COMMIT_DELAY":      "2ms",
 		"SWITCHBOARD_RTP_IO_URING":      "false",
 	})
 	c, err := ParseServe([]string{"--http", "127.0.0.3:9001", "--rtp-ports=40000-40010", "--webhook-deny", "127.0.0.0/8,::1"}, e, io.Discard)
@@ -60,6 +61,7 @@ func TestParseServeEnvironmentAndFlags(t *testing.T) {
 		Data: "/tmp/sb", DB: "postgres://u@localhost/sb", PublicURL: "https://voice.example.com",
 		Trunk: "sip:trunk.example.com;transport=tcp", LogLevel: "info", PublicMedia: true,
 		MediaTimeout: 90 * time.Second, InbandDTMF: "never", CPS: 10, MaxCallRate: 250, RTPReadInterval: 40 * time.Millisecond,
+		CommitDelay: 2 * time.Millisecond,
 		// The flag replaces the environment's list.
 		WebhookDeny: PrefixList{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
 		AccountSID:  "AC0123456789abcdef0123456789abcdef", AuthToken: "0123456789abcdef0123456789abcdef",
@@ -94,6 +96,8 @@ func TestParseServeRejects(t *testing.T) {
 		{"webhook deny bad length", []string{"--webhook-deny", "10.0.0.0/33"}, nil},
 		{"webhook deny bad env", nil, map[string]string{"SWITCHBOARD_WEBHOOK_DENY": "10.0.0/8"}},
 		{"negative max call rate", []string{"--max-call-rate", "-1"}, nil},
+		{"negative commit delay", []string{"--commit-delay", "-1ms"}, nil},
+		{"commit delay too long", []string{"--commit-delay", "51ms"}, nil},
 		{"rtp read interval not a tick multiple", []string{"--rtp-read-interval", "30ms"}, nil},
 		{"rtp read interval too long", []string{"--rtp-read-interval", "60ms"}, nil},
 	} {

@@ -39,10 +39,11 @@ import (
 //     as is pending. Slow webhooks alone do not lower it: they leave the
 //     processors idle.
 //
-// Before refusing anything, a busy server spends less on its store: the
-// busier the processors (smoothed over samples), the longer the store may
-// hold writes to commit many at once (store.CommitDelayer; commitDelayFor),
-// up to maxCommitDelay. Below commitDelayFrom busy, writes commit at once.
+// With --commit-delay (none by default: the delay adds to call setup), a
+// busy server spends less on its store: the busier the processors (smoothed
+// over samples), the longer the store may hold writes to commit many at once
+// (store.CommitDelayer; commitDelayFor), up to that delay. Below
+// commitDelayFrom busy, writes commit at once.
 //
 // The pacer and the scheduler are sampled every overloadSample on the clock;
 // the pending setups are read at each INVITE. A refusal asks the caller to
@@ -65,9 +66,8 @@ const (
 	quietSamples    = 10 // a second with the CPU spare: the limit may jump
 
 	commitDelayFrom = 0.55 // busy share from which the store's commits wait
-	commitDelayFull = 0.8  // busy share from which they wait maxCommitDelay
-	maxCommitDelay  = 3 * time.Millisecond
-	busyWeight      = 0.3 // of a sample in the smoothed busy share
+	commitDelayFull = 0.8  // busy share from which they wait the most
+	busyWeight      = 0.3  // of a sample in the smoothed busy share
 )
 
 // overload decides whether a new call is taken.
@@ -83,9 +83,11 @@ type overload struct {
 	until atomic.Int64
 	// limit is the setup limit; 0 stands for idleSetupLimit.
 	limit atomic.Int64
-	// commitDelay, if set, is given the store's commit delay after each
-	// sample of the scheduler (store.CommitDelayer.SetCommitDelay).
-	commitDelay func(time.Duration)
+	// commitDelay, if set, is given the store's commit delay, up to
+	// maxCommitDelay, after each sample of the scheduler
+	// (store.CommitDelayer.SetCommitDelay).
+	commitDelay    func(time.Duration)
+	maxCommitDelay time.Duration
 	// quiet counts the samples in a row without the CPU short, and busy is
 	// the processors' busy share smoothed over the samples (only the
 	// sampling goroutine uses them).
@@ -95,13 +97,13 @@ type overload struct {
 
 // commitDelayFor is the store's commit delay with the processors busy
 // (a share, 0 to 1): none below commitDelayFrom, then growing in
-// proportion up to maxCommitDelay at commitDelayFull.
-func commitDelayFor(busy float64) time.Duration {
+// proportion up to most at commitDelayFull.
+func commitDelayFor(busy float64, most time.Duration) time.Duration {
 	if busy <= commitDelayFrom {
 		return 0
 	}
 	f := min(1, (busy-commitDelayFrom)/(commitDelayFull-commitDelayFrom))
-	return time.Duration(f * float64(maxCommitDelay)).Round(10 * time.Microsecond)
+	return time.Duration(f * float64(most)).Round(10 * time.Microsecond)
 }
 
 // setupLimit is how many calls may be in setup at once now.
@@ -191,7 +193,7 @@ func (o *overload) sampleSched(log *slog.Logger) {
 	p90, n, util := o.sched()
 	o.busy += (util - o.busy) * busyWeight
 	if o.commitDelay != nil {
-		o.commitDelay(commitDelayFor(o.busy))
+		o.commitDelay(commitDelayFor(o.busy, o.maxCommitDelay))
 	}
 	busy := o.busy >= minSchedBusy && n >= minSchedWaits && p90 > maxSchedLatency
 	old := o.setupLimit()

@@ -134,6 +134,9 @@ func TestSchedSamplesMoveTheSetupLimit(t *testing.T) {
 	}
 }
 
+// maxCommitDelay is the --commit-delay of these tests.
+const maxCommitDelay = 3 * time.Millisecond
+
 func TestCommitDelayFor(t *testing.T) {
 	for _, tc := range []struct {
 		busy float64
@@ -145,7 +148,7 @@ func TestCommitDelayFor(t *testing.T) {
 		{commitDelayFull, maxCommitDelay},
 		{1, maxCommitDelay},
 	} {
-		if got := commitDelayFor(tc.busy); got != tc.want {
+		if got := commitDelayFor(tc.busy, maxCommitDelay); got != tc.want {
 			t.Errorf("commitDelayFor(%v) = %v, want %v", tc.busy, got, tc.want)
 		}
 	}
@@ -160,7 +163,7 @@ func TestSchedSamplesSetTheCommitDelay(t *testing.T) {
 	var delays []time.Duration
 	o := &overload{clock: clock.NewFake(time.Unix(0, 0)),
 		sched:       func() (time.Duration, uint64, float64) { return 0, 0, busy },
-		commitDelay: func(d time.Duration) { delays = append(delays, d) }}
+		commitDelay: func(d time.Duration) { delays = append(delays, d) }, maxCommitDelay: maxCommitDelay}
 	sample := func(b float64) time.Duration {
 		t.Helper()
 		busy = b

@@ -204,8 +204,8 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 				w := p.Window()
 				return w.Wait(0.9), w.Waits, w.Busy
 			}
-			if cd, ok := s.store.(store.CommitDelayer); ok {
-				s.overload.commitDelay = cd.SetCommitDelay
+			if cd, ok := s.store.(store.CommitDelayer); ok && cfg.CommitDelay > 0 {
+				s.overload.commitDelay, s.overload.maxCommitDelay = cd.SetCommitDelay, cfg.CommitDelay
 			}
 		}
 	}
