@@ -116,7 +116,8 @@ const maxBatchOps = 64
 // the WAL frames of every page the batch touched written one by one: a few
 // hundred), and with the CPU short the batches stay small since the writer
 // runs as often as it gets the processor. A commit gap (SetCommitDelay,
-// which the server sets from how busy the processors are) holds a batch
+// which the server sets from how busy the processors are when its operator
+// asks for it, --commit-delay) holds a batch
 // until that long after the previous batch began, or until maxOps writes
 // wait: writes then wait up to the gap for their commit, and the commits
 // per second are at most 1/gap.
