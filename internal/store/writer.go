@@ -128,6 +128,10 @@ type writer struct {
 
 	// gap is the commit gap in nanoseconds; 0: none.
 	gap atomic.Int64
+	// held, if set (tests), is called by the writer's goroutine once a
+	// batch is held for the gap, its timer armed. Set while no write is
+	// queued (the queue's mutex orders it before the writer reads it).
+	held func()
 
 	mu     sync.Mutex
 	queue  []*writeOp // waiting, in order
@@ -302,6 +306,9 @@ func (w *writer) run() {
 func (w *writer) hold(d time.Duration) {
 	t := w.clock.NewTimer(d)
 	defer t.Stop()
+	if w.held != nil {
+		w.held()
+	}
 	for {
 		select {
 		case <-t.C():

@@ -402,18 +402,6 @@ func TestWriterSavesPastDatabaseSQL(t *testing.T) {
 	}
 }
 
-// waitWaiters polls until the fake clock has n timers and tickers armed.
-func waitWaiters(t *testing.T, clk *clock.Fake, n int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for clk.Waiters() < n {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d timers armed after 10 s, want %d", clk.Waiters(), n)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // TestWriterCommitDelay: with a commit delay, writes that come within the
 // delay of the last batch wait for it and are committed together; maxOps
 // writes waiting, or Close, end the wait early. Without one (the default),
@@ -432,7 +420,16 @@ func TestWriterCommitDelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	armed := clk.Waiters() // the checkpointer's ticker
+	held := make(chan struct{}, maxBatchOps) // a batch waits for the delay, its timer armed
+	s.batch.held = func() { held <- struct{}{} }
+	waitHeld := func() {
+		t.Helper()
+		select {
+		case <-held:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no batch held for the commit delay after 10 s")
+		}
+	}
 	const delay = 10 * time.Millisecond
 	s.SetCommitDelay(delay)
 
@@ -450,7 +447,7 @@ func TestWriterCommitDelay(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		go save(i)
 	}
-	waitWaiters(t, clk, armed+1)
+	waitHeld()
 	waitQueued(t, s.batch, 3)
 	select {
 	case err := <-res:
@@ -483,8 +480,11 @@ func TestWriterCommitDelay(t *testing.T) {
 	}
 
 	// Close ends the wait and commits what waits.
+	for len(held) > 0 {
+		<-held
+	}
 	go save(1000)
-	waitWaiters(t, clk, armed+1)
+	waitHeld()
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
