@@ -52,7 +52,7 @@ func (r *run) bridge(ctx context.Context, v *twiml.Dial, w *legEvent, o *dialOut
 	go func() { defer plays.Done(); _ = callee.Play(bctx, up) }()
 	go func() { defer plays.Done(); _ = caller.Play(bctx, down) }()
 	relay := newDigitRelay(bctx, callee)
-	if v.HangupOnStar && r.ear.detector != nil {
+	if v.HangupOnStar && r.ear.inband {
 		r.ear.collect(true) // * may come as a tone
 	}
 	limit := secs(v.TimeLimit)
@@ -71,7 +71,7 @@ wait:
 				r.log.Info("hangupOnStar: the caller left the bridge")
 				break wait
 			}
-			if r.ear.detector == nil { // in-band tones pass as audio
+			if !r.ear.inband { // in-band tones pass as audio
 				relay.push(d)
 			}
 		case <-timer.C():

@@ -159,7 +159,7 @@ func (r *run) inRoom(ctx context.Context, d *twiml.Dial, c *twiml.Conference, m 
 	}
 	timer := r.in.cfg.Clock.NewTimer(limit)
 	defer timer.Stop()
-	if d.HangupOnStar && r.ear.detector != nil {
+	if d.HangupOnStar && r.ear.inband {
 		r.ear.collect(true)
 		defer r.ear.collect(false)
 	}

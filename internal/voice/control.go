@@ -47,7 +47,7 @@ func (in *Interpreter) Update(ctx context.Context, accountSID, callSID string, u
 	if err != nil {
 		return err
 	}
-	cmd := command{update: u, done: make(chan error, 1)}
+	cmd := &command{update: u, done: make(chan error, 1)}
 	if err := r.post(cmd); err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (r *run) configure(u Update) {
 // outbound call is still dialing waits for the answer without interrupting
 // anything; any other command goes to the mailbox and interrupts the current
 // step. A call that is over refuses commands (ErrCallNotFound).
-func (r *run) post(cmd command) error {
+func (r *run) post(cmd *command) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.over {
@@ -122,8 +122,8 @@ func (r *run) post(cmd command) error {
 // stop ends the call on a command (Status completed or canceled): an
 // answered call is hung up, one not answered yet is refused and canceled.
 // The command is answered once the final status is stored (finish).
-func (r *run) stop(ctx context.Context, cmd command) {
-	r.stopCmd = &cmd
+func (r *run) stop(ctx context.Context, cmd *command) {
+	r.stopCmd = cmd
 	if r.leg != nil {
 		return // finish hangs up and records the end
 	}

@@ -245,7 +245,7 @@ func (r *run) bridged(ctx context.Context, a *dialAttempt) {
 		for {
 			select {
 			case d := <-r.ear.digits:
-				if r.ear.detector == nil { // in-band tones pass as audio
+				if !r.ear.inband { // in-band tones pass as audio
 					relay.push(d)
 				}
 			case <-a.release:

@@ -175,6 +175,7 @@ type fakeMedia struct {
 	done     chan struct{}
 	ticks    int
 	onDigits func(string) // called by SendDTMF
+	theEar   *ear         // the interpreter's ear on this media (Interpreter.earHook)
 }
 
 func newFakeMedia(clk *clock.Fake) *fakeMedia {
@@ -362,16 +363,11 @@ func (m *fakeMedia) press(t testing.TB, digits string) {
 	}
 }
 
-// ear is the interpreter's ear on this media (its first tap).
+// ear is the interpreter's ear on this media (nil before the answer).
 func (m *fakeMedia) ear() *ear {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	for _, t := range m.taps {
-		if e, ok := t.(*ear); ok {
-			return e
-		}
-	}
-	return nil
+	return m.theEar
 }
 
 func (m *fakeMedia) playing() bool {
@@ -1221,6 +1217,13 @@ func newHarness(t *testing.T, mod ...func(*Config)) *harness {
 		f(&cfg)
 	}
 	h.in = New(cfg)
+	h.in.earHook = func(leg Leg, e *ear) {
+		if m, ok := leg.Media().(*fakeMedia); ok {
+			m.mu.Lock()
+			m.theEar = e
+			m.mu.Unlock()
+		}
+	}
 	t.Cleanup(func() {
 		h.endAll()
 		h.in.Close()

@@ -242,6 +242,41 @@ func TestGatherInbandDTMF(t *testing.T) {
 	ic.finish(100)
 }
 
+// TestEarTapsOnlyWhileCollecting: listening for tones costs the media pacer
+// only while a verb takes keys: the ear is a tap of the call's media during
+// the <Gather>, not during the <Say> before it nor after it.
+func TestEarTapsOnlyWhileCollecting(t *testing.T) {
+	h := newHarness(t)
+	h.app.twiml("/g", thanks)
+	h.app.twiml("/voice", `<Response><Say>before</Say><Gather action="/g" numDigits="1"/></Response>`)
+	ic := h.inbound(Call{URL: "/voice"}, func(ic *inboundCall) { ic.m.remote.EventPT = 0 })
+	ic.m.waitPlaying(t, 1)
+	if n := ic.m.tapCount(); n != 0 {
+		t.Errorf("%d taps while saying", n)
+	}
+	ic.m.playOut(t, 50)
+	h.waitTimers(2)
+	if n := ic.m.tapCount(); n != 1 {
+		t.Errorf("%d taps while gathering, want the ear", n)
+	}
+	src, err := dsp.DTMFSource("7", 100*time.Millisecond, 100*time.Millisecond, -10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcm, err := readAll(src, 8000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic.m.say(pcm)
+	ic.m.tickUntil(t, "the action", 100, func() bool { return len(h.app.requestsTo("/g")) > 0 })
+	gathered(t, h.waitRequest("/g"), ic.sid(), "7", "")
+	ic.m.waitPlaying(t, 2)
+	if n := ic.m.tapCount(); n != 0 {
+		t.Errorf("%d taps after the gather", n)
+	}
+	ic.finish(100)
+}
+
 // TestGatherCallerHangsUp: no action request for a caller who hung up.
 func TestGatherCallerHangsUp(t *testing.T) {
 	h := newHarness(t)

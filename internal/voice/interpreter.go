@@ -97,6 +97,9 @@ type Interpreter struct {
 	closed bool
 	// started counts the calls started, in and out.
 	started atomic.Uint64
+	// earHook, set by tests before the first call, is given each call's
+	// ear as its leg is connected (on the call's goroutine).
+	earHook func(Leg, *ear)
 }
 
 // New returns an Interpreter.
@@ -222,7 +225,7 @@ func (in *Interpreter) start(ctx context.Context, c Call, status store.CallStatu
 		extra:   c.Params,
 		jar:     webhook.NewJar(),
 		log:     in.log.With("call", callSID),
-		mailbox: make(chan command, mailboxSize),
+		mailbox: make(chan *command, mailboxSize),
 		seq:     map[string]int{},
 		settings: settings{
 			fallbackURL: c.FallbackURL, fallbackMethod: c.FallbackMethod,

@@ -159,7 +159,7 @@ func (r *run) setDialing(on bool) {
 func (r *run) notConnected(ctx context.Context, err error) {
 	select {
 	case cmd := <-r.mailbox:
-		r.stopCmd = &cmd
+		r.stopCmd = cmd
 		r.setFinal(ctx, store.CallCanceled, "canceled through the API")
 		return
 	default:

@@ -22,7 +22,7 @@ func startRecording(t *testing.T, h *harness, ic *inboundCall, beep bool) {
 		ic.m.waitPlaying(t, 1)
 		ic.m.playOut(t, 40)
 	}
-	waitFor(t, "the recorder's tap", func() bool { return ic.m.tapCount() == 2 })
+	waitFor(t, "the recorder's tap", func() bool { return ic.m.tapCount() == 1 })
 	h.waitTimers(3)
 }
 

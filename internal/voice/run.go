@@ -50,7 +50,7 @@ type run struct {
 	hungUp    bool           // a <Hangup> (or <Reject> after the answer) ended the call
 	docURL    string         // the document being run: base of relative URLs, default action
 	redirects int            // documents fetched in a row without a verb that waits
-	mailbox   chan command   // commands from other goroutines (post)
+	mailbox   chan *command  // commands from other goroutines (post)
 
 	// mu guards the fields below, shared with the goroutines that steer the
 	// call (post) or record it (StartCallRecording).
@@ -139,7 +139,7 @@ func (r *run) follow(ctx context.Context, doc *twiml.Response, resp *webhook.Res
 		if ctx.Err() != nil {
 			return
 		}
-		var cmd command
+		var cmd *command
 		select {
 		case cmd = <-r.mailbox:
 		default:
@@ -440,6 +440,9 @@ func (r *run) connected(leg Leg) {
 	r.leg = leg
 	e := newEar(leg, r.in.cfg.InbandDTMF)
 	r.ear = e
+	if r.in.earHook != nil {
+		r.in.earHook(leg, e)
+	}
 	cancel := r.cancel
 	leg.OnEnd(func() { cancel(errCallEnded) })
 	r.mu.Lock()
