@@ -2,6 +2,7 @@ package media
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -94,10 +95,11 @@ func (sh *shard) receive(k uint64) {
 	if sh.rx.batched() {
 		sh.rx.read(list, k, sh.e.rxWall, sh.rxBufs)
 	}
-	for _, s := range list {
+	for i, s := range list {
 		if s.receiveTick(k) {
 			sh.ending = append(sh.ending, s)
 		}
+		sh.yield(i)
 	}
 	t1 := c.Now()
 	sh.rxTime.record(t1.Sub(t0))
@@ -112,8 +114,9 @@ func (sh *shard) receive(k uint64) {
 func (sh *shard) send() {
 	c := sh.e.clock
 	t0 := c.Now()
-	for _, s := range sh.list {
+	for i, s := range sh.list {
 		s.sendTick()
+		sh.yield(i)
 	}
 	sh.tx.flush()
 	sh.txTime.record(c.Now().Sub(t0))
@@ -123,6 +126,26 @@ func (sh *shard) send() {
 	clear(sh.ending)
 	sh.ending = sh.ending[:0]
 	clear(sh.list)
+}
+
+// A tick of thousands of sessions is milliseconds of work, and on one
+// processor nothing else runs meanwhile: a call's setup waiting for its turn
+// (a webhook's answer read, a store write committed, an INVITE parsed) would
+// wait for the whole phase at every step. So the worker lets the runnable
+// goroutines have the processor after every yieldEvery sessions, as long as
+// the tick is young (yieldWithin of its start): a tick running late keeps the
+// processor, so that the media never falls behind for the sake of setups.
+const (
+	yieldEvery  = 128
+	yieldWithin = FrameDuration / 2
+)
+
+// yield lets other goroutines run after the i-th session of a phase (see
+// yieldEvery).
+func (sh *shard) yield(i int) {
+	if i%yieldEvery == yieldEvery-1 && sh.e.clock.Now().Sub(sh.e.rxNow) < yieldWithin {
+		runtime.Gosched()
+	}
 }
 
 // addLocked appends s to the shard's sessions; sh.mu is held.

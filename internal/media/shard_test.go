@@ -3,6 +3,7 @@ package media
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -220,4 +221,58 @@ func TestAdoptEndedOrForeignSession(t *testing.T) {
 	if n := h.e.ActiveSessions(); n != 0 {
 		t.Fatalf("an ended session adopted: ActiveSessions = %d", n)
 	}
+}
+
+// A phase of many sessions lets the goroutines made runnable meanwhile have
+// the processor (shard.yield): on one processor, a goroutine woken by the
+// first session's tap runs before the pacer reaches the last session, not
+// after the whole phase. A tick already late keeps the processor.
+func TestLongPhaseLetsOthersRun(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		t.Run(fmt.Sprintf("late=%v", late), func(t *testing.T) {
+			if got := othersRunDuringPhase(t, late); got == late {
+				t.Errorf("a goroutine woken at the first session ran before the last: %v", got)
+			}
+		})
+	}
+}
+
+// othersRunDuringPhase reports whether, on one processor, a goroutine woken
+// by the first of many sessions' taps runs before the last session's; with
+// late, the first tap moves the clock yieldWithin past the tick's start.
+func othersRunDuringPhase(t *testing.T, late bool) bool {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	const n = 2*yieldEvery + 1
+	h := newHarness(t, func(c *EngineConfig) { c.PortMin, c.PortMax = testPortRange(n + 8) })
+	var ranBeforeLast atomic.Bool
+	ran := make(chan struct{})
+	woke := false
+	for i := range n {
+		s := h.session()
+		tap := &tapFuncs{in: func([]int16) {}, out: func([]int16) {}}
+		switch i {
+		case 0:
+			tap.in = func([]int16) {
+				if !woke {
+					woke = true
+					if late {
+						h.fake.Advance(yieldWithin)
+					}
+					go func() { close(ran) }()
+				}
+			}
+		case n - 1:
+			tap.in = func([]int16) {
+				select {
+				case <-ran:
+					ranBeforeLast.Store(true)
+				default:
+				}
+			}
+		}
+		s.AddTap(tap)
+	}
+	h.advance(1, nil)
+	<-ran
+	return ranBeforeLast.Load()
 }
