@@ -34,6 +34,9 @@ type LiveCalls interface {
 	// Update steers a live call (voice.ErrCallNotFound when it is not live
 	// here, voice.ErrBusy when too many commands wait).
 	Update(ctx context.Context, accountSID, callSID string, u voice.Update) error
+	// WaitRecorded waits for the first record of a live call whose record
+	// is still being saved, and reports whether there was one.
+	WaitRecorded(ctx context.Context, callSID string) bool
 	StartCallRecording(ctx context.Context, accountSID, callSID string, o voice.CallRecordingOptions) (store.Recording, error)
 	UpdateCallRecording(ctx context.Context, accountSID, callSID, recordingSID string, status store.RecordingStatus) (store.Recording, error)
 }

@@ -44,6 +44,7 @@ type fakeLive struct {
 	steers  []voice.Update // call updates as asked
 	// steerErr, when set, is what Update answers (voice.ErrBusy).
 	steerErr error
+	unsaved  map[string]store.Call // live calls whose record is being saved
 }
 
 var _ api.LiveCalls = (*fakeLive)(nil)
@@ -84,6 +85,34 @@ func (f *fakeLive) Place(ctx context.Context, c voice.Call) (store.Call, error) 
 // Update records u; Status completed ends the call (canceled when it was not
 // answered), canceled cancels one not answered and leaves an answered one
 // alone, as the interpreter does.
+// WaitRecorded saves the call set aside by recordLater, as the interpreter's
+// first save of an incoming call ends.
+func (f *fakeLive) WaitRecorded(ctx context.Context, callSID string) bool {
+	f.mu.Lock()
+	c, ok := f.unsaved[callSID]
+	delete(f.unsaved, callSID)
+	f.mu.Unlock()
+	if !ok {
+		return false
+	}
+	if _, err := f.st.CreateCall(ctx, c); err != nil {
+		panic(err)
+	}
+	return true
+}
+
+// recordLater makes c a live call whose record is still being saved: the
+// store has it once WaitRecorded is called.
+func (f *fakeLive) recordLater(c store.Call) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.unsaved == nil {
+		f.unsaved = map[string]store.Call{}
+	}
+	f.unsaved[c.SID] = c
+	f.live[c.SID] = false
+}
+
 func (f *fakeLive) Update(ctx context.Context, accountSID, callSID string, u voice.Update) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -222,6 +222,11 @@ func (s *server) findCall(r *request, callSID string) (store.Call, error) {
 		return store.Call{}, errNotFound(r.URL.Path)
 	}
 	c, err := s.st.Call(r.ctx(), r.acct.SID, callSID)
+	if errors.Is(err, store.ErrNotFound) && s.live != nil && s.live.WaitRecorded(r.ctx(), callSID) {
+		// An incoming call whose record was being saved as its webhook
+		// left: the app may ask for it while it answers.
+		c, err = s.st.Call(r.ctx(), r.acct.SID, callSID)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return store.Call{}, errNotFound(r.URL.Path)

@@ -283,6 +283,29 @@ func TestTwilioCallsPaging(t *testing.T) {
 	wantTwilioError(t, err, 400, 21481)
 }
 
+// TestTwilioFetchCallBeingRecorded: an incoming call's first record is
+// saved while its webhook is fetched; the app asking for the call as it
+// answers gets it, not a 404.
+func TestTwilioFetchCallBeingRecorded(t *testing.T) {
+	e, live := newLiveEnv(t)
+	c := e.as(e.main)
+	now := time.Now().UTC().Truncate(time.Second)
+	call := store.Call{SID: sid.New(sid.Call), AccountSID: e.main.SID, From: "+14155550100", To: "+14155550199",
+		Status: store.CallRinging, Direction: store.DirectionInbound, APIVersion: "2010-04-01",
+		DateCreated: now, DateUpdated: now, StartTime: now}
+	live.recordLater(call)
+	got, err := c.Api.FetchCall(call.SID, nil)
+	if err != nil {
+		t.Fatalf("FetchCall: %v", err)
+	}
+	if *got.Sid != call.SID || *got.Status != "ringing" {
+		t.Errorf("got %s %s", *got.Sid, *got.Status)
+	}
+	if _, err := c.Api.FetchCall(sid.New(sid.Call), nil); err == nil {
+		t.Error("FetchCall of an unknown call succeeded")
+	}
+}
+
 func TestTwilioFetchCall(t *testing.T) {
 	e := newEnv(t)
 	c := e.as(e.main)

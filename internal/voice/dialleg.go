@@ -89,7 +89,7 @@ func (r *run) startDialLeg(ctx context.Context, v *twiml.Dial, t dialTarget, eve
 	if t.region != "" {
 		cause += " region " + t.region
 	}
-	leg, err := in.start(ctx, c, store.CallQueued, cause)
+	leg, err := in.start(ctx, c, store.CallQueued, cause, false)
 	if err != nil {
 		in.wg.Done()
 		return nil, err

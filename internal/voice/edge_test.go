@@ -12,8 +12,9 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/store"
 )
 
-// TestStoreDownAtStart: a call that cannot be recorded is refused (inbound)
-// or not placed (outbound).
+// TestStoreDownAtStart: a call that cannot be recorded is refused (inbound:
+// its record is saved while its webhook is fetched, and it is refused
+// instead of answered) or not placed (outbound).
 func TestStoreDownAtStart(t *testing.T) {
 	h := newHarness(t)
 	h.st.beforeSave = func(store.Call) error { return errors.New("database down") }
@@ -23,12 +24,72 @@ func TestStoreDownAtStart(t *testing.T) {
 	if code, _ := ic.inb.rejected(); code != 500 || ic.inb.wasAnswered() {
 		t.Errorf("rejected with %d, answered %v; want 500 and never answered", code, ic.inb.wasAnswered())
 	}
+	if n := len(h.app.requests()); n > 1 {
+		t.Errorf("%d requests to the app for a call without a record", n)
+	}
 	if _, err := h.in.Place(context.Background(), Call{Account: h.acct, URL: h.url("/voice")}); err == nil {
 		t.Error("Place succeeded without a record")
 	}
-	if len(h.app.requests()) != 0 || h.dialer.count() != 0 || h.in.Live() != 0 {
+	if len(h.app.requestsTo("/voice")) > 1 || h.dialer.count() != 0 || h.in.Live() != 0 {
 		t.Error("a call went on without a record")
 	}
+	if texts := h.tts.texts(); len(texts) != 0 {
+		t.Errorf("spoke %q for a call without a record", texts)
+	}
+}
+
+// TestFirstRecordWhileFetching: an incoming call's first record is saved
+// while its webhook is fetched, not before; a read of the call through
+// WaitRecorded meanwhile finds it, and the answer waits for it.
+func TestFirstRecordWhileFetching(t *testing.T) {
+	h := newHarness(t)
+	release := make(chan struct{})
+	saving := make(chan struct{})
+	var once atomic.Bool
+	h.st.beforeSave = func(c store.Call) error {
+		if c.Status == store.CallRinging && once.CompareAndSwap(false, true) {
+			close(saving)
+			<-release
+		}
+		return nil
+	}
+	fetched := make(chan string, 1)
+	h.app.route("/voice", appRoute{fn: func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			t.Error(err)
+		}
+		fetched <- r.PostForm.Get("CallSid")
+		w.Header().Set("Content-Type", "text/xml")
+		_, _ = w.Write([]byte(`<Response><Say>hello</Say></Response>`))
+	}})
+	var sid atomic.Value
+	ic := h.inbound(Call{URL: "/voice"}, func(ic *inboundCall) {
+		ic.inb.onAnswer = func() {
+			if s, _ := sid.Load().(string); s == "" || h.st.call(s).Status == "" {
+				t.Error("answered before the call's record was saved")
+			}
+		}
+	})
+	waitChan(t, "the first save", saving)
+	callSID := <-fetched // the webhook went out while the record was being saved
+	sid.Store(callSID)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	if h.in.WaitRecorded(done, callSID) {
+		t.Error("WaitRecorded found the record while it was being saved")
+	}
+	close(release)
+	if !h.in.WaitRecorded(context.Background(), callSID) {
+		t.Error("WaitRecorded did not wait for the record")
+	}
+	if rec := h.st.call(callSID); rec.Status == "" {
+		t.Error("no record after WaitRecorded")
+	}
+	ic.m.waitPlaying(t, 1)
+	if !ic.inb.wasAnswered() {
+		t.Error("not answered")
+	}
+	ic.finish(100)
 }
 
 func TestAnswerFails(t *testing.T) {

@@ -555,7 +555,8 @@ type fakeInbound struct {
 	answered chan struct{}
 	stop     context.CancelFunc
 
-	answerErr error // set before the call starts
+	answerErr error  // set before the call starts
+	onAnswer  func() // called (unlocked) as Answer begins; set before the call starts
 
 	mu          sync.Mutex
 	ringing     int
@@ -575,6 +576,9 @@ func (f *fakeInbound) Ringing() error {
 }
 
 func (f *fakeInbound) Answer(ctx context.Context) (Leg, error) {
+	if f.onAnswer != nil {
+		f.onAnswer()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.answerCount++

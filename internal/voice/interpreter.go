@@ -152,7 +152,7 @@ func (in *Interpreter) Live() int {
 // is over. ctx ends when the caller cancels or the call ends.
 func (in *Interpreter) HandleInbound(ctx context.Context, c Call, inb Inbound) {
 	c.Direction = store.DirectionInbound
-	r, err := in.start(ctx, c, store.CallRinging, "incoming call")
+	r, err := in.start(ctx, c, store.CallRinging, "incoming call", true)
 	if err != nil {
 		in.log.Error("cannot record an incoming call; refusing it", "err", err)
 		inb.Reject(500, "Server Internal Error")
@@ -186,7 +186,7 @@ func (in *Interpreter) place(ctx context.Context, c Call, ended func()) (store.C
 	}
 	in.wg.Add(1)
 	in.mu.Unlock()
-	r, err := in.start(ctx, c, store.CallQueued, "api")
+	r, err := in.start(ctx, c, store.CallQueued, "api", false)
 	if err != nil {
 		in.wg.Done()
 		return store.Call{}, err
@@ -206,8 +206,9 @@ func (in *Interpreter) place(ctx context.Context, c Call, ended func()) (store.C
 // ErrClosed: the interpreter is shutting down.
 var ErrClosed = errors.New("voice: shutting down")
 
-// start records a new call with its first status and registers it as live.
-func (in *Interpreter) start(ctx context.Context, c Call, status store.CallStatus, cause string) (*run, error) {
+// start records a new call with its first status and registers it as live;
+// with background, the record is saved while the call goes on (saveFirst).
+func (in *Interpreter) start(ctx context.Context, c Call, status store.CallStatus, cause string, background bool) (*run, error) {
 	if c.Method == "" {
 		c.Method = "POST"
 	}
@@ -249,7 +250,9 @@ func (in *Interpreter) start(ctx context.Context, c Call, status store.CallStatu
 	if status == store.CallRinging {
 		r.call.StartTime = now
 	}
-	if err := r.save(ctx, string(status), cause); err != nil {
+	if background {
+		r.saveFirst(ctx, string(status), cause)
+	} else if err := r.save(ctx, string(status), cause); err != nil {
 		return nil, fmt.Errorf("record call: %w", err)
 	}
 	in.mu.Lock()
@@ -260,9 +263,30 @@ func (in *Interpreter) start(ctx context.Context, c Call, status store.CallStatu
 	return r, nil
 }
 
+// WaitRecorded waits until the first record of the call with this SID, if
+// it is live here and its record is still being saved (an incoming call's
+// is saved while its webhook is fetched: saveFirst), has been saved, so that
+// a read of the store after it finds the call. It reports whether it
+// waited; it returns at once otherwise, or when ctx ends.
+func (in *Interpreter) WaitRecorded(ctx context.Context, callSID string) bool {
+	in.mu.Lock()
+	r := in.live[callSID]
+	in.mu.Unlock()
+	if r == nil || r.firstRec == nil {
+		return false
+	}
+	select {
+	case <-r.firstRec.done:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
 // end forgets a call that is over; commands still in its mailbox are
 // answered, and later ones refused (post).
 func (in *Interpreter) end(r *run) {
+	r.firstSaved() // no save of the call outlives it
 	in.mu.Lock()
 	delete(in.live, r.sid)
 	in.mu.Unlock()

@@ -31,17 +31,10 @@ func progressEvent(name string) string {
 // status reached, or "initiated") and the status callback the event asks for,
 // in one transaction: the event is stored before its callback can leave.
 func (r *run) save(ctx context.Context, name, cause string) error {
-	now := r.in.cfg.Clock.Now().UTC()
-	payload, _ := json.Marshal(store.CallChange{
-		Status: r.call.Status, Direction: r.call.Direction, From: r.call.From, To: r.call.To,
-		ParentSID: r.call.ParentCallSID, Duration: r.call.Duration, SIPCode: r.sipCode,
-		AnsweredBy: r.call.AnsweredBy, Cause: cause,
-	})
-	ev := store.Event{Type: store.EventCall, Name: name, Time: now, Payload: payload}
-	var cbs []store.Callback
-	if cb, ok := r.progressCallback(name, now); ok {
-		cbs = append(cbs, cb)
+	if err := r.firstSaved(); err != nil {
+		return err
 	}
+	ev, cbs := r.change(name, cause)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
 	defer cancel()
 	c, err := r.in.cfg.Store.SaveCall(sctx, r.call, ev, cbs)
@@ -53,6 +46,61 @@ func (r *run) save(ctx context.Context, name, cause string) error {
 		r.kick()
 	}
 	return nil
+}
+
+// saveFirst is save for the call's first record, in the background: the
+// call goes on (its webhook is fetched) while the store commits. Every later
+// save waits for it first (firstSaved), and so does the answer: a call whose
+// first record failed is refused, as when the save was waited for. A REST
+// read of the call meanwhile waits for it too (Interpreter.WaitRecorded).
+// Called before the run is published in the live calls.
+func (r *run) saveFirst(ctx context.Context, name, cause string) {
+	ev, cbs := r.change(name, cause)
+	c := r.call
+	p := &pendingSave{done: make(chan struct{})}
+	r.firstRec = p
+	go func() {
+		defer close(p.done)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+		defer cancel()
+		_, p.err = r.in.cfg.Store.SaveCall(sctx, c, ev, cbs)
+		if p.err == nil && len(cbs) > 0 {
+			r.kick()
+		}
+	}()
+}
+
+// A pendingSave is a save running in the background: err is set before
+// done is closed.
+type pendingSave struct {
+	done chan struct{}
+	err  error
+}
+
+// firstSaved waits for the first record's save (saveFirst), if there was
+// one, and returns its error.
+func (r *run) firstSaved() error {
+	if r.firstRec == nil {
+		return nil
+	}
+	<-r.firstRec.done
+	return r.firstRec.err
+}
+
+// change is the event and status callback a save of the call writes.
+func (r *run) change(name, cause string) (store.Event, []store.Callback) {
+	now := r.in.cfg.Clock.Now().UTC()
+	payload, _ := json.Marshal(store.CallChange{
+		Status: r.call.Status, Direction: r.call.Direction, From: r.call.From, To: r.call.To,
+		ParentSID: r.call.ParentCallSID, Duration: r.call.Duration, SIPCode: r.sipCode,
+		AnsweredBy: r.call.AnsweredBy, Cause: cause,
+	})
+	ev := store.Event{Type: store.EventCall, Name: name, Time: now, Payload: payload}
+	var cbs []store.Callback
+	if cb, ok := r.progressCallback(name, now); ok {
+		cbs = append(cbs, cb)
+	}
+	return ev, cbs
 }
 
 func (r *run) kick() {

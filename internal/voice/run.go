@@ -51,6 +51,9 @@ type run struct {
 	docURL    string         // the document being run: base of relative URLs, default action
 	redirects int            // documents fetched in a row without a verb that waits
 	mailbox   chan *command  // commands from other goroutines (post)
+	// firstRec is the first record's save, when it runs in the background
+	// (saveFirst); set before the run is published, never changed.
+	firstRec *pendingSave
 
 	// mu guards the fields below, shared with the goroutines that steer the
 	// call (post) or record it (StartCallRecording).
@@ -417,6 +420,11 @@ func (r *run) answer(ctx context.Context) error {
 		return nil
 	}
 	if ctx.Err() != nil || r.inbound == nil {
+		return errHangup
+	}
+	if err := r.firstSaved(); err != nil {
+		r.log.Error("cannot record an incoming call; refusing it", "err", err)
+		r.inbound.Reject(500, "Server Internal Error")
 		return errHangup
 	}
 	leg, err := r.inbound.Answer(ctx)
