@@ -91,7 +91,8 @@
 // leg has one consumer at a time — the interpreter's playback, a bridge, a
 // room's mixer next — and any number of taps that hear both directions
 // whoever the consumer is: the ear (ear.go: RFC 4733 events, SIP INFO and
-// in-band tones merged into one stream of digits), the <Record> recorder and
+// in-band tones merged into one stream of digits; a tap only while a verb
+// takes keys), the <Record> recorder and
 // the recordings the REST API starts (callrec.go, mix.go), which therefore
 // hold what the leg really heard. <Gather input="speech"> and <Record
 // transcribe="true"> have no speech engine behind them: they warn (13326,
@@ -103,7 +104,10 @@
 // with the event and the status callback it triggers in one transaction
 // (Store.SaveCall, progress.go), so a callback never leaves for a change that
 // was not stored; callbacks are delivered from the store's outbox (package
-// outbox), at least once and in order per call. Failures of the user's app
+// outbox), at least once and in order per call. An incoming call's first
+// record is saved while its webhook is fetched (saveFirst): the setup does
+// not wait for the store, but every later save, the answer and a REST read
+// of the call (WaitRecorded) wait for that record. Failures of the user's app
 // (an unreachable URL, invalid TwiML, a file that cannot be played) are stored
 // as notifications with Twilio's error codes, and the call record is always
 // finalised, however the call ends.

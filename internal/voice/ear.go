@@ -119,7 +119,7 @@ func (e *ear) collect(on bool) {
 	}
 	e.collecting = on
 	if on {
-		// Not a tap now, so the pacer does not run the detector.
+		// Not a tap yet: the pacer is not using the detector.
 		if e.detector == nil {
 			e.detector = dsp.NewDTMFDetector(dsp.DTMFConfig{})
 			e.events = make([]dsp.DTMFEvent, 0, 4)
