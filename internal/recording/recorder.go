@@ -80,6 +80,8 @@ type Recorder struct {
 	free chan []int16
 	done chan struct{}
 	stop sync.Once
+	// syncs carries a test's request to wait for the writer (sync).
+	syncs chan syncReq
 
 	dropped atomic.Int64
 	// silentFor counts the trailing frames below the speech threshold;
@@ -135,7 +137,7 @@ func start(path string, w *wav.Writer) *Recorder {
 	r := &Recorder{
 		path: path, channels: w.Format().Channels,
 		frames: make(chan []int16, queueFrames), free: make(chan []int16, freeFrames),
-		done: make(chan struct{}), w: w, firstVoice: -1, vad: [2]vad{newVAD(), newVAD()},
+		done: make(chan struct{}), syncs: make(chan syncReq), w: w, firstVoice: -1, vad: [2]vad{newVAD(), newVAD()},
 	}
 	if r.channels == 2 {
 		r.inter = make([]int16, 2*media.FrameSamples)
@@ -242,27 +244,66 @@ func (r *Recorder) write() {
 	defer tick.Stop()
 	hang := 0
 	dirty := false
+	take := func(buf []int16) {
+		if r.err == nil {
+			r.append(buf, &hang)
+			dirty = true
+		}
+		r.release(buf)
+	}
+	flush := func() {
+		// Rewrite the header: a crash loses at most what came since,
+		// and Repair recovers what reached the file.
+		if dirty && r.err == nil {
+			if err := r.w.Flush(); err != nil {
+				r.fail(fmt.Errorf("recording: flush %s: %w", r.path, err))
+			}
+			dirty = false
+		}
+	}
 	for {
 		select {
 		case buf, ok := <-r.frames:
 			if !ok {
 				return
 			}
-			if r.err == nil {
-				r.append(buf, &hang)
-				dirty = true
-			}
-			r.release(buf)
+			take(buf)
 		case <-tick.C:
-			// Rewrite the header every second: a crash loses at most the
-			// last second, and Repair recovers what reached the file.
-			if dirty && r.err == nil {
-				if err := r.w.Flush(); err != nil {
-					r.fail(fmt.Errorf("recording: flush %s: %w", r.path, err))
+			flush()
+		case req := <-r.syncs:
+			// Every frame queued before the request is in the
+			// channel's buffer: take that many.
+			for n := len(r.frames); n > 0; n-- {
+				buf, ok := <-r.frames
+				if !ok {
+					break
 				}
-				dirty = false
+				take(buf)
 			}
+			if req.flush {
+				flush()
+			}
+			close(req.done)
 		}
+	}
+}
+
+// A syncReq asks the writer to finish the frames queued so far and, with
+// flush, to rewrite the header as its ticker does; done is closed then.
+type syncReq struct {
+	flush bool
+	done  chan struct{}
+}
+
+// sync returns once the writer has written every frame queued before the
+// call (and, with flush, rewritten the header), or has ended. Tests use it
+// to wait for the writer instead of sleeping.
+func (r *Recorder) sync(flush bool) {
+	req := syncReq{flush: flush, done: make(chan struct{})}
+	select {
+	case r.syncs <- req:
+		<-req.done
+	case <-r.done:
 	}
 }
 

@@ -36,9 +36,6 @@ func feed(t *testing.T, r *Recorder, lead, tone, tail time.Duration) {
 			if err := r.WriteFrame(frame); err != nil {
 				t.Fatal(err)
 			}
-			if i%50 == 49 {
-				time.Sleep(time.Millisecond) // let the writer keep up
-			}
 		}
 	}
 	write(lead, false)
@@ -71,7 +68,7 @@ func TestRecordAndTrim(t *testing.T) {
 			t.Fatal(err)
 		}
 		feed(t, r, time.Second, 2*time.Second, 1500*time.Millisecond)
-		time.Sleep(50 * time.Millisecond)
+		r.sync(false)
 		if s := r.SilentFor(); s < 1200*time.Millisecond || s > 1600*time.Millisecond {
 			t.Errorf("SilentFor = %v after 1.5 s of silence", s)
 		}
@@ -124,7 +121,7 @@ func TestCrashLeavesPlayableFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	feed(t, r, 0, 3*time.Second, 0)
-	time.Sleep(1200 * time.Millisecond) // at least one Flush has happened
+	r.sync(true) // the header rewritten, as once a second
 	crash := filepath.Join(t.TempDir(), "crashed.wav")
 	copyFile(t, path, crash)
 	if _, err := r.Stop(false); err != nil {
@@ -225,10 +222,7 @@ func TestDiskFullFailsTheRecording(t *testing.T) {
 	}
 	r := start("full.wav", w)
 	feed(t, r, 0, 3*time.Second, 0) // 48 KB of samples for a 20 KB disk
-	deadline := time.Now().Add(5 * time.Second)
-	for !r.Failed() && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	r.sync(false)
 	if !r.Failed() {
 		t.Fatal("the recorder did not notice the full disk")
 	}

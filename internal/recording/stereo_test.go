@@ -26,7 +26,7 @@ func feedStereo(t testing.TB, r *Recorder, spans ...span) {
 	t.Helper()
 	left := make([]int16, media.FrameSamples)
 	right := make([]int16, media.FrameSamples)
-	n, frames := 0, 0
+	n := 0
 	tone := func(f float64, i int) int16 {
 		if f == 0 {
 			return 0
@@ -41,9 +41,6 @@ func feedStereo(t testing.TB, r *Recorder, spans ...span) {
 			}
 			if err := r.WriteStereo(left, right); err != nil {
 				t.Fatal(err)
-			}
-			if frames++; frames%50 == 0 {
-				time.Sleep(time.Millisecond) // let the writer keep up
 			}
 		}
 	}
@@ -108,7 +105,7 @@ func TestStereoKeepsEachSideOnItsChannel(t *testing.T) {
 		t.Fatalf("Channels() = %d", r.Channels())
 	}
 	feedStereo(t, r, span{d: time.Second}, span{time.Second, 440, 1000}, span{d: time.Second})
-	time.Sleep(50 * time.Millisecond)
+	r.sync(false)
 	if s := r.SilentFor(); s < 700*time.Millisecond || s > 1100*time.Millisecond {
 		t.Errorf("SilentFor = %v after 1 s of silence", s)
 	}
@@ -236,7 +233,7 @@ func TestStereoCrashRepair(t *testing.T) {
 		t.Fatal(err)
 	}
 	feedStereo(t, r, span{3 * time.Second, 440, 1000})
-	time.Sleep(1200 * time.Millisecond) // at least one Flush has happened
+	r.sync(true) // the header rewritten, as once a second
 	crash := filepath.Join(t.TempDir(), "crashed.wav")
 	copyFile(t, path, crash)
 	if _, err := r.Stop(false); err != nil {
