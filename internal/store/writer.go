@@ -367,19 +367,21 @@ func (w *writer) exec(ctx context.Context, ops []*writeOp) error {
 		}
 		return tx.Commit()
 	}
+	// The savepoint statements are prepared once (rawExec): run through
+	// database/sql, each would be parsed and compiled again every time.
 	for _, op := range ops {
-		if _, err := tx.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+		if _, err := w.rawExec(ctx, "SAVEPOINT w", nil); err != nil {
 			return err
 		}
 		if w.call(ctx, tx, op) {
 			// Undo op's statements and drop the savepoint. Should
 			// this fail, the transaction is gone (SQLite rolls it
 			// back by itself on some errors): fail the batch.
-			if _, err := tx.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
+			if _, err := w.rawExec(ctx, "ROLLBACK TO w", nil); err != nil {
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, "RELEASE w"); err != nil {
+		if _, err := w.rawExec(ctx, "RELEASE w", nil); err != nil {
 			return err
 		}
 	}
