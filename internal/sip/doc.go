@@ -62,8 +62,10 @@
 // traffic, and are capped per source address and in all (tcpguard.go).
 // Messages that do not parse are logged once per source and 10 s, truncated,
 // with the number held back (ratelog.go). A call's transactions, which sipgo
-// keeps TxLinger (5 s, not the RFCs' 32 s: linger.go) after the call, do not
-// hold the call or its RTP session.
+// keeps InviteLinger (1 s) and TxLinger (5 s) after their final responses,
+// not the RFCs' 32 s (linger.go), do not hold the call or its RTP session;
+// an INVITE retransmitted after its transaction has gone is absorbed for the
+// 32 s the RFC's transaction would have (inviteMemory).
 //
 // Timers of the call layer (2xx retransmission from T1 to T2, the 64*T1 ACK
 // wait, the ring timeout of Dial) run on the injectable clock of Config, so

@@ -58,8 +58,8 @@ type InboundCall struct {
 	trying *time.Timer
 	// hook is what the transaction calls on CANCEL. It holds the call only
 	// until the final response: sipgo keeps the transaction, and with it the
-	// hook, for TxLinger more (Timer L), and the call holds its Leg and RTP
-	// session.
+	// hook, for InviteLinger more (Timer L), and the call holds its Leg and
+	// RTP session.
 	hook *atomic.Pointer[InboundCall]
 
 	// mu guards the fields below.
@@ -331,6 +331,10 @@ func (c *InboundCall) Answer(ctx context.Context) (*Leg, error) {
 	res := s.okResponse(c.req, body, c.Transport)
 	acks := leg.expectAck(seq)
 	c.leavePending()
+	// From here the transaction absorbs retransmissions of the INVITE,
+	// and then the server does (linger.go). A refused INVITE is not
+	// remembered: a retransmission gets the refusal again.
+	s.invites.add(inviteKey(c.req), s.clock.Now())
 	err = c.tx.Respond(res)
 	c.markFinal()
 	if c.isCanceled() {
@@ -501,6 +505,14 @@ func (c *InboundCall) run(h Handler) {
 // Trying follows after trying100Delay unless the Handler decided first.
 func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	arrived := time.Now()
+	if s.invites.seen(inviteKey(req), s.clock.Now()) {
+		// A retransmission of an INVITE (or re-INVITE) answered with a
+		// 2xx whose transaction sipgo has already ended (InviteLinger):
+		// absorbed, as the transaction's Accepted state would (RFC 6026
+		// §7.1). Its leg, if still up, retransmits the 2xx until the ACK.
+		s.log.Debug("sip invite retransmission absorbed", "call_id", req.CallID().Value(), "source", req.Source())
+		return
+	}
 	if req.To().Params.Has("tag") {
 		if l := s.leg(req); l != nil {
 			l.handleReinvite(req, tx)

@@ -293,7 +293,7 @@ func (l *Leg) awaitAck(ctx context.Context, tx sip.ServerTransaction, res *sip.R
 			t.Reset(interval)
 			select {
 			case <-tx.Done():
-				// The transaction lingers TxLinger, less than the 64*T1
+				// The transaction lingers InviteLinger, less than the 64*T1
 				// this waits: the 2xx goes out on the transport.
 				_ = l.s.srv.WriteResponse(res)
 			default:
@@ -401,6 +401,7 @@ func (l *Leg) handleReinvite(req *sip.Request, tx sip.ServerTransaction) {
 	res := s.okResponse(req, body, l.d.transport)
 	acks := l.expectAck(seq)
 	final()
+	s.invites.add(inviteKey(req), s.clock.Now()) // linger.go
 	if err := tx.Respond(res); err != nil {
 		s.log.Debug("sip re-invite 200 failed", "call_id", l.d.callID, "err", err)
 		return

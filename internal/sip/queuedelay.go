@@ -65,10 +65,13 @@ type stampedConn struct {
 	*net.UDPConn
 	oob     [64]byte
 	arrived atomic.Int64 // UnixNano; 0 when the kernel gave no time
-	// What shed keeps, on the reader.
+	// What shed keeps, on the reader. passed holds the Call-IDs of the new
+	// INVITEs handed to sipgo: a retransmission belongs to the transaction
+	// the first one started, which answers it, even while new calls are
+	// refused.
 	headers []sipHeader
 	invite  rawInvite
-	passed  passedOn
+	passed  recentSet
 }
 
 // stampConn turns on receive timestamps on c. Where the kernel gives none,

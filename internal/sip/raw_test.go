@@ -3,7 +3,9 @@ package sip_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -352,7 +354,7 @@ func dropHeader(msg, name string) string {
 
 // A retransmitted INVITE is absorbed: one call, one handler. A 200 OK that is
 // not acknowledged is retransmitted (T1, 2*T1, ... T2), also once the INVITE
-// transaction is gone (TxLinger), and, after 64*T1, the call is hung up (RFC
+// transaction is gone (InviteLinger), and, after 64*T1, the call is hung up (RFC
 // 3261 §13.3.1.4). The call's timers run on a fake clock.
 func TestRetransmissionsAndAckTimeout(t *testing.T) {
 	linger := gosip.Timer_L
@@ -411,6 +413,92 @@ func TestRetransmissionsAndAckTimeout(t *testing.T) {
 	}
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("handler ran %d times for one INVITE sent twice", n)
+	}
+	waitCalls(t, srv, 0)
+}
+
+// logWatch is a slog handler that closes seen at the first record with
+// message msg.
+type logWatch struct {
+	msg  string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *logWatch) Enabled(context.Context, slog.Level) bool { return true }
+func (w *logWatch) WithAttrs([]slog.Attr) slog.Handler       { return w }
+func (w *logWatch) WithGroup(string) slog.Handler            { return w }
+func (w *logWatch) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == w.msg {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return nil
+}
+
+// An INVITE retransmitted after sipgo has ended its transaction
+// (InviteLinger, shorter than the 64*T1 a caller may retransmit for) is
+// absorbed, as the transaction's Accepted state would (RFC 6026 §7.1): the
+// call goes on, and no second call starts. A new INVITE of the same Call-ID
+// (a new branch and CSeq, as after a challenge) is a new transaction still.
+func TestLateInviteRetransmissionAbsorbed(t *testing.T) {
+	linger := gosip.Timer_L
+	gosip.Timer_L = 10 * time.Millisecond // read when the 200 is sent
+	t.Cleanup(func() { gosip.Timer_L = linger })
+	watch := &logWatch{msg: "sip invite retransmission absorbed", seen: make(chan struct{})}
+	var calls atomic.Int32
+	txDone := make(chan (<-chan struct{}), 2)
+	srv := startServer(t, sip.HandlerFunc(func(ctx context.Context, call *sip.InboundCall) {
+		calls.Add(1)
+		txDone <- call.TxDone()
+		leg, err := call.Answer(ctx)
+		if err != nil {
+			return
+		}
+		<-leg.Done()
+	}), serverOpts{cfg: func(c *sip.Config) { c.Logger = slog.New(watch) }})
+	u := newRawUA(t, srv.Addr())
+	c := u.newCall("bob")
+	sdp := c.offer("sendrecv", "0")
+	head := "INVITE sip:bob@" + u.serverAddr() + " SIP/2.0\n" + c.headers("INVITE", 1, "z9hG4bK-late-1") + "Content-Type: application/sdp\n"
+	u.send(head, sdp)
+	res := u.final("z9hG4bK-late-1", 5*time.Second)
+	if res.StatusCode != 200 {
+		t.Fatalf("INVITE answered %d", res.StatusCode)
+	}
+	c.established(res)
+	c.ack(1, "")
+	select {
+	case <-<-txDone:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the INVITE transaction did not end after Timer L")
+	}
+
+	u.send(head, sdp) // the caller never saw the 200, and tries again
+	select {
+	case <-watch.seen:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the late retransmission was not absorbed")
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("the handler ran %d times for one INVITE", n)
+	}
+	if srv.Calls() != 1 {
+		t.Fatalf("%d calls up, want 1", srv.Calls())
+	}
+	if res := u.final(c.request("BYE", "", ""), 5*time.Second); res.StatusCode != 200 {
+		t.Fatalf("BYE: %d", res.StatusCode)
+	}
+	waitCalls(t, srv, 0)
+
+	// The same Call-ID with a new branch and CSeq is another transaction:
+	// a call of its own.
+	c.toTag, c.target, c.cseq = "", "", 2
+	c.establish(t)
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("a new INVITE of the same Call-ID: the handler ran %d times in all, want 2", n)
+	}
+	if res := u.final(c.request("BYE", "", ""), 5*time.Second); res.StatusCode != 200 {
+		t.Fatalf("BYE: %d", res.StatusCode)
 	}
 	waitCalls(t, srv, 0)
 }

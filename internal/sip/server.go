@@ -149,6 +149,9 @@ type Server struct {
 	udpLaddr sip.Addr
 	legs     map[dialogKey]*Leg
 	calls    map[*InboundCall]struct{}
+	// invites are the INVITEs answered with a 2xx, for their
+	// retransmissions (linger.go).
+	invites inviteMemory
 }
 
 // NewServer returns a server that passes inbound calls to h. A nil h makes a

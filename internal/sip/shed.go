@@ -154,48 +154,49 @@ func shed503(inv *rawInvite, server string, retry time.Duration) []byte {
 	return res
 }
 
-// passedOn remembers the Call-IDs of the new INVITEs the reader handed to
-// sipgo, for as long as the caller may retransmit them (64*T1): a
-// retransmission belongs to the transaction the first one started, which
-// answers it, even while new calls are refused. Only the reader uses it.
-type passedOn struct {
+// A recentSet is a set of keys, each remembered for retransmitWindow from
+// when it was added: how long a caller may retransmit an INVITE. The reader
+// keeps the Call-IDs of the new INVITEs it handed to sipgo (stampedConn), the
+// server the transactions of the INVITEs that started calls (inviteMemory).
+// Not safe for concurrent use.
+type recentSet struct {
 	until map[string]time.Time
-	fifo  []passedEntry // from head on: in the order added, so of expiry
+	fifo  []recentEntry // from head on: in the order added, so of expiry
 	head  int
 }
 
-type passedEntry struct {
-	callID string
-	until  time.Time
+type recentEntry struct {
+	key   string
+	until time.Time
 }
 
-// passedOnFor is how long an INVITE may be retransmitted: 64*T1 (RFC 3261
+// retransmitWindow is how long an INVITE may be retransmitted: 64*T1 (RFC 3261
 // §17.1.1.2, Timer B).
-const passedOnFor = 32 * time.Second
+const retransmitWindow = 32 * time.Second
 
-func (p *passedOn) has(callID []byte, now time.Time) bool {
+func (p *recentSet) has(key []byte, now time.Time) bool {
 	p.expire(now)
-	_, ok := p.until[string(callID)] // no allocation for the lookup
+	_, ok := p.until[string(key)] // no allocation for the lookup
 	return ok
 }
 
-func (p *passedOn) add(callID []byte, now time.Time) {
+func (p *recentSet) add(key []byte, now time.Time) {
 	if p.until == nil {
 		p.until = make(map[string]time.Time)
 	}
-	k := string(callID)
-	u := now.Add(passedOnFor)
+	k := string(key)
+	u := now.Add(retransmitWindow)
 	p.until[k] = u
-	p.fifo = append(p.fifo, passedEntry{k, u})
+	p.fifo = append(p.fifo, recentEntry{k, u})
 }
 
-func (p *passedOn) expire(now time.Time) {
+func (p *recentSet) expire(now time.Time) {
 	for p.head < len(p.fifo) && !now.Before(p.fifo[p.head].until) {
 		e := p.fifo[p.head]
-		if u, ok := p.until[e.callID]; ok && !now.Before(u) {
-			delete(p.until, e.callID)
+		if u, ok := p.until[e.key]; ok && !now.Before(u) {
+			delete(p.until, e.key)
 		}
-		p.fifo[p.head] = passedEntry{}
+		p.fifo[p.head] = recentEntry{}
 		p.head++
 	}
 	if p.head > 0 && p.head >= len(p.fifo)/2 { // amortised: each entry moves once

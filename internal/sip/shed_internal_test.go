@@ -111,19 +111,19 @@ func TestQueueDelay(t *testing.T) {
 	}
 }
 
-// passedOn remembers a Call-ID for 64*T1, and forgets it then.
-func TestPassedOn(t *testing.T) {
-	var p passedOn
+// A recentSet remembers a key for 64*T1, and forgets it then.
+func TestRecentSet(t *testing.T) {
+	var p recentSet
 	t0 := time.Unix(1000, 0)
 	p.add([]byte("a@x"), t0)
 	p.add([]byte("b@x"), t0.Add(time.Second))
-	if !p.has([]byte("a@x"), t0.Add(passedOnFor-time.Millisecond)) || p.has([]byte("c@x"), t0) {
+	if !p.has([]byte("a@x"), t0.Add(retransmitWindow-time.Millisecond)) || p.has([]byte("c@x"), t0) {
 		t.Fatal("a Call-ID passed on is not remembered, or one never seen is")
 	}
-	if p.has([]byte("a@x"), t0.Add(passedOnFor)) {
+	if p.has([]byte("a@x"), t0.Add(retransmitWindow)) {
 		t.Error("a Call-ID remembered past 64*T1")
 	}
-	if !p.has([]byte("b@x"), t0.Add(passedOnFor)) || len(p.fifo)-p.head != 1 || len(p.until) != 1 {
+	if !p.has([]byte("b@x"), t0.Add(retransmitWindow)) || len(p.fifo)-p.head != 1 || len(p.until) != 1 {
 		t.Errorf("after the first expired: %d queued, %d known, want 1 and 1", len(p.fifo)-p.head, len(p.until))
 	}
 	// Many, added and expired over time: what is kept stays what is live.
@@ -132,7 +132,7 @@ func TestPassedOn(t *testing.T) {
 		p.add([]byte(strconv.Itoa(i)), now)
 		p.has(nil, now)
 	}
-	if live := int(passedOnFor / (10 * time.Millisecond)); len(p.until) > live+1 || len(p.fifo) > 2*live+2 {
+	if live := int(retransmitWindow / (10 * time.Millisecond)); len(p.until) > live+1 || len(p.fifo) > 2*live+2 {
 		t.Errorf("%d known, %d queued; want about %d live", len(p.until), len(p.fifo), live)
 	}
 }
