@@ -37,11 +37,7 @@ import (
 //     minSetupLimit. It grows back by one per sample, and once the CPU has
 //     been spare for quietSamples in a row, at once to half as much again
 //     as is pending. Slow webhooks alone do not lower it: they leave the
-//     processors idle. Nor does a stall of the whole process (the machine
-//     taking the processor away for tens of milliseconds): with the CPU
-//     spare the limit leaves room for stallSamples samples' worth of the
-//     calls taken in the last one, which such a stall piles up in setup
-//     at once (a 60 ms stall at 500 calls/s: 30).
+//     processors idle.
 //
 // With --commit-delay (none by default: the delay adds to call setup), a
 // busy server spends less on its store: the busier the processors (smoothed
@@ -68,7 +64,6 @@ const (
 	minSetupLimit   = 12
 	idleSetupLimit  = 32 // the limit with the CPU spare and few calls in setup
 	quietSamples    = 10 // a second with the CPU spare: the limit may jump
-	stallSamples    = 2  // samples' worth of calls taken that the limit has room for, the CPU spare
 
 	commitDelayFrom = 0.55 // busy share from which the store's commits wait
 	commitDelayFull = 0.8  // busy share from which they wait the most
@@ -88,8 +83,6 @@ type overload struct {
 	until atomic.Int64
 	// limit is the setup limit; 0 stands for idleSetupLimit.
 	limit atomic.Int64
-	// taken counts the calls admit has taken.
-	taken atomic.Int64
 	// commitDelay, if set, is given the store's commit delay, up to
 	// maxCommitDelay, after each sample of the scheduler
 	// (store.CommitDelayer.SetCommitDelay).
@@ -100,8 +93,6 @@ type overload struct {
 	// sampling goroutine uses them).
 	quiet int
 	busy  float64
-	// lastTaken is taken at the last sample.
-	lastTaken int64
 }
 
 // commitDelayFor is the store's commit delay with the processors busy
@@ -124,19 +115,17 @@ func (o *overload) setupLimit() int {
 }
 
 // nextSetupLimit is the setup limit after a sample in which the CPU was
-// (busy) or was not short, with pending calls in setup, taken calls taken
-// during the sample and quiet samples in a row before it without the CPU
-// short.
-func nextSetupLimit(limit, pending, taken int, busy bool, quiet int) int {
+// (busy) or was not short, with pending calls in setup and quiet samples
+// in a row before it without the CPU short.
+func nextSetupLimit(limit, pending int, busy bool, quiet int) int {
 	if busy {
 		return max(minSetupLimit, min(limit, pending)*7/10)
 	}
-	room := max(idleSetupLimit, 2*pending, stallSamples*taken)
 	next := limit + 1
 	if quiet >= quietSamples {
-		next = max(next, pending*3/2, stallSamples*taken)
+		next = max(next, pending*3/2)
 	}
-	return min(maxPendingSetups, next, room)
+	return min(maxPendingSetups, next, max(idleSetupLimit, 2*pending))
 }
 
 // admit is sip.Config.Admit: 0 takes the call, anything else refuses it
@@ -148,7 +137,6 @@ func (o *overload) admit() time.Duration {
 	if u := o.until.Load(); u != 0 && o.clock.Now().UnixNano() < u {
 		return retryAfter
 	}
-	o.taken.Add(1)
 	return 0
 }
 
@@ -213,9 +201,7 @@ func (o *overload) sampleSched(log *slog.Logger) {
 	if o.pending != nil {
 		pending = o.pending()
 	}
-	taken := o.taken.Load()
-	next := nextSetupLimit(old, pending, int(taken-o.lastTaken), busy, o.quiet)
-	o.lastTaken = taken
+	next := nextSetupLimit(old, pending, busy, o.quiet)
 	o.limit.Store(int64(next))
 	calm := o.quiet >= quietSamples
 	if busy {

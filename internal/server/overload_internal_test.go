@@ -43,70 +43,28 @@ func TestOverloadAdmit(t *testing.T) {
 // The setup limit: a sample with the CPU short cuts it to 70 % of what is
 // pending (never under minSetupLimit); one with CPU to spare adds one, or
 // after a second of them makes room for half as much again as is pending,
-// or for stallSamples samples' worth of the calls taken, never over twice
-// what is pending or that many calls taken (at least idleSetupLimit).
+// never over twice what is pending (at least idleSetupLimit).
 func TestNextSetupLimit(t *testing.T) {
 	for _, tc := range []struct {
-		limit, pending, taken int
-		busy                  bool
-		quiet                 int
-		want                  int
+		limit, pending int
+		busy           bool
+		quiet          int
+		want           int
 	}{
-		{maxPendingSetups, 200, 0, true, 50, 140},
-		{maxPendingSetups, 0, 0, true, 0, minSetupLimit},
-		{50, 200, 100, true, 0, 35}, // pending over the limit: from the limit
-		{10, 10, 0, true, 0, minSetupLimit},
-		{minSetupLimit, 3, 0, false, 0, minSetupLimit + 1},
-		{minSetupLimit, 30, 0, false, quietSamples - 1, minSetupLimit + 1}, // between busy samples: one by one
-		{minSetupLimit, 30, 0, false, quietSamples, 45},                    // slow webhooks, the CPU spare: room at once
-		{300, 300, 0, false, quietSamples, maxPendingSetups},
-		{maxPendingSetups, 3, 0, false, 0, idleSetupLimit}, // few in setup: a flood cannot pile up
-		{maxPendingSetups, 3, 10, false, 0, idleSetupLimit},
-		{maxPendingSetups, 100, 0, false, 0, 200},
-		{maxPendingSetups, 5, 50, false, 0, 100},                             // 500 calls/s taken: room for a 200 ms stall
-		{idleSetupLimit, 5, 50, false, quietSamples - 1, idleSetupLimit + 1}, // after a busy spell: one by one
-		{idleSetupLimit, 5, 50, false, quietSamples, 100},                    // a second spare: at once
-		{maxPendingSetups, 5, 300, false, quietSamples, maxPendingSetups},
+		{maxPendingSetups, 200, true, 50, 140},
+		{maxPendingSetups, 0, true, 0, minSetupLimit},
+		{50, 200, true, 0, 35}, // pending over the limit: from the limit
+		{10, 10, true, 0, minSetupLimit},
+		{minSetupLimit, 3, false, 0, minSetupLimit + 1},
+		{minSetupLimit, 30, false, quietSamples - 1, minSetupLimit + 1}, // between busy samples: one by one
+		{minSetupLimit, 30, false, quietSamples, 45},                    // slow webhooks, the CPU spare: room at once
+		{300, 300, false, quietSamples, maxPendingSetups},
+		{maxPendingSetups, 3, false, 0, idleSetupLimit}, // few in setup: a flood cannot pile up
+		{maxPendingSetups, 100, false, 0, 200},
 	} {
-		if got := nextSetupLimit(tc.limit, tc.pending, tc.taken, tc.busy, tc.quiet); got != tc.want {
-			t.Errorf("nextSetupLimit(%d, %d, %d, %v, %d) = %d, want %d", tc.limit, tc.pending, tc.taken, tc.busy, tc.quiet, got, tc.want)
+		if got := nextSetupLimit(tc.limit, tc.pending, tc.busy, tc.quiet); got != tc.want {
+			t.Errorf("nextSetupLimit(%d, %d, %v, %d) = %d, want %d", tc.limit, tc.pending, tc.busy, tc.quiet, got, tc.want)
 		}
-	}
-}
-
-// The calls admit takes between two samples are what the next limit makes
-// room for: with 50 taken in a sample and the CPU spare, a burst of 60 in
-// setup (a stall) is not refused.
-func TestSetupLimitFollowsTheCallsTaken(t *testing.T) {
-	clk := clock.NewFake(time.Unix(0, 0))
-	pending := 0
-	o := &overload{clock: clk, pending: func() int { return pending },
-		sched: func() (time.Duration, uint64, float64) { return 0, 1000, 0.5 }}
-	for range quietSamples + 1 {
-		for range 50 {
-			if d := o.admit(); d != 0 {
-				t.Fatalf("%d pending: admit = %v", pending, d)
-			}
-		}
-		o.sampleSched(nil)
-	}
-	if l := o.setupLimit(); l != stallSamples*50 {
-		t.Fatalf("50 calls taken a sample for a second: limit %d, want %d", l, stallSamples*50)
-	}
-	pending = 60
-	if d := o.admit(); d != 0 {
-		t.Fatalf("60 pending after a stall: admit = %v, want 0", d)
-	}
-	pending = stallSamples * 50
-	if d := o.admit(); d != retryAfter {
-		t.Fatalf("%d pending: admit = %v, want %v", pending, d, retryAfter)
-	}
-	// A quiet spell: the room goes back down to idleSetupLimit.
-	pending = 0
-	o.sampleSched(nil) // the 2 calls admitted above
-	o.sampleSched(nil)
-	if l := o.setupLimit(); l != idleSetupLimit {
-		t.Fatalf("no calls taken: limit %d, want %d", l, idleSetupLimit)
 	}
 }
 
