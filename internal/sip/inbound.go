@@ -510,7 +510,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		// 2xx whose transaction sipgo has already ended (InviteLinger):
 		// absorbed, as the transaction's Accepted state would (RFC 6026
 		// §7.1). Its leg, if still up, retransmits the 2xx until the ACK.
-		s.log.Debug("sip invite retransmission absorbed", "call_id", req.CallID().Value(), "source", req.Source())
+		s.log.Debug("sip invite retransmission absorbed", "source", req.Source())
 		return
 	}
 	if req.To().Params.Has("tag") {
