@@ -52,6 +52,7 @@ func (r *run) bridge(ctx context.Context, v *twiml.Dial, w *legEvent, o *dialOut
 	go func() { defer plays.Done(); _ = callee.Play(bctx, up) }()
 	go func() { defer plays.Done(); _ = caller.Play(bctx, down) }()
 	relay := newDigitRelay(bctx, callee)
+	r.ear.listen()
 	if v.HangupOnStar && r.ear.inband {
 		r.ear.collect(true) // * may come as a tone
 	}
@@ -90,6 +91,7 @@ wait:
 	timer.Stop()
 	o.duration = r.in.cfg.Clock.Now().Sub(start)
 	r.ear.collect(false)
+	r.ear.unlisten()
 	stop()
 	relay.close()
 	plays.Wait()

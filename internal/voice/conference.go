@@ -159,6 +159,8 @@ func (r *run) inRoom(ctx context.Context, d *twiml.Dial, c *twiml.Conference, m 
 	}
 	timer := r.in.cfg.Clock.NewTimer(limit)
 	defer timer.Stop()
+	r.ear.listen()
+	defer r.ear.unlisten()
 	if d.HangupOnStar && r.ear.inband {
 		r.ear.collect(true)
 		defer r.ear.collect(false)

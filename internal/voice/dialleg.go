@@ -241,6 +241,8 @@ func (r *run) screenDoc(ctx context.Context, doc **twiml.Response) (resp *webhoo
 func (r *run) bridged(ctx context.Context, a *dialAttempt) {
 	relay := newDigitRelay(ctx, a.peer)
 	defer relay.close()
+	r.ear.listen()
+	defer r.ear.unlisten()
 	r.step(ctx, func(sctx context.Context) {
 		for {
 			select {

@@ -91,8 +91,8 @@
 // leg has one consumer at a time — the interpreter's playback, a bridge, a
 // room's mixer next — and any number of taps that hear both directions
 // whoever the consumer is: the ear (ear.go: RFC 4733 events, SIP INFO and
-// in-band tones merged into one stream of digits; a tap only while a verb
-// takes keys), the <Record> recorder and
+// in-band tones merged into one stream of digits; a tap, and a goroutine
+// relaying the events, only while a verb takes keys), the <Record> recorder and
 // the recordings the REST API starts (callrec.go, mix.go), which therefore
 // hold what the leg really heard. <Gather input="speech"> and <Record
 // transcribe="true"> have no speech engine behind them: they warn (13326,

@@ -36,36 +36,67 @@ const digitBuffer = 64
 // call, the detector aside. (In a say-only load, the tap's check alone, three
 // pointers followed per call per tick, was a tenth of the CPU.)
 //
+// The RFC 4733 events and SIP INFO digits are relayed into digits by a
+// goroutine of their own, likewise only while a verb listens (listen): a
+// goroutine per live call is stack the calls' memory is mostly made of.
+// Meanwhile they wait in the leg's own channels, and flush discards them
+// there too.
+//
 // TapIn runs on the media pacer: it never blocks.
 type ear struct {
 	digits   chan byte
 	media    Media
+	rtp      <-chan media.DTMF // the leg's RFC 4733 events
+	info     <-chan media.DTMF // the leg's SIP INFO digits
+	done     <-chan struct{}   // the leg's end
 	inband   bool              // tones in the audio are keys
 	detector *dsp.DTMFDetector // made at the first collect (about a KB)
 	events   []dsp.DTMFEvent   // reused by the detector, on the pacer
-	// collecting is whether the ear is a tap now; only the goroutine that
-	// runs the call's verbs (collect, close) uses it.
+	// collecting is whether the ear is a tap now, and listening how many
+	// verbs listen (nested: a <Say> in a <Gather> in a bridge); only the
+	// goroutine that runs the call's verbs (collect, listen, close) uses
+	// them.
 	collecting bool
+	listening  int
 	dropped    atomic.Int64
 
-	stop chan struct{}
+	stop chan struct{} // ends the relay running now
 	wg   sync.WaitGroup
 }
 
 var _ media.Tap = (*ear)(nil)
 
-// newEar starts listening to leg.
+// newEar returns leg's ear, listening to nothing yet.
 func newEar(leg Leg, inband InbandDTMF) *ear {
 	m := leg.Media()
-	e := &ear{digits: make(chan byte, digitBuffer), media: m, stop: make(chan struct{})}
+	e := &ear{digits: make(chan byte, digitBuffer), media: m, rtp: m.DTMF(), info: leg.InfoDTMF(), done: leg.Done()}
 	e.inband = inband == InbandAlways || (inband == InbandAuto && m.Remote().EventPT == 0)
-	e.wg.Add(1)
-	go e.relay(m.DTMF(), leg.InfoDTMF(), leg.Done())
 	return e
 }
 
-// relay forwards RFC 4733 and SIP INFO digits until the call ends.
-func (e *ear) relay(rtp, info <-chan media.DTMF, done <-chan struct{}) {
+// listen starts relaying the leg's RFC 4733 and SIP INFO digits into
+// digits, if no verb does yet; unlisten undoes it.
+func (e *ear) listen() {
+	if e.listening++; e.listening > 1 {
+		return
+	}
+	e.stop = make(chan struct{})
+	e.wg.Add(1)
+	go e.relay(e.rtp, e.info, e.done, e.stop)
+}
+
+// unlisten stops the relay once the last verb listening is done.
+func (e *ear) unlisten() {
+	if e.listening--; e.listening > 0 {
+		return
+	}
+	close(e.stop)
+	e.wg.Wait()
+}
+
+// relay forwards RFC 4733 and SIP INFO digits until the call ends or stop
+// is closed.
+func (e *ear) relay(rtp, info <-chan media.DTMF, done, stop <-chan struct{}) {
 	defer e.wg.Done()
 	for {
 		select {
@@ -83,7 +114,7 @@ func (e *ear) relay(rtp, info <-chan media.DTMF, done <-chan struct{}) {
 			e.push(d.Digit)
 		case <-done:
 			return
-		case <-e.stop:
+		case <-stop:
 			return
 		}
 	}
@@ -131,8 +162,11 @@ func (e *ear) collect(on bool) {
 	}
 }
 
-// flush discards digits pressed so far.
+// flush discards digits pressed so far, relayed or still in the leg's
+// channels.
 func (e *ear) flush() {
+	drainDTMF(e.rtp)
+	drainDTMF(e.info)
 	for {
 		select {
 		case <-e.digits:
@@ -142,9 +176,25 @@ func (e *ear) flush() {
 	}
 }
 
+// drainDTMF takes what ch holds now, without waiting.
+func drainDTMF(ch <-chan media.DTMF) {
+	for {
+		select {
+		case _, ok := <-ch:
+			if !ok {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
 // close stops the relay and the listening.
 func (e *ear) close() {
 	e.collect(false)
-	close(e.stop)
-	e.wg.Wait()
+	if e.listening > 0 {
+		e.listening = 1
+		e.unlisten()
+	}
 }

@@ -32,6 +32,8 @@ func (r *run) gather(ctx context.Context, g *twiml.Gather) (*webhook.Response, *
 	r.ear.flush() // keys pressed before the <Gather> do not count
 	r.ear.collect(true)
 	defer r.ear.collect(false)
+	r.ear.listen()
+	defer r.ear.unlisten()
 
 	var digits strings.Builder
 	finishedOn := ""

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/switchboard-voice/switchboard/internal/clock"
 	"github.com/switchboard-voice/switchboard/internal/media"
 	"github.com/switchboard-voice/switchboard/internal/media/dsp"
 	"github.com/switchboard-voice/switchboard/internal/store"
@@ -140,7 +141,10 @@ func TestGather(t *testing.T) {
 			drive: func(t *testing.T, h *harness, ic *inboundCall) {
 				ic.m.waitPlaying(t, 1)
 				ic.m.press(t, "9")
-				waitFor(t, "the digit to reach the ear", func() bool { return len(ic.m.ear().digits) == 1 })
+				// No verb listens: the key waits in the leg's channel.
+				if n := len(ic.m.dtmf) + len(ic.m.ear().digits); n != 1 {
+					t.Fatalf("%d keys waiting, want the one pressed", n)
+				}
 				ic.m.playOut(t, 20)
 				h.waitTimers(2)
 				ic.m.press(t, "5")
@@ -294,5 +298,51 @@ func TestGatherCallerHangsUp(t *testing.T) {
 	}
 	if got := h.tts.texts(); !slices.Equal(got, []string{"prompt"}) {
 		t.Errorf("spoke %q", got)
+	}
+}
+
+// The ear relays the leg's RFC 4733 and SIP INFO digits only while a verb
+// listens (no goroutine per live call otherwise): a key pressed before waits
+// in the leg's channel, comes through once a verb listens, and waits again
+// once the last verb is done; flush discards it where it waits.
+func TestEarRelaysOnlyWhileListening(t *testing.T) {
+	leg := newFakeLeg(clock.NewFake(time.Unix(0, 0)))
+	m := leg.Media().(*fakeMedia)
+	e := newEar(leg, InbandNever)
+	defer e.close()
+	key := func(ch <-chan byte) byte {
+		t.Helper()
+		select {
+		case d := <-ch:
+			return d
+		case <-time.After(5 * time.Second):
+			t.Fatal("no key came through")
+			return 0
+		}
+	}
+	m.press(t, "1")
+	leg.info <- media.DTMF{Digit: '2'}
+	if len(m.dtmf) != 1 || len(leg.info) != 1 || len(e.digits) != 0 {
+		t.Fatalf("no verb listening: %d and %d keys in the leg, %d relayed; want 1, 1, 0", len(m.dtmf), len(leg.info), len(e.digits))
+	}
+	e.listen()
+	e.listen() // nested
+	got := string([]byte{key(e.digits), key(e.digits)})
+	if got != "12" && got != "21" {
+		t.Fatalf("relayed %q, want 1 and 2", got)
+	}
+	e.unlisten()
+	m.press(t, "3")
+	if d := key(e.digits); d != '3' {
+		t.Fatalf("relayed %q with one verb still listening, want 3", d)
+	}
+	e.unlisten()
+	m.press(t, "4")
+	if len(m.dtmf) != 1 || len(e.digits) != 0 {
+		t.Fatalf("after the last verb: %d keys in the leg, %d relayed; want 1, 0", len(m.dtmf), len(e.digits))
+	}
+	e.flush()
+	if len(m.dtmf) != 0 {
+		t.Fatalf("flush left %d keys in the leg", len(m.dtmf))
 	}
 }

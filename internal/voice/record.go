@@ -54,6 +54,8 @@ func (r *run) record(ctx context.Context, v *twiml.Record) (*webhook.Response, *
 	r.ear.flush()
 	r.ear.collect(true)
 	defer r.ear.collect(false)
+	r.ear.listen()
+	defer r.ear.unlisten()
 
 	rsid := sid.New("RE")
 	rel := filepath.Join("recordings", r.account.SID, rsid+".wav")
