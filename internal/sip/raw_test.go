@@ -513,6 +513,50 @@ func TestLateInviteRetransmissionAbsorbed(t *testing.T) {
 	waitCalls(t, srv, 0)
 }
 
+// A re-INVITE retransmitted after its transaction has gone is absorbed too,
+// not taken for a new offer (which its old CSeq would have refused with 500).
+func TestLateReinviteRetransmissionAbsorbed(t *testing.T) {
+	linger := gosip.Timer_L
+	gosip.Timer_L = 10 * time.Millisecond // read when the 200 is sent
+	t.Cleanup(func() { gosip.Timer_L = linger })
+	watch := &logWatch{msg: "sip invite retransmission absorbed", seen: make(chan struct{})}
+	legs := make(chan *sip.Leg, 1)
+	srv := startServer(t, answerAndWait(legs), serverOpts{cfg: func(c *sip.Config) { c.Logger = slog.New(watch) }})
+	u := newRawUA(t, srv.Addr())
+	c := u.newCall("bob")
+	c.establish(t)
+	leg := recvLeg(t, legs)
+	waitState(t, leg, sip.StateConfirmed)
+
+	c.cseq++
+	sdp := c.offer("sendonly", "0 101")
+	branch, cseq := c.invite(sdp)
+	if res := u.final(branch, 5*time.Second); res.StatusCode != 200 {
+		t.Fatalf("re-INVITE: %d %s", res.StatusCode, res.Reason)
+	}
+	c.ack(cseq, "")
+	head := "INVITE " + c.target + " SIP/2.0\n" + c.headers("INVITE", cseq, branch) + "Content-Type: application/sdp\n"
+	absorbed := false
+	for try := 0; try < 50 && !absorbed; try++ {
+		u.send(head, sdp)
+		select {
+		case <-watch.seen:
+			absorbed = true
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	if !absorbed {
+		t.Fatal("the late re-INVITE retransmission was not absorbed")
+	}
+	if got := leg.Direction(); got != media.RecvOnly {
+		t.Fatalf("leg direction %s after the retransmission, want %s (held)", got, media.RecvOnly)
+	}
+	if res := u.final(c.request("BYE", "", ""), 5*time.Second); res.StatusCode != 200 {
+		t.Fatalf("BYE: %d", res.StatusCode)
+	}
+	waitCalls(t, srv, 0)
+}
+
 // A CANCEL that crosses the 200 OK changes nothing: the call is up.
 func TestCancelAfterAnswer(t *testing.T) {
 	legs := make(chan *sip.Leg, 1)
