@@ -435,6 +435,24 @@ func (w *logWatch) Handle(_ context.Context, r slog.Record) error {
 	return nil
 }
 
+// retransmitUntilAbsorbed sends the request head with body until the server
+// logs that it absorbed a retransmission (watch), every 100 ms for 5 s at
+// most. sipgo closes a transaction's Done before it takes the transaction
+// out of its table: a retransmission sent in between meets the ending
+// transaction, which drops it; the server's absorbing is for those after.
+func retransmitUntilAbsorbed(t *testing.T, u *rawUA, watch *logWatch, head, body string) {
+	t.Helper()
+	for range 50 {
+		u.send(head, body)
+		select {
+		case <-watch.seen:
+			return
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	t.Fatal("the late retransmission was not absorbed")
+}
+
 // An INVITE retransmitted after sipgo has ended its transaction
 // (InviteLinger, shorter than the 64*T1 a caller may retransmit for) is
 // absorbed, as the transaction's Accepted state would (RFC 6026 §7.1): the
@@ -473,22 +491,8 @@ func TestLateInviteRetransmissionAbsorbed(t *testing.T) {
 		t.Fatal("the INVITE transaction did not end after Timer L")
 	}
 
-	// The caller never saw the 200, and tries again. sipgo closes the
-	// transaction's Done before it takes the transaction out of its table:
-	// a retransmission may still meet the ending transaction, which drops
-	// it. The server's absorbing is for those that come after.
-	absorbed := false
-	for try := 0; try < 50 && !absorbed; try++ {
-		u.send(head, sdp)
-		select {
-		case <-watch.seen:
-			absorbed = true
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	if !absorbed {
-		t.Fatal("the late retransmission was not absorbed")
-	}
+	// The caller never saw the 200, and tries again.
+	retransmitUntilAbsorbed(t, u, watch, head, sdp)
 	if n := calls.Load(); n != 1 {
 		t.Fatalf("the handler ran %d times for one INVITE", n)
 	}
@@ -536,18 +540,7 @@ func TestLateReinviteRetransmissionAbsorbed(t *testing.T) {
 	}
 	c.ack(cseq, "")
 	head := "INVITE " + c.target + " SIP/2.0\n" + c.headers("INVITE", cseq, branch) + "Content-Type: application/sdp\n"
-	absorbed := false
-	for try := 0; try < 50 && !absorbed; try++ {
-		u.send(head, sdp)
-		select {
-		case <-watch.seen:
-			absorbed = true
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-	if !absorbed {
-		t.Fatal("the late re-INVITE retransmission was not absorbed")
-	}
+	retransmitUntilAbsorbed(t, u, watch, head, sdp)
 	if got := leg.Direction(); got != media.RecvOnly {
 		t.Fatalf("leg direction %s after the retransmission, want %s (held)", got, media.RecvOnly)
 	}

@@ -232,7 +232,16 @@ func TestGatherInbandDTMF(t *testing.T) {
 	h.app.twiml("/voice", `<Response><Gather action="/g" numDigits="2"/></Response>`)
 	ic := h.inbound(Call{URL: "/voice"}, func(ic *inboundCall) { ic.m.remote.EventPT = 0 })
 	h.waitTimers(2)
-	src, err := dsp.DTMFSource("58", 100*time.Millisecond, 100*time.Millisecond, -10)
+	sayTones(t, ic, "58")
+	ic.m.tickUntil(t, "the action", 100, func() bool { return len(h.app.requestsTo("/g")) > 0 })
+	gathered(t, h.waitRequest("/g"), ic.sid(), "58", "")
+	ic.finish(100)
+}
+
+// sayTones has the caller key digits as in-band DTMF tones in its audio.
+func sayTones(t *testing.T, ic *inboundCall, digits string) {
+	t.Helper()
+	src, err := dsp.DTMFSource(digits, 100*time.Millisecond, 100*time.Millisecond, -10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,9 +250,6 @@ func TestGatherInbandDTMF(t *testing.T) {
 		t.Fatal(err)
 	}
 	ic.m.say(pcm)
-	ic.m.tickUntil(t, "the action", 100, func() bool { return len(h.app.requestsTo("/g")) > 0 })
-	gathered(t, h.waitRequest("/g"), ic.sid(), "58", "")
-	ic.finish(100)
 }
 
 // TestEarTapsOnlyWhileCollecting: listening for tones costs the media pacer
@@ -263,15 +269,7 @@ func TestEarTapsOnlyWhileCollecting(t *testing.T) {
 	if n := ic.m.tapCount(); n != 1 {
 		t.Errorf("%d taps while gathering, want the ear", n)
 	}
-	src, err := dsp.DTMFSource("7", 100*time.Millisecond, 100*time.Millisecond, -10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pcm, err := readAll(src, 8000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ic.m.say(pcm)
+	sayTones(t, ic, "7")
 	ic.m.tickUntil(t, "the action", 100, func() bool { return len(h.app.requestsTo("/g")) > 0 })
 	gathered(t, h.waitRequest("/g"), ic.sid(), "7", "")
 	ic.m.waitPlaying(t, 2)
