@@ -253,8 +253,16 @@ EOF
 
 hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
 
-# cpu_ticks PID: utime+stime of the process so far, in clock ticks (proc(5)).
-cpu_ticks() { awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
+# cpu_ticks PID: utime+stime of the process so far, in clock ticks (proc(5)),
+# with its children's, live (switchboard's checkpoint helper) or waited for.
+cpu_ticks() {
+	local t c
+	t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$1/stat") || return 1
+	for c in $(pgrep -P "$1" 2>/dev/null); do
+		t=$((t + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
+	done
+	echo "$t"
+}
 # wchar PID: bytes the process has written by system calls so far (proc(5)
 # /proc/PID/io): with few calls logged, mostly the SQLite WAL and checkpoints.
 wchar() { awk '$1 == "wchar:" { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0; }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/switchboard-voice/switchboard/internal/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -23,6 +25,11 @@ commands:
 `
 
 func main() {
+	// switchboard serve runs its SQLite checkpoints in a process started
+	// from this executable (store.WithCheckpointHelper).
+	if store.CheckpointHelperRequested() {
+		os.Exit(store.RunCheckpointHelper(os.Stdin, os.Stdout))
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

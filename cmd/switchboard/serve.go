@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 
 	gosip "github.com/emiago/sipgo/sip"
 
@@ -31,7 +32,14 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	// sipgo logs some events through its package logger; keep them with ours.
 	gosip.SetDefaultLogger(log.With("part", "sipgo"))
-	srv, err := server.New(ctx, cfg, log, stdout, server.Options{})
+	// The store's checkpoints run in a process of this executable, where
+	// their fsyncs do not stop this one (store.WithCheckpointHelper; main
+	// turns the process into the helper).
+	var opts server.Options
+	if exe, err := os.Executable(); err == nil {
+		opts.CheckpointHelper = exe
+	}
+	srv, err := server.New(ctx, cfg, log, stdout, opts)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1

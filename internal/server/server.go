@@ -53,6 +53,10 @@ type Options struct {
 	// that share a loaded machine set it: a stall of the machine is not an
 	// overload of the server.
 	IgnorePacer bool
+	// CheckpointHelper, if set, is the executable that runs the SQLite
+	// store's checkpoints in a process of its own (store.WithCheckpointHelper):
+	// switchboard serve's own.
+	CheckpointHelper string
 }
 
 // Server is a running switchboard.
@@ -95,7 +99,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTP); err != nil {
 		return nil, fmt.Errorf("listen http: %w", err)
 	}
-	if s.store, err = store.Open(ctx, cfg.DB, cfg.Data); err != nil {
+	if s.store, err = store.Open(ctx, cfg.DB, cfg.Data, store.WithCheckpointHelper(opts.CheckpointHelper, log)); err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	node := opts.Node

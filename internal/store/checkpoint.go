@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/clock"
@@ -27,15 +29,21 @@ const checkpointEvery = 250 * time.Millisecond
 // checkpointer runs PASSIVE checkpoints on db every checkpointEvery until
 // close.
 type checkpointer struct {
-	db   *sql.DB
-	stop context.CancelFunc
-	done chan struct{}
-	ran  func() // called after each checkpoint (tests); nil
+	db *sql.DB
+	// helper, if not nil, runs the checkpoints (checkpointhelper.go); only
+	// run's goroutine uses it.
+	helper *checkpointHelper
+	log    *slog.Logger // nil: none
+	stop   context.CancelFunc
+	done   chan struct{}
+	ran    func() // called after each checkpoint (tests); nil
 }
 
-func startCheckpointer(db *sql.DB, clk clock.Clock, ran func()) *checkpointer {
+// startCheckpointer starts the checkpoints on db, run by helper if not nil
+// (the checkpointer owns it from then on).
+func startCheckpointer(db *sql.DB, helper *checkpointHelper, log *slog.Logger, clk clock.Clock, ran func()) *checkpointer {
 	ctx, stop := context.WithCancel(context.Background())
-	c := &checkpointer{db: db, stop: stop, done: make(chan struct{}), ran: ran}
+	c := &checkpointer{db: db, helper: helper, log: log, stop: stop, done: make(chan struct{}), ran: ran}
 	go c.run(ctx, clk.NewTicker(checkpointEvery))
 	return c
 }
@@ -43,24 +51,49 @@ func startCheckpointer(db *sql.DB, clk clock.Clock, ran func()) *checkpointer {
 func (c *checkpointer) run(ctx context.Context, t clock.Ticker) {
 	defer close(c.done)
 	defer t.Stop()
+	defer c.stopHelper()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C():
 		}
-		// A failure (the database busy with another checkpoint, a disk
-		// error) leaves the WAL to the next round: the writes are already
-		// durable in it.
-		_, _ = c.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+		c.checkpoint(ctx)
 		if c.ran != nil {
 			c.ran()
 		}
 	}
 }
 
-// close stops the checkpoints and closes their connection; the last
-// connection to close checkpoints what is left.
+// checkpoint runs one PASSIVE checkpoint, in the helper if there is one.
+// A failure (the database busy with another checkpoint, a disk error)
+// leaves the WAL to the next round: the writes are already durable in it.
+// A helper that does not answer is stopped, and the checkpoints go on
+// in-process.
+func (c *checkpointer) checkpoint(ctx context.Context) {
+	if c.helper != nil {
+		err := c.helper.checkpoint()
+		if err == nil || !errors.Is(err, errHelper) {
+			return
+		}
+		if c.log != nil {
+			c.log.Warn("store: the checkpoint helper stopped answering; checkpoints run in-process", "err", err)
+		}
+		c.stopHelper()
+	}
+	_, _ = c.db.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)")
+}
+
+// stopHelper ends the helper, if there is one.
+func (c *checkpointer) stopHelper() {
+	if c.helper != nil {
+		_ = c.helper.close() // its exit status says nothing more
+		c.helper = nil
+	}
+}
+
+// close stops the checkpoints (and their helper) and closes their
+// connection; the last connection to close checkpoints what is left.
 func (c *checkpointer) close() error {
 	c.stop()
 	<-c.done

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -56,10 +57,14 @@ const (
 // A dsn starting with postgres:// or postgresql:// selects PostgreSQL through
 // pgx; migrations then run under a PostgreSQL advisory lock, so several
 // switchboard nodes may start against the same database at once.
-func Open(ctx context.Context, dsn string, dataDir string) (Store, error) {
+func Open(ctx context.Context, dsn string, dataDir string, opts ...Option) (Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	switch {
 	case dsn == "":
-		st, err := openSQLite(ctx, dataDir, clock.Real, nil)
+		st, err := openSQLite(ctx, dataDir, clock.Real, nil, o)
 		if err != nil {
 			return nil, err // not a nil *sqlStore in a non-nil Store
 		}
@@ -71,9 +76,26 @@ func Open(ctx context.Context, dsn string, dataDir string) (Store, error) {
 	}
 }
 
+// An Option changes how Open opens a store.
+type Option func(*options)
+
+type options struct {
+	helperExe string
+	log       *slog.Logger
+}
+
+// WithCheckpointHelper has a SQLite store's checkpoints run by a helper
+// process started from exe, which must run RunCheckpointHelper when
+// CheckpointHelperRequested (checkpointhelper.go). If the helper cannot be
+// started, or stops answering, the checkpoints run in-process, and log says
+// so. Without it, or with exe empty, they run in-process.
+func WithCheckpointHelper(exe string, log *slog.Logger) Option {
+	return func(o *options) { o.helperExe, o.log = exe, log }
+}
+
 // openSQLite opens the SQLite store in dataDir; its checkpointer ticks on clk
 // and calls ran (if not nil) after each checkpoint.
-func openSQLite(ctx context.Context, dataDir string, clk clock.Clock, ran func()) (*sqlStore, error) {
+func openSQLite(ctx context.Context, dataDir string, clk clock.Clock, ran func(), o options) (*sqlStore, error) {
 	if dataDir == "" {
 		return nil, fmt.Errorf("%w: empty data directory", ErrInvalid)
 	}
@@ -145,17 +167,18 @@ func openSQLite(ctx context.Context, dataDir string, clk clock.Clock, ran func()
 	}
 	st.batch = newWriter(w, maxBatchOps, clk)
 	st.cache = newLookupCache(time.Now)
-	// The checkpointer writes no row: query_only, as the readers (a
-	// checkpoint is not a write transaction).
-	cp, err := sql.Open("sqlite", sqliteURI(abs, rq))
+	cp, err := openCheckpointConn(abs)
 	if err != nil {
 		st.Close()
-		return nil, fmt.Errorf("open sqlite checkpointer: %w", err)
+		return nil, err
 	}
-	cp.SetMaxOpenConns(1)
-	cp.SetMaxIdleConns(1)
-	cp.SetConnMaxLifetime(0)
-	st.checkpoints = startCheckpointer(cp, clk, ran)
+	var helper *checkpointHelper
+	if o.helperExe != "" {
+		if helper, err = startCheckpointHelper(o.helperExe, abs); err != nil && o.log != nil {
+			o.log.Warn("store: checkpoints run in-process", "err", err)
+		}
+	}
+	st.checkpoints = startCheckpointer(cp, helper, o.log, clk, ran)
 	return st, nil
 }
 

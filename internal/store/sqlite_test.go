@@ -14,6 +14,10 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// The tests of the checkpoint helper start this binary as the helper.
+	if store.CheckpointHelperRequested() {
+		os.Exit(store.RunCheckpointHelper(os.Stdin, os.Stdout))
+	}
 	goleak.VerifyTestMain(m)
 }
 

@@ -408,7 +408,7 @@ func TestWriterSavesPastDatabaseSQL(t *testing.T) {
 // a write is committed at once.
 func TestWriterCommitDelay(t *testing.T) {
 	clk := clock.NewFake(time.Unix(1e9, 0))
-	s, err := openSQLite(t.Context(), t.TempDir(), clk, nil)
+	s, err := openSQLite(t.Context(), t.TempDir(), clk, nil, options{})
 	if err != nil {
 		t.Fatal(err)
 	}
