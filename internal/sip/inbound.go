@@ -453,8 +453,10 @@ func (c *InboundCall) onCancel(*sip.Request) {
 		early = c.early
 	}
 	c.mu.Unlock()
-	close(c.canceled)
+	// The handler's context ends first: a handler woken by Canceled finds
+	// it done.
 	c.cancel()
+	close(c.canceled)
 	c.markFinal()
 	if early != nil {
 		_ = early.sess.Close()

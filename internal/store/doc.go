@@ -31,6 +31,12 @@
 // shared, and writes no longer queue one by one for the single connection.
 // On PostgreSQL each write is a transaction of its own on the pool.
 //
+// The writer never copies the WAL back into the database: a checkpointer does,
+// four times a second, on a connection of its own (checkpoint.go). With
+// WithCheckpointHelper (switchboard serve) it runs them in a helper process
+// started from the server's executable, so that their fsyncs do not stop the
+// server (checkpointhelper.go).
+//
 // SQLite runs with synchronous=NORMAL: a commit survives a crash of the
 // process, and only a power failure may lose the last few commits. Every
 // commit paying an fsync would not keep up with the call rates switchboard

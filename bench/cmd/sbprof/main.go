@@ -18,6 +18,7 @@ import (
 
 	"github.com/switchboard-voice/switchboard/internal/config"
 	"github.com/switchboard-voice/switchboard/internal/server"
+	"github.com/switchboard-voice/switchboard/internal/store"
 )
 
 func main() {
@@ -28,6 +29,9 @@ func main() {
 }
 
 func run(ctx context.Context) int {
+	if store.CheckpointHelperRequested() { // as switchboard's main
+		return store.RunCheckpointHelper(os.Stdin, os.Stdout)
+	}
 	args := os.Args[1:]
 	if len(args) > 0 && args[0] == "serve" {
 		args = args[1:]
@@ -82,7 +86,11 @@ func run(ctx context.Context) int {
 	if os.Getenv("SBPROF_SCHED") != "" {
 		go logSchedLatency(ctx, log, 250*time.Millisecond)
 	}
-	srv, err := server.New(ctx, cfg, log, os.Stdout, server.Options{})
+	var opts server.Options
+	if exe, err := os.Executable(); err == nil {
+		opts.CheckpointHelper = exe // as switchboard serve
+	}
+	srv, err := server.New(ctx, cfg, log, os.Stdout, opts)
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return 1
