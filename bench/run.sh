@@ -266,7 +266,17 @@ cpu_ticks() {
 # wchar PID: bytes the process has written by system calls so far (proc(5)
 # /proc/PID/io): with few calls logged, mostly the SQLite WAL and checkpoints.
 wchar() { awk '$1 == "wchar:" { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# rss_kb PID: the process's resident set, in KB, with the memory its children
+# (switchboard's checkpoint helper) add: their private pages (the executable's
+# pages they share with it are in its own RSS already).
+rss_kb() {
+	local k c
+	k=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status") || return 1
+	for c in $(pgrep -P "$1" 2>/dev/null); do
+		k=$((k + $(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s + 0 }' "/proc/$c/smaps_rollup" 2>/dev/null || echo 0)))
+	done
+	echo "$k"
+}
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 threads() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
