@@ -26,6 +26,10 @@ import (
 // calls/s) and the WAL a few MiB.
 const checkpointEvery = 250 * time.Millisecond
 
+// maxHelperFailures is how many checkpoints in a row the helper may fail
+// before the checkpoints run in-process (a second and a quarter).
+const maxHelperFailures = 5
+
 // checkpointer runs PASSIVE checkpoints on db every checkpointEvery until
 // close.
 type checkpointer struct {
@@ -33,10 +37,13 @@ type checkpointer struct {
 	// helper, if not nil, runs the checkpoints (checkpointhelper.go); only
 	// run's goroutine uses it.
 	helper *checkpointHelper
-	log    *slog.Logger // nil: none
-	stop   context.CancelFunc
-	done   chan struct{}
-	ran    func() // called after each checkpoint (tests); nil
+	// helperFailures counts the helper's failed checkpoints in a row; at
+	// maxHelperFailures the checkpoints go in-process.
+	helperFailures int
+	log            *slog.Logger // nil: none
+	stop           context.CancelFunc
+	done           chan struct{}
+	ran            func() // called after each checkpoint (tests); nil
 }
 
 // startCheckpointer starts the checkpoints on db, run by helper if not nil
@@ -68,16 +75,25 @@ func (c *checkpointer) run(ctx context.Context, t clock.Ticker) {
 // checkpoint runs one PASSIVE checkpoint, in the helper if there is one.
 // A failure (the database busy with another checkpoint, a disk error)
 // leaves the WAL to the next round: the writes are already durable in it.
-// A helper that does not answer is stopped, and the checkpoints go on
-// in-process.
+// A helper that does not answer, or fails maxHelperFailures checkpoints
+// in a row, is stopped, and the checkpoints go on in-process.
 func (c *checkpointer) checkpoint(ctx context.Context) {
 	if c.helper != nil {
 		err := c.helper.checkpoint()
-		if err == nil || !errors.Is(err, errHelper) {
+		switch {
+		case err == nil:
+			c.helperFailures = 0
 			return
+		case !errors.Is(err, errHelper):
+			// The checkpoint failed, as it may in-process; but a helper
+			// whose every checkpoint fails (its file locks refused, say)
+			// would leave the WAL to grow.
+			if c.helperFailures++; c.helperFailures < maxHelperFailures {
+				return
+			}
 		}
 		if c.log != nil {
-			c.log.Warn("store: the checkpoint helper stopped answering; checkpoints run in-process", "err", err)
+			c.log.Warn("store: the checkpoint helper fails; checkpoints run in-process", "err", err)
 		}
 		c.stopHelper()
 	}

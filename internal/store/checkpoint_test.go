@@ -153,3 +153,27 @@ func TestCheckpointHelperThatCannotStart(t *testing.T) {
 	}
 	checkWALStartsOver(t, s, wal, round)
 }
+
+// TestCheckpointHelperThatFails: a helper that answers but whose every
+// checkpoint fails (a script that says so) is given up after
+// maxHelperFailures rounds; the checkpoints go on in-process.
+func TestCheckpointHelperThatFails(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "helper")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho ready\nwhile read l; do echo 'error database is locked'; done\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s, wal, round := openCheckpointed(t, options{helperExe: script})
+	if s.checkpoints.helper == nil {
+		t.Fatal("no helper started")
+	}
+	for range maxHelperFailures - 1 {
+		round()
+	}
+	if s.checkpoints.helper == nil {
+		t.Fatalf("the helper was given up before %d failures", maxHelperFailures)
+	}
+	checkWALStartsOver(t, s, wal, round)
+	if s.checkpoints.helper != nil {
+		t.Fatal("a helper that always fails was kept")
+	}
+}

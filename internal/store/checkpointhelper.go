@@ -116,7 +116,8 @@ type checkpointHelper struct {
 	out *bufio.Reader  // its standard output
 }
 
-// errHelper is a helper that did not answer as it should.
+// errHelper is a helper that did not answer as it should (a checkpoint
+// that failed is another error).
 var errHelper = errors.New("checkpoint helper")
 
 // startCheckpointHelper starts exe as the checkpoint helper of the database
@@ -145,7 +146,8 @@ func startCheckpointHelper(exe, path string) (*checkpointHelper, error) {
 	return h, nil
 }
 
-// checkpoint has the helper run one checkpoint and waits for its answer.
+// checkpoint has the helper run one checkpoint and waits for its answer:
+// an error wrapping errHelper if the helper did not answer as it should.
 func (h *checkpointHelper) checkpoint() error {
 	if _, err := io.WriteString(h.in, "checkpoint\n"); err != nil {
 		return fmt.Errorf("%w: %w", errHelper, err)
@@ -154,10 +156,13 @@ func (h *checkpointHelper) checkpoint() error {
 	if err != nil {
 		return fmt.Errorf("%w: %w", errHelper, err)
 	}
-	if !strings.HasPrefix(line, "ok ") {
-		return fmt.Errorf("%w: %s", errHelper, strings.TrimSpace(line))
+	switch {
+	case strings.HasPrefix(line, "ok "):
+		return nil
+	case strings.HasPrefix(line, "error "):
+		return fmt.Errorf("checkpoint in the helper: %s", strings.TrimSpace(strings.TrimPrefix(line, "error ")))
 	}
-	return nil
+	return fmt.Errorf("%w: answered %q", errHelper, line)
 }
 
 // close ends the helper (its standard input closes) and waits for it.
