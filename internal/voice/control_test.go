@@ -262,7 +262,7 @@ func TestUpdateOutboundWhileDialing(t *testing.T) {
 			t.Errorf("after Update: %s", rec.Status)
 		}
 		h.waitEnded(call.SID)
-		if !h.dialer.dial(0).canceled {
+		if !h.dialer.returned(t, 0).canceled {
 			t.Error("the dialer did not see the cancellation")
 		}
 		if len(h.app.requests()) != 0 {

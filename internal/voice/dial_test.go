@@ -164,7 +164,7 @@ func TestDialCallerHangsUpWhileRinging(t *testing.T) {
 		if kid.Direction != store.DirectionOutboundDial {
 			t.Errorf("leg %+v", kid)
 		}
-		if !h.dialer.dial(i).canceled {
+		if !h.dialer.returned(t, i).canceled {
 			t.Errorf("dial %d not canceled", i)
 		}
 	}

@@ -663,7 +663,8 @@ type dialRecord struct {
 	req      DialRequest
 	at       time.Time
 	leg      *fakeLeg
-	canceled bool // ctx ended while dialing
+	canceled bool          // ctx ended while dialing
+	done     chan struct{} // closed when Dial has returned (canceled is set)
 }
 
 type fakeDialer struct {
@@ -678,7 +679,8 @@ var _ Dialer = (*fakeDialer)(nil)
 
 func (d *fakeDialer) Dial(ctx context.Context, r DialRequest) (Leg, error) {
 	leg := newFakeLeg(d.clk)
-	rec := &dialRecord{req: r, at: d.clk.Now(), leg: leg}
+	rec := &dialRecord{req: r, at: d.clk.Now(), leg: leg, done: make(chan struct{})}
+	defer close(rec.done)
 	d.mu.Lock()
 	d.dials = append(d.dials, rec)
 	script := d.script
@@ -711,6 +713,18 @@ func (d *fakeDialer) dial(i int) dialRecord {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return *d.dials[i]
+}
+
+// returned waits for dial i to have returned (the interpreter may record
+// the leg's end before the dial's goroutine is back) and returns it.
+func (d *fakeDialer) returned(t *testing.T, i int) dialRecord {
+	t.Helper()
+	select {
+	case <-d.dial(i).done:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("dial %d has not returned", i)
+	}
+	return d.dial(i)
 }
 
 // ---------------------------------------------------------------- speech
