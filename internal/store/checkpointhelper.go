@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 )
 
 // The checkpoints' fsyncs, in another process.
@@ -126,7 +125,7 @@ func startCheckpointHelper(exe, path string) (*checkpointHelper, error) {
 	cmd := exec.Command(exe)
 	cmd.Env = append(os.Environ(), checkpointHelperEnv+"="+path)
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = helperProcAttr()
 	in, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", errHelper, err)
