@@ -256,12 +256,18 @@ hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
 # cpu_ticks PID: utime+stime of the process so far, in clock ticks (proc(5)),
 # with its children's, live (switchboard's checkpoint helper) or waited for.
 cpu_ticks() {
-	local t c
+	local t
 	t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 + $14 + $15 }' "/proc/$1/stat") || return 1
+	echo $((t + $(children_sum "$1" stat '{ sub(/^.*\) /, ""); print $12 + $13 }')))
+}
+# children_sum PID FILE PROGRAM: the number the awk PROGRAM prints for each
+# live child's /proc/CHILD/FILE, summed (0 for a child gone meanwhile).
+children_sum() {
+	local s=0 c
 	for c in $(pgrep -P "$1" 2>/dev/null); do
-		t=$((t + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$c/stat" 2>/dev/null || echo 0)))
+		s=$((s + $(awk "$3" "/proc/$c/$2" 2>/dev/null || echo 0)))
 	done
-	echo "$t"
+	echo "$s"
 }
 # wchar PID: bytes the process has written by system calls so far (proc(5)
 # /proc/PID/io): with few calls logged, mostly the SQLite WAL and checkpoints.
@@ -270,12 +276,9 @@ wchar() { awk '$1 == "wchar:" { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0;
 # (switchboard's checkpoint helper) add: their private pages (the executable's
 # pages they share with it are in its own RSS already).
 rss_kb() {
-	local k c
+	local k
 	k=$(awk '/^VmRSS:/ { print $2 }' "/proc/$1/status") || return 1
-	for c in $(pgrep -P "$1" 2>/dev/null); do
-		k=$((k + $(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s + 0 }' "/proc/$c/smaps_rollup" 2>/dev/null || echo 0)))
-	done
-	echo "$k"
+	echo $((k + $(children_sum "$1" smaps_rollup '/^Private_(Clean|Dirty):/ { s += $2 } END { print s + 0 }')))
 }
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"strings"
@@ -93,11 +92,7 @@ func RunCheckpointHelper(in io.Reader, out io.Writer) int {
 // (a checkpoint is not a write transaction), synchronous=NORMAL as every
 // connection of the store (the checkpoint's fsyncs).
 func openCheckpointConn(path string) (*sql.DB, error) {
-	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "synchronous(NORMAL)")
-	q.Add("_pragma", "query_only(1)")
-	db, err := sql.Open("sqlite", sqliteURI(path, q))
+	db, err := sql.Open("sqlite", sqliteURI(path, connQuery("query_only(1)")))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite checkpointer: %w", err)
 	}

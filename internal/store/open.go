@@ -106,15 +106,7 @@ func openSQLite(ctx context.Context, dataDir string, clk clock.Clock, ran func()
 	if err != nil {
 		return nil, fmt.Errorf("database path: %w", err)
 	}
-	common := url.Values{}
-	common.Add("_pragma", "busy_timeout(10000)")
-	common.Add("_pragma", "foreign_keys(1)")
-	common.Add("_pragma", "synchronous(NORMAL)")
-
-	wq := url.Values{}
-	for k, v := range common {
-		wq[k] = append([]string(nil), v...)
-	}
+	wq := connQuery()
 	wq.Add("_pragma", "journal_mode(WAL)")
 	// The group-commit writer runs each write of a batch in a savepoint;
 	// SQLite keeps the pages a savepoint may have to restore in a
@@ -144,12 +136,7 @@ func openSQLite(ctx context.Context, dataDir string, clk clock.Clock, ran func()
 		return nil, err
 	}
 
-	rq := url.Values{}
-	for k, v := range common {
-		rq[k] = append([]string(nil), v...)
-	}
-	rq.Add("_pragma", "query_only(1)")
-	r, err := sql.Open("sqlite", sqliteURI(abs, rq))
+	r, err := sql.Open("sqlite", sqliteURI(abs, connQuery("query_only(1)")))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite readers: %w", err)
@@ -180,6 +167,16 @@ func openSQLite(ctx context.Context, dataDir string, clk clock.Clock, ran func()
 	}
 	st.checkpoints = startCheckpointer(cp, helper, o.log, clk, ran)
 	return st, nil
+}
+
+// connQuery is the query of a connection's URI: the pragmas every
+// connection of the store runs, then pragmas (each "name(value)").
+func connQuery(pragmas ...string) url.Values {
+	q := url.Values{}
+	for _, p := range append([]string{"busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"}, pragmas...) {
+		q.Add("_pragma", p)
+	}
+	return q
 }
 
 // sqliteURI builds a file: URI for modernc.org/sqlite; the path is escaped so
