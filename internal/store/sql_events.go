@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -290,6 +291,15 @@ func (s *sqlStore) AppendEvents(ctx context.Context, evs []Event) error {
 	})
 }
 
+// resourceSeqs is a query of the seqs of the account's events whose
+// resource_sid meets cond (e.g. "= $2"), as the indexes hold them:
+// events_resource_idx only those whose resource is not their call (migration
+// 00011), events_call_idx the others, by call_sid.
+func resourceSeqs(account, cond string) string {
+	return "SELECT seq FROM events WHERE account_sid = " + account + " AND resource_sid <> call_sid AND resource_sid " + cond +
+		" UNION ALL SELECT seq FROM events WHERE account_sid = " + account + " AND resource_sid = call_sid AND call_sid " + cond
+}
+
 func (s *sqlStore) ListEvents(ctx context.Context, f EventFilter, afterSeq int64, limit int) ([]Event, bool, error) {
 	if f.AccountSID == "" {
 		return nil, false, fmt.Errorf("%w: event filter without AccountSID", ErrInvalid)
@@ -297,22 +307,31 @@ func (s *sqlStore) ListEvents(ctx context.Context, f EventFilter, afterSeq int64
 	if limit < 1 {
 		return nil, false, fmt.Errorf("%w: event limit %d", ErrInvalid, limit)
 	}
+	// A resource's events are looked up by seq in the indexes that hold
+	// them (resourceSeqs, which keeps to the account); the others by the
+	// account and, given one, the call (events_call_idx).
 	var q query
-	q.add("SELECT ", eventColumns, " FROM events WHERE account_sid = ", q.arg(f.AccountSID))
+	var where []string
+	acct := q.arg(f.AccountSID)
+	if f.ResourceSID != "" {
+		where = append(where, "seq IN ("+resourceSeqs(acct, "= "+q.arg(f.ResourceSID))+")")
+	}
+	if f.ConferenceSID != "" { // the conference's own events and its participants'
+		c := q.arg(f.ConferenceSID)
+		where = append(where, "seq IN ("+resourceSeqs(acct, "= "+c)+" UNION ALL "+
+			resourceSeqs(acct, "IN (SELECT sid FROM conference_participants WHERE conference_sid = "+c+")")+")")
+	}
+	if len(where) == 0 {
+		where = append(where, "account_sid = "+acct)
+	}
 	if f.CallSID != "" {
-		q.add(" AND call_sid = ", q.arg(f.CallSID))
+		where = append(where, "call_sid = "+q.arg(f.CallSID))
 	}
 	if f.Type != "" {
-		q.add(" AND type = ", q.arg(f.Type))
+		where = append(where, "type = "+q.arg(f.Type))
 	}
-	if f.ResourceSID != "" {
-		q.add(" AND resource_sid = ", q.arg(f.ResourceSID))
-	}
-	if f.ConferenceSID != "" {
-		c := q.arg(f.ConferenceSID)
-		q.add(" AND (resource_sid = ", c, " OR resource_sid IN (SELECT sid FROM conference_participants WHERE conference_sid = ", c, "))")
-	}
-	q.add(" AND seq > ", q.arg(afterSeq), " ORDER BY seq LIMIT ", strconv.Itoa(limit+1))
+	where = append(where, "seq > "+q.arg(afterSeq))
+	q.add("SELECT ", eventColumns, " FROM events WHERE ", strings.Join(where, " AND "), " ORDER BY seq LIMIT ", strconv.Itoa(limit+1))
 	rows, err := s.r.QueryContext(ctx, q.sb.String(), q.args...)
 	if err != nil {
 		return nil, false, fmt.Errorf("list events: %w", err)

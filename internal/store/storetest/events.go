@@ -201,7 +201,8 @@ func testEventLog(t *testing.T, st store.Store) {
 	// Times need not follow Seq: the log is in insert order.
 	e4 := appendEv(store.Event{AccountSID: acct.SID, CallSID: callA, ResourceSID: callA, Type: store.EventCall,
 		Name: "completed", Time: t0.Add(-time.Second), Payload: []byte(`{"status":"completed"}`)})
-	e5 := appendEv(store.Event{AccountSID: acct.SID, ResourceSID: "CF1", Type: "conference", Name: "start"})
+	// An event of call B whose resource is not the call (a recording's).
+	e5 := appendEv(store.Event{AccountSID: acct.SID, CallSID: callB, ResourceSID: "RE1", Type: store.EventRecording, Name: "completed"})
 
 	if !(e1.Seq < e2.Seq && e2.Seq < e3.Seq && e3.Seq < e4.Seq && e4.Seq < e5.Seq) {
 		t.Fatalf("Seq not increasing: %d %d %d %d %d", e1.Seq, e2.Seq, e3.Seq, e4.Seq, e5.Seq)
@@ -234,6 +235,18 @@ func testEventLog(t *testing.T, st store.Store) {
 		{"call and type", store.EventFilter{AccountSID: acct.SID, CallSID: callA, Type: store.EventWebhook}, []store.Event{e1}},
 		{"other account", store.EventFilter{AccountSID: other.SID}, []store.Event{e3}},
 		{"other account's call", store.EventFilter{AccountSID: other.SID, CallSID: callB}, nil},
+		{"call B", store.EventFilter{AccountSID: acct.SID, CallSID: callB}, []store.Event{e2, e5}},
+		// By resource: a call's own events (their resource is the call),
+		// not the call's events of another resource; and the events of a
+		// resource that is not a call.
+		{"resource: call A", store.EventFilter{AccountSID: acct.SID, ResourceSID: callA}, []store.Event{e1, e4}},
+		{"resource: call B", store.EventFilter{AccountSID: acct.SID, ResourceSID: callB}, []store.Event{e2}},
+		{"resource: recording", store.EventFilter{AccountSID: acct.SID, ResourceSID: "RE1"}, []store.Event{e5}},
+		{"resource and type", store.EventFilter{AccountSID: acct.SID, ResourceSID: callA, Type: store.EventWebhook}, []store.Event{e1}},
+		{"resource and call", store.EventFilter{AccountSID: acct.SID, CallSID: callB, ResourceSID: "RE1"}, []store.Event{e5}},
+		{"resource of another call", store.EventFilter{AccountSID: acct.SID, CallSID: callA, ResourceSID: "RE1"}, nil},
+		{"other account's resource", store.EventFilter{AccountSID: other.SID, ResourceSID: callA}, []store.Event{e3}},
+		{"resource in another account", store.EventFilter{AccountSID: other.SID, ResourceSID: "RE1"}, nil},
 	}
 	for _, tt := range tests {
 		got, more, err := st.ListEvents(ctx(t), tt.f, 0, 100)
