@@ -59,7 +59,7 @@ type sqlStore struct {
 
 	// The text of the statements of a call's save, which the SQLite writer
 	// runs past database/sql (rawstmt.go).
-	callInsertQ, callUpdateOpenQ, eventInsertQ string
+	callInsertQ, callUpdateOpenQ, callUpdateKeptQ, eventInsertQ string
 }
 
 // newSQLStore prepares the hot statements on the read pool.
@@ -89,6 +89,12 @@ func newSQLStore(ctx context.Context, w, r *sql.DB, d dialect) (*sqlStore, error
 		"status = $5, direction = $6, api_version = $7, forwarded_from = $8, caller_name = $9, answered_by = $10, " +
 		"start_time = $11, answered_at = $12, end_time = $13, duration = $14, date_updated = $15 " +
 		"WHERE sid = $16 AND account_sid = $17 AND (" + openCalls + " OR status = $5) RETURNING date_created, node"
+	// callUpdateKept is callUpdateOpen of a row that also has the
+	// DateCreated and Node the caller has ($18, $19): then the row keeps
+	// what the caller knows, and the update needs no RETURNING, for which
+	// SQLite builds a temporary table at every run.
+	s.callUpdateKeptQ = strings.TrimSuffix(s.callUpdateOpenQ, " RETURNING date_created, node") +
+		" AND date_created = $18 AND node = $19"
 	s.eventInsertQ = "INSERT INTO events (account_sid, call_sid, resource_sid, type, name, time, payload) " +
 		"VALUES ($1, $2, $3, $4, $5, $6, $7)" + s.returningSeq()
 	for _, p := range []struct {

@@ -59,9 +59,10 @@ func callRowArgs(c Call) []any {
 
 // callSetArgs returns the values of the columns an update of a call sets,
 // $1 to $15 of callUpdate and of the other updates written like it.
-// Its capacity leaves room for the WHERE clause's.
+// Its capacity leaves room for the WHERE clause's (four in
+// callUpdateKept).
 func callSetArgs(c Call) []any {
-	return append(make([]any, 0, 17), c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
+	return append(make([]any, 0, 19), c.ParentCallSID, c.PhoneNumberSID, c.From, c.To,
 		string(c.Status), c.Direction, c.APIVersion, c.ForwardedFrom, c.CallerName, c.AnsweredBy,
 		optMicros(c.StartTime), optMicros(c.AnsweredAt), optMicros(c.EndTime), int64(c.Duration),
 		micros(c.DateUpdated))

@@ -142,6 +142,51 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 	return c, nil
 }
 
+// saveCallRow writes c's row within tx for saveCall and returns it as saved.
+// Most saves are of a call saved before, still open: one UPDATE. In the
+// SQLite writer's batches, when c has its DateCreated (the interpreter's
+// saves after the first), the UPDATE matches the row's DateCreated and Node
+// too: the row then keeps what c says, and the UPDATE needs no RETURNING,
+// for which SQLite builds a temporary table at every run. Otherwise the
+// UPDATE returns what the row keeps. When it updates nothing, the call is
+// inserted, or insertCall finds out why not.
+func (s *sqlStore) saveCallRow(ctx context.Context, tx *sql.Tx, c Call) (Call, error) {
+	c.normalise()
+	args := append(callSetArgs(c), c.SID, c.AccountSID)
+	var created int64
+	var err error
+	switch w := inBatch(ctx); {
+	case w != nil && !c.DateCreated.IsZero():
+		var res driver.Result
+		if res, err = w.rawExec(ctx, s.callUpdateKeptQ, append(args, micros(c.DateCreated), c.Node)); err == nil {
+			var n int64
+			if n, err = res.RowsAffected(); err == nil && n == 0 {
+				err = sql.ErrNoRows
+			}
+		}
+		created = micros(c.DateCreated)
+	case w != nil:
+		var row [2]driver.Value
+		if err = w.rawQueryRow(ctx, s.callUpdateOpenQ, args, row[:]); err == nil {
+			created, c.Node, err = scanCreatedNode(row)
+		}
+	default:
+		var node string
+		if err = tx.StmtContext(ctx, s.callUpdateOpen).QueryRowContext(ctx, args...).Scan(&created, &node); err == nil {
+			c.Node = node
+		}
+	}
+	switch {
+	case err == nil:
+		c.DateCreated = fromMicros(created)
+		return c, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return s.insertCall(ctx, tx, c)
+	default:
+		return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
+	}
+}
+
 // insertCall inserts c within tx for saveCall, whose update found no row of
 // c's account that may change to c's status: when there is a row of that SID
 // after all, it is refused as saveCall documents, or updated when it was
@@ -207,35 +252,10 @@ func scanCreatedNode(row [2]driver.Value) (created int64, node string, err error
 
 // saveCall is SaveCall within tx.
 func (s *sqlStore) saveCall(ctx context.Context, tx *sql.Tx, c Call, ev Event, cbs []Callback) (Call, error) {
-	// Most saves are of a call saved before, still open: one UPDATE, which
-	// returns what the row keeps (DateCreated, Node). When it updates
-	// nothing, insert the call; when that inserts nothing either, the row
-	// is there but refused the update (another account's, or ended), or
-	// another transaction has just inserted it: read it, locked, and say
-	// which, or update it.
-	c.normalise()
-	var created int64
-	var err error
-	if w := inBatch(ctx); w != nil {
-		var row [2]driver.Value
-		if err = w.rawQueryRow(ctx, s.callUpdateOpenQ, append(callSetArgs(c), c.SID, c.AccountSID), row[:]); err == nil {
-			created, c.Node, err = scanCreatedNode(row)
-		}
-	} else {
-		err = tx.StmtContext(ctx, s.callUpdateOpen).QueryRowContext(ctx,
-			append(callSetArgs(c), c.SID, c.AccountSID)...).Scan(&created, &c.Node)
+	c, err := s.saveCallRow(ctx, tx, c)
+	if err != nil {
+		return Call{}, err
 	}
-	switch {
-	case err == nil:
-		c.DateCreated = fromMicros(created)
-	case errors.Is(err, sql.ErrNoRows):
-		if c, err = s.insertCall(ctx, tx, c); err != nil {
-			return Call{}, err
-		}
-	default:
-		return Call{}, fmt.Errorf("save call %s: %w", c.SID, classify(err))
-	}
-
 	ev.AccountSID, ev.CallSID, ev.ResourceSID = c.AccountSID, c.SID, c.SID
 	if ev.Type == "" {
 		ev.Type = EventCall

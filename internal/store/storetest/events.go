@@ -90,7 +90,7 @@ func testSaveCall(t *testing.T, st store.Store) {
 	// the callbacks go with it.
 	c2 := got
 	c2.Status, c2.To = store.CallRinging, "sales"
-	c2.DateCreated, c2.DateUpdated = t0.Add(time.Hour), t0.Add(time.Second)
+	c2.DateCreated, c2.DateUpdated, c2.Node = t0.Add(time.Hour), t0.Add(time.Second), "elsewhere"
 	payload := mustJSON(t, store.CallChange{Status: store.CallRinging, SIPCode: 180, Cause: "180 Ringing"})
 	got2, err := st.SaveCall(ctx(t), c2, store.Event{Name: "ringing", Payload: payload}, []store.Callback{
 		{URL: "https://example.com/status", Params: "CallStatus=ringing"},
@@ -98,7 +98,7 @@ func testSaveCall(t *testing.T, st store.Store) {
 	if err != nil {
 		t.Fatalf("SaveCall(replace): %v", err)
 	}
-	if !got2.DateCreated.Equal(us(t0)) || !got2.DateUpdated.Equal(us(t0.Add(time.Second))) || got2.To != "sales" {
+	if !got2.DateCreated.Equal(us(t0)) || !got2.DateUpdated.Equal(us(t0.Add(time.Second))) || got2.To != "sales" || got2.Node != got.Node {
 		t.Errorf("replaced row = %+v", got2)
 	}
 	if read, _ := st.Call(ctx(t), acct.SID, c.SID); !cmp.Equal(got2, read) {
@@ -120,16 +120,20 @@ func testSaveCall(t *testing.T, st store.Store) {
 		t.Errorf("queued callback = %+v", cb)
 	}
 
-	// A zero DateUpdated is now.
+	// A zero DateUpdated is now. The row's Node stays, with the right
+	// DateCreated too.
 	before := time.Now().Truncate(time.Microsecond)
 	c3 := got2
-	c3.Status, c3.AnsweredAt, c3.DateUpdated = store.CallInProgress, t0.Add(2*time.Second), time.Time{}
+	c3.Status, c3.AnsweredAt, c3.DateUpdated, c3.Node = store.CallInProgress, t0.Add(2*time.Second), time.Time{}, "elsewhere"
 	got3, err := st.SaveCall(ctx(t), c3, store.Event{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got3.DateUpdated.Before(before) || got3.DateUpdated.After(time.Now()) {
 		t.Errorf("DateUpdated = %v, want about now (%v)", got3.DateUpdated, before)
+	}
+	if read, _ := st.Call(ctx(t), acct.SID, c.SID); got3.Node != got.Node || !cmp.Equal(got3, read) {
+		t.Errorf("saved with another Node = %+v; read back (-saved +read):\n%s", got3, cmp.Diff(got3, read))
 	}
 
 	// Final is final, but a final call may be saved again as it is.
