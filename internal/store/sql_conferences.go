@@ -117,13 +117,14 @@ func (s *sqlStore) SaveConference(ctx context.Context, c Conference, parts []Par
 	if c.DateUpdated.IsZero() {
 		c.DateUpdated = time.Now()
 	}
+	var saved Conference
 	if err := s.write(ctx, "save conference", c.SID, func(ctx context.Context, tx *sql.Tx) (err error) {
-		c, err = s.saveConference(ctx, tx, c, parts, evs, cbs)
+		saved, err = s.saveConference(ctx, tx, c, parts, evs, cbs)
 		return err
 	}); err != nil {
 		return Conference{}, err
 	}
-	return c, nil
+	return saved, nil
 }
 
 // saveConference is SaveConference within tx.

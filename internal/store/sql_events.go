@@ -133,13 +133,14 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 	if c.DateUpdated.IsZero() {
 		c.DateUpdated = time.Now()
 	}
+	var saved Call
 	if err := s.write(ctx, "save call", c.SID, func(ctx context.Context, tx *sql.Tx) (err error) {
-		c, err = s.saveCall(ctx, tx, c, ev, cbs)
+		saved, err = s.saveCall(ctx, tx, c, ev, cbs)
 		return err
 	}); err != nil {
 		return Call{}, err
 	}
-	return c, nil
+	return saved, nil
 }
 
 // saveCallRow writes c's row within tx for saveCall and returns it as saved.
@@ -283,8 +284,9 @@ func (s *sqlStore) saveCall(ctx context.Context, tx *sql.Tx, c Call, ev Event, c
 }
 
 func (s *sqlStore) AppendEvent(ctx context.Context, ev Event, cbs []Callback) (Event, error) {
+	var saved Event
 	if err := s.write(ctx, "append event", ev.Type, func(ctx context.Context, tx *sql.Tx) (err error) {
-		if ev, err = s.insertEvent(ctx, tx, ev); err != nil {
+		if saved, err = s.insertEvent(ctx, tx, ev); err != nil {
 			return err
 		}
 		if err := s.insertCallbacks(ctx, tx, cbs, ev.AccountSID, ev.CallSID); err != nil {
@@ -294,7 +296,7 @@ func (s *sqlStore) AppendEvent(ctx context.Context, ev Event, cbs []Callback) (E
 	}); err != nil {
 		return Event{}, err
 	}
-	return ev, nil
+	return saved, nil
 }
 
 func (s *sqlStore) AppendEvents(ctx context.Context, evs []Event) error {

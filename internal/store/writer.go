@@ -15,8 +15,10 @@ import (
 
 // txFunc is one write: the statements of one store method, run inside a
 // transaction. On SQLite that transaction is shared with the other writes of
-// a batch and fn runs inside its own savepoint; an error from fn undoes fn's
-// statements only.
+// a batch; an error from fn undoes fn's statements only. There fn may run
+// twice: when a write of a batch fails, the batch is rolled back and run
+// again (writer.exec), so fn must compute what it returns afresh at each
+// run, never from what an earlier run of it changed.
 type txFunc func(ctx context.Context, tx *sql.Tx) error
 
 // errWriterClosed is returned by a write made after Close.
@@ -91,8 +93,8 @@ const maxBatchOps = 64
 
 // A writer is SQLite's group commit: the one goroutine that writes. Writes
 // queue to it; it takes every write queued (up to maxOps), runs them one
-// after the other in one transaction, each inside a savepoint, commits, and
-// only then tells each caller its result. The commit, which is most of the
+// after the other in one transaction, commits, and only then tells each
+// caller its result. The commit, which is most of the
 // cost of a small write (the WAL frames written, the WAL index updated), is
 // paid once per batch instead of once per write, and the writes no longer
 // queue one by one for the single connection.
@@ -345,47 +347,68 @@ func (w *writer) runBatch(ops []*writeOp) {
 
 // exec runs ops in a transaction, recording each op's own failure in it; it
 // returns the error that failed the whole transaction, if any.
+//
+// Most batches have no write that fails, and run without savepoints: a
+// savepoint per write would cost two statements and a copy of every page the
+// write changes, to undo the write should it fail. When one fails, the
+// transaction is rolled back, and the batch runs again with each write in a
+// savepoint, so that the failed write's statements alone are undone (a lone
+// write needs none: its transaction is all there is to undo).
 func (w *writer) exec(ctx context.Context, ops []*writeOp) error {
 	conn, err := w.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
 	w.conn = conn
 	defer func() { w.conn = nil }()
 	ctx = context.WithValue(ctx, batchKey{}, w)
-	// A lone write needs no savepoint: if it fails, the transaction is
-	// rolled back and nothing else is lost.
-	if len(ops) == 1 {
-		if w.call(ctx, tx, ops[0]) {
-			return nil
-		}
-		return tx.Commit()
+	if done, err := w.runTx(ctx, conn, ops, false); done || err != nil {
+		return err
 	}
-	// The savepoint statements are prepared once (rawExec): run through
-	// database/sql, each would be parsed and compiled again every time.
 	for _, op := range ops {
+		op.err, op.fnErr, op.panicV = nil, false, nil
+	}
+	_, err = w.runTx(ctx, conn, ops, true)
+	return err
+}
+
+// runTx runs ops in one transaction on conn and commits it, each op in a
+// savepoint if savepoints is set. Without savepoints, the first op to fail
+// ends the transaction, rolled back: done then reports whether that op was
+// the only one (nothing else to run again).
+func (w *writer) runTx(ctx context.Context, conn *sql.Conn, ops []*writeOp, savepoints bool) (done bool, err error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return true, err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	for _, op := range ops {
+		if !savepoints {
+			if w.call(ctx, tx, op) {
+				return len(ops) == 1, nil
+			}
+			continue
+		}
+		// The savepoint statements are prepared once (rawExec): run
+		// through database/sql, each would be parsed and compiled
+		// again every time.
 		if _, err := w.rawExec(ctx, "SAVEPOINT w", nil); err != nil {
-			return err
+			return true, err
 		}
 		if w.call(ctx, tx, op) {
 			// Undo op's statements and drop the savepoint. Should
 			// this fail, the transaction is gone (SQLite rolls it
 			// back by itself on some errors): fail the batch.
 			if _, err := w.rawExec(ctx, "ROLLBACK TO w", nil); err != nil {
-				return err
+				return true, err
 			}
 		}
 		if _, err := w.rawExec(ctx, "RELEASE w", nil); err != nil {
-			return err
+			return true, err
 		}
 	}
-	return tx.Commit()
+	return true, tx.Commit()
 }
 
 // closeRaw closes the statements run past database/sql.

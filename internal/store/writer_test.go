@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -220,6 +221,67 @@ func TestWriterBatchFailingWriteAlone(t *testing.T) {
 	}
 	if n, err := s.PendingCallbacks(ctx); err != nil || n != 1 {
 		t.Errorf("PendingCallbacks = %d, %v; want 1 (the failed SaveCall's callback is undone)", n, err)
+	}
+}
+
+// TestWriterBatchRunsAgainOnlyAfterAFailure: a batch whose writes all
+// succeed runs each once, in one transaction without savepoints; in a batch
+// where one fails, the writes before it run again (the first transaction is
+// rolled back) and each of the others' rows is written once.
+func TestWriterBatchRunsAgainOnlyAfterAFailure(t *testing.T) {
+	s, a := openWriterStore(t, t.TempDir())
+	ctx := t.Context()
+	batch := func(failing int) (runs []int) {
+		t.Helper()
+		runs = make([]int, 3)
+		g := holdWriter(t, s, ctx)
+		errs := make(chan error, len(runs))
+		for i := range runs {
+			go func() {
+				errs <- s.write(ctx, "counted", "", func(ctx context.Context, tx *sql.Tx) error {
+					runs[i]++
+					if _, err := s.insertEvent(ctx, tx, Event{AccountSID: a.SID, CallSID: "CAx", Type: "test",
+						Name: fmt.Sprintf("failing %d, write %d", failing, i)}); err != nil {
+						return err
+					}
+					if i == failing {
+						return errors.New("refused")
+					}
+					return nil
+				})
+			}()
+			waitQueued(t, s.batch, i+1)
+		}
+		close(g.release)
+		if err := <-g.err; err != nil {
+			t.Fatalf("gate write: %v", err)
+		}
+		for range runs {
+			if err := <-errs; err != nil && err.Error() != "refused" {
+				t.Fatal(err)
+			}
+		}
+		return runs
+	}
+	if runs := batch(-1); !slices.Equal(runs, []int{1, 1, 1}) {
+		t.Errorf("no write failing: runs %v, want each once", runs)
+	}
+	if runs := batch(1); !slices.Equal(runs, []int{2, 2, 1}) {
+		t.Errorf("write 1 failing: runs %v, want [2 2 1] (once until it fails, then each in a savepoint)", runs)
+	}
+	evs, _, err := s.ListEvents(ctx, EventFilter{AccountSID: a.SID, Type: "test"}, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, ev := range evs {
+		if ev.Name != "gate" {
+			names = append(names, ev.Name)
+		}
+	}
+	want := []string{"failing -1, write 0", "failing -1, write 1", "failing -1, write 2", "failing 1, write 0", "failing 1, write 2"}
+	if !slices.Equal(names, want) {
+		t.Errorf("events %q, want %q", names, want)
 	}
 }
 
