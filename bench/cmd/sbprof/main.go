@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/switchboard-voice/switchboard/internal/config"
+	"github.com/switchboard-voice/switchboard/internal/logbuf"
 	"github.com/switchboard-voice/switchboard/internal/server"
 	"github.com/switchboard-voice/switchboard/internal/store"
 )
@@ -49,7 +50,8 @@ func run(ctx context.Context) int {
 		fmt.Fprintf(os.Stderr, "sbprof: %v\n", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	log, out := logbuf.NewLogger(os.Stderr, level)
+	defer out.Close()
 
 	if path := os.Getenv("SBPROF_CPU"); path != "" {
 		f, err := os.Create(path)

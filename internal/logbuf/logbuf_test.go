@@ -1,0 +1,160 @@
+package logbuf
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/switchboard-voice/switchboard/internal/clock"
+)
+
+// dest is a destination the test reads while the writer may write to it.
+type dest struct {
+	mu     sync.Mutex
+	b      bytes.Buffer
+	writes int
+}
+
+func (d *dest) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.writes++
+	return d.b.Write(p)
+}
+
+func (d *dest) String() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.b.String()
+}
+
+// TestLinesWaitForTheInterval: lines are written together, Interval after
+// the first, in one write.
+func TestLinesWaitForTheInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var d dest
+		w := New(&d, clock.Real)
+		defer w.Close()
+		fmt.Fprintln(w, "one")
+		time.Sleep(Interval / 2)
+		fmt.Fprintln(w, "two")
+		synctest.Wait()
+		if got := d.String(); got != "" {
+			t.Fatalf("written after %v: %q, want nothing yet", Interval/2, got)
+		}
+		time.Sleep(Interval / 2)
+		synctest.Wait()
+		if got := d.String(); got != "one\ntwo\n" || d.writes != 1 {
+			t.Fatalf("after %v: %q in %d writes, want both lines in one", Interval, got, d.writes)
+		}
+		fmt.Fprintln(w, "three")
+		time.Sleep(Interval)
+		synctest.Wait()
+		if got := d.String(); got != "one\ntwo\nthree\n" {
+			t.Fatalf("a line after a quiet spell: %q", got)
+		}
+	})
+}
+
+// TestWarningsAreNotLate: a record of level WARN or above is written at
+// once, after the lines logged before it.
+func TestWarningsAreNotLate(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var d dest
+		w := New(&d, clock.Real)
+		defer w.Close()
+		log := slog.New(Handler(slog.NewTextHandler(w, nil), w)).With("part", "test")
+		log.Info("call started")
+		synctest.Wait()
+		if got := d.String(); got != "" {
+			t.Fatalf("an INFO line written at once: %q", got)
+		}
+		log.Warn("overload")
+		got := d.String()
+		if !strings.Contains(got, "msg=\"call started\" part=test\n") || !strings.HasSuffix(got, "msg=overload part=test\n") {
+			t.Fatalf("after the warning: %q, want both lines, the warning last", got)
+		}
+		log.WithGroup("g").Error("failed")
+		if got := d.String(); !strings.HasSuffix(got, "msg=failed part=test\n") {
+			t.Fatalf("an error through WithGroup not written at once: %q", got)
+		}
+	})
+}
+
+// TestFullBufferIsWrittenAtOnce: lines do not wait once maxBuffered bytes
+// do.
+func TestFullBufferIsWrittenAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var d dest
+		w := New(&d, clock.Real)
+		defer w.Close()
+		line := strings.Repeat("x", 99) + "\n"
+		for range maxBuffered / len(line) {
+			w.Write([]byte(line))
+		}
+		if d.String() != "" {
+			t.Fatal("written before the buffer was full")
+		}
+		w.Write([]byte(line))
+		if got := len(d.String()); got != (maxBuffered/len(line)+1)*len(line) {
+			t.Fatalf("%d bytes written once full, want all %d", got, (maxBuffered/len(line)+1)*len(line))
+		}
+	})
+}
+
+// TestCloseWritesTheRest: Close writes what waits and stops the flusher
+// (synctest.Test fails if a goroutine of the bubble is left).
+func TestCloseWritesTheRest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var d dest
+		w := New(&d, clock.Real)
+		fmt.Fprintln(w, "last words")
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if got := d.String(); got != "last words\n" {
+			t.Fatalf("after Close: %q", got)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatalf("second Close: %v", err)
+		}
+	})
+}
+
+// TestConcurrentLoggers: lines logged from many goroutines arrive whole.
+func TestConcurrentLoggers(t *testing.T) {
+	var d dest
+	w := New(&d, clock.Real)
+	log := slog.New(Handler(slog.NewTextHandler(w, nil), w))
+	var wg sync.WaitGroup
+	const goroutines, lines = 8, 500
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range lines {
+				if i%100 == 99 {
+					log.Warn("line", "g", g, "i", i)
+				} else {
+					log.Info("line", "g", g, "i", i)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Split(strings.TrimSuffix(d.String(), "\n"), "\n")
+	if len(got) != goroutines*lines {
+		t.Fatalf("%d lines, want %d", len(got), goroutines*lines)
+	}
+	for _, l := range got {
+		if !strings.Contains(l, "msg=line g=") {
+			t.Fatalf("line cut or mixed: %q", l)
+		}
+	}
+}
