@@ -133,14 +133,19 @@ func (s *sqlStore) SaveCall(ctx context.Context, c Call, ev Event, cbs []Callbac
 	if c.DateUpdated.IsZero() {
 		c.DateUpdated = time.Now()
 	}
-	var saved Call
+	// What the write reads and returns, in one allocation (captured one by
+	// one, each would be moved to the heap: a call's saves are hot).
+	p := &struct {
+		c, saved Call
+		ev       Event
+	}{c: c, ev: ev}
 	if err := s.write(ctx, "save call", c.SID, func(ctx context.Context, tx *sql.Tx) (err error) {
-		saved, err = s.saveCall(ctx, tx, c, ev, cbs)
+		p.saved, err = s.saveCall(ctx, tx, p.c, p.ev, cbs)
 		return err
 	}); err != nil {
 		return Call{}, err
 	}
-	return saved, nil
+	return p.saved, nil
 }
 
 // saveCallRow writes c's row within tx for saveCall and returns it as saved.
