@@ -180,17 +180,21 @@ func BenchmarkSaveCallPaced(b *testing.B) {
 			for b.Loop() {
 				<-tick.C
 				wg.Go(func() {
+					// As the interpreter: DateCreated set from the start,
+					// each save from the record the last returned.
 					c := store.Call{SID: sid.New(sid.Call), AccountSID: a.SID, From: "+15550001111", To: "+15550002222",
-						Direction: store.DirectionInbound, APIVersion: "2010-04-01"}
+						Direction: store.DirectionInbound, APIVersion: "2010-04-01", DateCreated: time.Now()}
 					for i, status := range statuses {
 						if i > 0 {
 							time.Sleep(time.Millisecond) // the call's progress
 						}
 						c.Status = status
-						if _, err := st.SaveCall(ctx, c, store.Event{Payload: []byte(`{}`)}, nil); err != nil {
+						saved, err := st.SaveCall(ctx, c, store.Event{Payload: []byte(`{}`)}, nil)
+						if err != nil {
 							b.Error(err)
 							return
 						}
+						c = saved
 					}
 				})
 			}
