@@ -3,6 +3,7 @@ package sip
 import (
 	"bytes"
 	"hash/fnv"
+	"hash/maphash"
 	"net"
 	"strconv"
 	"time"
@@ -159,15 +160,24 @@ func shed503(inv *rawInvite, server string, retry time.Duration) []byte {
 // keeps the Call-IDs of the new INVITEs it handed to sipgo (stampedConn), the
 // server the transactions of the INVITEs that started calls (inviteMemory).
 // Not safe for concurrent use.
+//
+// At 2,000 calls/s each set holds 64,000 keys. They are kept as 64-bit
+// hashes (hash/maphash, a random seed per set, so that no caller can choose
+// keys that collide; two keys share a hash once in 2^64), and times as
+// offsets on the monotonic clock: nothing in the set is a pointer, so the
+// garbage collector does not scan it, and adding a key allocates nothing
+// but the set's growth.
 type recentSet struct {
-	until map[string]time.Time
+	seed  maphash.Seed
+	base  time.Time // of the first add: the offsets' origin
+	until map[uint64]time.Duration
 	fifo  []recentEntry // from head on: in the order added, so of expiry
 	head  int
 }
 
 type recentEntry struct {
-	key   string
-	until time.Time
+	key   uint64
+	until time.Duration
 }
 
 // retransmitWindow is how long an INVITE may be retransmitted: 64*T1 (RFC 3261
@@ -175,25 +185,29 @@ type recentEntry struct {
 const retransmitWindow = 32 * time.Second
 
 func (p *recentSet) has(key []byte, now time.Time) bool {
+	if p.until == nil {
+		return false
+	}
 	p.expire(now)
-	_, ok := p.until[string(key)] // no allocation for the lookup
+	_, ok := p.until[maphash.Bytes(p.seed, key)]
 	return ok
 }
 
 func (p *recentSet) add(key []byte, now time.Time) {
 	if p.until == nil {
-		p.until = make(map[string]time.Time)
+		p.seed, p.base = maphash.MakeSeed(), now
+		p.until = make(map[uint64]time.Duration)
 	}
-	k := string(key)
-	u := now.Add(retransmitWindow)
+	k, u := maphash.Bytes(p.seed, key), now.Sub(p.base)+retransmitWindow
 	p.until[k] = u
 	p.fifo = append(p.fifo, recentEntry{k, u})
 }
 
 func (p *recentSet) expire(now time.Time) {
-	for p.head < len(p.fifo) && !now.Before(p.fifo[p.head].until) {
+	off := now.Sub(p.base)
+	for p.head < len(p.fifo) && off >= p.fifo[p.head].until {
 		e := p.fifo[p.head]
-		if u, ok := p.until[e.key]; ok && !now.Before(u) {
+		if u, ok := p.until[e.key]; ok && off >= u {
 			delete(p.until, e.key)
 		}
 		p.fifo[p.head] = recentEntry{}
