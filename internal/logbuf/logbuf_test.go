@@ -27,6 +27,15 @@ func (d *dest) Write(p []byte) (int, error) {
 	return d.b.Write(p)
 }
 
+// newTestWriter returns a Writer on the real clock (fake inside a synctest
+// bubble) and its destination; the Writer is closed when the test ends.
+func newTestWriter(t *testing.T) (*dest, *Writer) {
+	d := &dest{}
+	w := New(d, clock.Real)
+	t.Cleanup(func() { w.Close() })
+	return d, w
+}
+
 func (d *dest) String() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -37,9 +46,7 @@ func (d *dest) String() string {
 // the first, in one write.
 func TestLinesWaitForTheInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var d dest
-		w := New(&d, clock.Real)
-		defer w.Close()
+		d, w := newTestWriter(t)
 		fmt.Fprintln(w, "one")
 		time.Sleep(Interval / 2)
 		fmt.Fprintln(w, "two")
@@ -65,9 +72,7 @@ func TestLinesWaitForTheInterval(t *testing.T) {
 // once, after the lines logged before it.
 func TestWarningsAreNotLate(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var d dest
-		w := New(&d, clock.Real)
-		defer w.Close()
+		d, w := newTestWriter(t)
 		log := slog.New(Handler(slog.NewTextHandler(w, nil), w)).With("part", "test")
 		log.Info("call started")
 		synctest.Wait()
@@ -90,9 +95,7 @@ func TestWarningsAreNotLate(t *testing.T) {
 // do.
 func TestFullBufferIsWrittenAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var d dest
-		w := New(&d, clock.Real)
-		defer w.Close()
+		d, w := newTestWriter(t)
 		line := strings.Repeat("x", 99) + "\n"
 		for range maxBuffered / len(line) {
 			w.Write([]byte(line))
@@ -111,8 +114,7 @@ func TestFullBufferIsWrittenAtOnce(t *testing.T) {
 // (synctest.Test fails if a goroutine of the bubble is left).
 func TestCloseWritesTheRest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var d dest
-		w := New(&d, clock.Real)
+		d, w := newTestWriter(t)
 		fmt.Fprintln(w, "last words")
 		if err := w.Close(); err != nil {
 			t.Fatal(err)

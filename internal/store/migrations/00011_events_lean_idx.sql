@@ -12,7 +12,7 @@
 -- (its progress, its webhooks) have the call's SID as their resource, so
 -- their entries in it were those of events_call_idx again. It now holds only
 -- the events of a resource that is not their call; ListEvents finds the
--- others through events_call_idx (resourceIs, sql_events.go).
+-- others through events_call_idx (resourceSeqs, sql_events.go).
 --
 -- Portable SQL, as 00001 (PostgreSQL has partial indexes too).
 
