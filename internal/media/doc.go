@@ -16,7 +16,8 @@
 //
 // An Engine owns the RTP port range (an even RTP port and the odd RTCP port above
 // it per session, RFC 3550 §11; handed out round-robin, skipping ports other
-// processes hold) and one pacer: one 20 ms ticker that services every session on
+// processes hold; an ended session's sockets stay bound a while and go, emptied,
+// to a session at least a second later: ports.go) and one pacer: one 20 ms ticker that services every session on
 // every tick. Tick k is due k×20 ms after the engine started on the monotonic
 // clock; a late tick services every frame that has come due (up to 100 ms; older
 // ones are skipped and the RTP timestamp jumps), so the media never drifts however

@@ -127,15 +127,15 @@ func newEngine(cfg EngineConfig, onTick func(uint64)) (*Engine, error) {
 	if cfg.PortMin == 0 && cfg.PortMax == 0 {
 		cfg.PortMin, cfg.PortMax = DefaultPortMin, DefaultPortMax
 	}
-	ports, err := newPortAllocator(cfg.IP, cfg.PortMin, cfg.PortMax)
+	if cfg.Clock == nil {
+		cfg.Clock = clock.Real
+	}
+	ports, err := newPortAllocator(cfg.IP, cfg.PortMin, cfg.PortMax, cfg.Clock.Now)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.InactivityTimeout == 0 {
 		cfg.InactivityTimeout = DefaultInactivityTimeout
-	}
-	if cfg.Clock == nil {
-		cfg.Clock = clock.Real
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -521,6 +521,7 @@ func (e *Engine) Close() error {
 		for _, s := range all {
 			s.Close()
 		}
+		e.ports.closeKept()
 	})
 	return nil
 }

@@ -119,6 +119,16 @@ func (w *idleWatch) isReady(s *Session) bool {
 	return w.bits[fd>>6]&(1<<(fd&63)) != 0
 }
 
+// forget removes the socket of a session that ended from the watch it was
+// registered with (Session.idleIn), before the port allocator keeps it
+// bound: an fd the watch reports then still belongs to a live session. Any
+// goroutine may call it; epoll_ctl(2) is safe beside epoll_wait.
+func (w *idleWatch) forget(u *rtpSocket) {
+	if u.fd >= 0 {
+		syscall.EpollCtl(w.epfd, syscall.EPOLL_CTL_DEL, u.fd, nil)
+	}
+}
+
 func (w *idleWatch) close() {
 	if w != nil {
 		syscall.Close(w.epfd)

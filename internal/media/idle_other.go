@@ -12,3 +12,4 @@ func (w *idleWatch) park(*Session) bool    { return false }
 func (w *idleWatch) ready()                {}
 func (w *idleWatch) isReady(*Session) bool { return false }
 func (w *idleWatch) close()                {}
+func (w *idleWatch) forget(*rtpSocket)     {}

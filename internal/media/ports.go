@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // portAllocator hands out RTP/RTCP port pairs: an even RTP port p and p+1 for
@@ -14,21 +15,50 @@ import (
 // immediately reused by the next (stray packets of the old call would land in the
 // new one), but is reused once the walk comes round again. Pairs that another
 // process holds are skipped.
+//
+// Binding a pair and closing it again cost seven system calls (socket and
+// bind twice, a setsockopt, close twice): at 2,000 calls/s, 4 % of the CPU,
+// on the way to the call's answer. So the sockets of a session that ends are
+// kept bound (keep), up to defaultKeepMax pairs, and handed to a new session once
+// they have been idle keepQuarantine, emptied of what arrived meanwhile
+// (rtpSocket.drain): the quarantine stands in for the walk's distance
+// between two uses of a port. A kept pair is not walked to; when the walk
+// finds no free pair, the oldest kept one is taken however recent. Kept
+// pairs idle over keepMaxAge are closed at the next acquire or keep, and
+// all of them by closeKept (Engine.Close).
 type portAllocator struct {
 	ip netip.Addr
 	// bindRTP and bindRTCP bind a pair's sockets (listenRTP and
 	// listenRTCP; tests replace them).
 	bindRTP, bindRTCP func(ip netip.Addr, port int) (rtpSocket, error)
+	now               func() time.Time
+	keepMax           int // pairs kept at most (defaultKeepMax; tests lower it)
 
 	// mu guards the fields below.
-	mu   sync.Mutex
-	min  int // first RTP port (even)
-	n    int // number of pairs
-	used []bool
-	next int // index of the pair to try first
+	mu     sync.Mutex
+	min    int // first RTP port (even)
+	n      int // number of pairs
+	used   []bool
+	next   int        // index of the pair to try first
+	kept   []keptPair // bound and idle, oldest first, from keptAt
+	keptAt int        // index in kept of the oldest
+	closed bool       // closeKept was called: nothing more is kept
 }
 
-func newPortAllocator(ip netip.Addr, lo, hi int) (*portAllocator, error) {
+// A keptPair is a pair whose sockets stayed bound after its session ended.
+type keptPair struct {
+	idx       int
+	rtp, rtcp rtpSocket
+	since     time.Time
+}
+
+const (
+	keepQuarantine = time.Second
+	keepMaxAge     = 10 * time.Second
+	defaultKeepMax = 2048 // pairs: 4,096 descriptors
+)
+
+func newPortAllocator(ip netip.Addr, lo, hi int, now func() time.Time) (*portAllocator, error) {
 	if lo%2 != 0 {
 		lo++
 	}
@@ -36,14 +66,19 @@ func newPortAllocator(ip netip.Addr, lo, hi int) (*portAllocator, error) {
 		return nil, fmt.Errorf("rtp port range %d-%d holds no even/odd pair: %w", lo, hi, ErrBadConfig)
 	}
 	n := (hi - lo + 1) / 2
-	return &portAllocator{ip: ip, bindRTP: listenRTP, bindRTCP: listenRTCP, min: lo, n: n, used: make([]bool, n)}, nil
+	return &portAllocator{ip: ip, bindRTP: listenRTP, bindRTCP: listenRTCP, now: now, keepMax: defaultKeepMax, min: lo, n: n, used: make([]bool, n)}, nil
 }
 
-// acquire binds the next free pair and returns its RTP port and both sockets.
-// The allocator's lock is only held to pick and mark a pair, not while its
-// sockets are bound: binding is a few system calls, and release (which the
-// pacer calls when a session times out) must not wait for them.
+// acquire returns a pair's RTP port and both sockets: a kept pair out of
+// quarantine, or else the next free pair of the walk, bound, or else the
+// oldest kept pair. The allocator's lock is only held to pick and mark a
+// pair, not while its sockets are bound or drained: those are system calls,
+// and keep (which the pacer calls when a session times out) must not
+// wait for them.
 func (a *portAllocator) acquire() (port int, rtpSock, rtcpSock rtpSocket, err error) {
+	if k, ok := a.takeKept(false); ok {
+		return a.reuse(k)
+	}
 	for tried := 0; tried < a.n; {
 		idx, ok := a.reserve()
 		if !ok {
@@ -70,7 +105,106 @@ func (a *portAllocator) acquire() (port int, rtpSock, rtcpSock rtpSocket, err er
 		}
 		return p, rtpSock, rtcpSock, nil
 	}
+	if k, ok := a.takeKept(true); ok {
+		return a.reuse(k)
+	}
 	return 0, rtpSocket{}, rtpSocket{}, ErrNoPorts
+}
+
+// reuse hands out a kept pair, emptied of the datagrams that arrived while
+// it was kept.
+func (a *portAllocator) reuse(k keptPair) (int, rtpSocket, rtpSocket, error) {
+	k.rtp.drain()
+	k.rtcp.drain()
+	return a.min + 2*k.idx, k.rtp, k.rtcp, nil
+}
+
+// takeKept removes and returns the oldest kept pair if it has been kept
+// keepQuarantine, or at all if anyAge is true, after closing those kept over
+// keepMaxAge.
+func (a *portAllocator) takeKept(anyAge bool) (keptPair, bool) {
+	now := a.now()
+	a.mu.Lock()
+	stale := a.expireLocked(now)
+	k, ok := keptPair{}, false
+	if a.keptAt < len(a.kept) && (anyAge || now.Sub(a.kept[a.keptAt].since) >= keepQuarantine) {
+		k, ok = a.kept[a.keptAt], true
+		a.popLocked()
+	}
+	a.mu.Unlock()
+	closePairs(stale)
+	return k, ok
+}
+
+// keep takes back the pair of RTP port p with its sockets, bound, from a
+// session that ended (both sockets detached from it), or closes them and
+// frees the pair when they cannot be kept: the allocator closed, keepMax
+// pairs kept already, either socket closed.
+func (a *portAllocator) keep(p int, rtpSock, rtcpSock rtpSocket) {
+	now := a.now()
+	idx := (p - a.min) / 2
+	k := keptPair{idx: idx, rtp: rtpSock, rtcp: rtcpSock, since: now}
+	a.mu.Lock()
+	stale := a.expireLocked(now)
+	if !a.closed && rtpSock.open() && rtcpSock.open() && len(a.kept)-a.keptAt < a.keepMax {
+		a.kept = append(a.kept, k)
+		a.mu.Unlock()
+		closePairs(stale)
+		return
+	}
+	if idx >= 0 && idx < a.n {
+		a.used[idx] = false
+	}
+	a.mu.Unlock()
+	closePairs(stale)
+	closePairs([]keptPair{k})
+}
+
+// expireLocked removes the pairs kept over keepMaxAge, frees their ports and
+// returns them, for closePairs after the lock is released.
+func (a *portAllocator) expireLocked(now time.Time) (stale []keptPair) {
+	for a.keptAt < len(a.kept) && now.Sub(a.kept[a.keptAt].since) >= keepMaxAge {
+		k := a.kept[a.keptAt]
+		a.popLocked()
+		a.used[k.idx] = false
+		stale = append(stale, k)
+	}
+	return stale
+}
+
+// popLocked drops the oldest kept pair from the queue (its port stays
+// marked used).
+func (a *portAllocator) popLocked() {
+	a.kept[a.keptAt] = keptPair{}
+	a.keptAt++
+	if a.keptAt == len(a.kept) {
+		a.kept, a.keptAt = a.kept[:0], 0
+	} else if a.keptAt >= 1024 && a.keptAt*2 >= len(a.kept) {
+		n := copy(a.kept, a.kept[a.keptAt:])
+		clear(a.kept[n:])
+		a.kept, a.keptAt = a.kept[:n], 0
+	}
+}
+
+// closeKept closes every kept pair, frees their ports, and keeps nothing
+// from now on.
+func (a *portAllocator) closeKept() {
+	a.mu.Lock()
+	a.closed = true
+	all := append([]keptPair(nil), a.kept[a.keptAt:]...)
+	for _, k := range all {
+		a.used[k.idx] = false
+	}
+	a.kept, a.keptAt = nil, 0
+	a.mu.Unlock()
+	closePairs(all)
+}
+
+func closePairs(ks []keptPair) {
+	for i := range ks {
+		ks[i].rtp.close()
+		ks[i].rtcp.close()
+	}
 }
 
 // reserve marks the next free pair in the round-robin walk as used and
@@ -96,16 +230,7 @@ func (a *portAllocator) unreserve(idx int) {
 	a.mu.Unlock()
 }
 
-// release returns the pair of RTP port p to the pool (after its sockets closed).
-func (a *portAllocator) release(p int) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if idx := (p - a.min) / 2; idx >= 0 && idx < a.n {
-		a.used[idx] = false
-	}
-}
-
-// inUse returns how many pairs are allocated.
+// inUse returns how many pairs sessions hold (not those kept).
 func (a *portAllocator) inUse() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -115,5 +240,12 @@ func (a *portAllocator) inUse() int {
 			n++
 		}
 	}
-	return n
+	return n - (len(a.kept) - a.keptAt)
+}
+
+// keptPairs returns how many pairs are kept bound for reuse.
+func (a *portAllocator) keptPairs() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.kept) - a.keptAt
 }

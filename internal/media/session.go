@@ -502,16 +502,20 @@ func (s *Session) Close() error {
 func (s *Session) end(reason error) {
 	s.endOnce.Do(func() {
 		s.mu.Lock()
-		s.err = reason
+		s.err = reason // no tick parks the socket from now on
 		close(s.dtmfCh)
+		idle := s.idleIn
+		s.idleIn = nil
 		s.mu.Unlock()
 		s.e.remove(s)
 		s.sockMu.Lock()
-		s.sock.close()
-		s.rtcp.close()
+		rtpSock, rtcpSock := s.sock.detach(), s.rtcp.detach()
 		s.sockMu.Unlock()
 		s.readers.Wait()
-		s.e.ports.release(s.port)
+		if idle != nil {
+			idle.forget(&rtpSock)
+		}
+		s.e.ports.keep(s.port, rtpSock, rtcpSock)
 		close(s.done)
 		s.e.log.Debug("media session ended", "port", s.port, "reason", reason)
 	})

@@ -111,6 +111,40 @@ func (u *rtpSocket) close() error {
 	return nil
 }
 
+// detach takes the descriptor out of u, bound, for the port allocator to
+// keep (portAllocator.keep), and leaves u closed. While a batch still refers
+// to it, it is closed as close does instead, and the socket returned is
+// closed.
+func (u *rtpSocket) detach() rtpSocket {
+	if u.fd < 0 || u.queued > 0 {
+		u.close()
+		return closedSocket()
+	}
+	d := rtpSocket{fd: u.fd, v6: u.v6}
+	u.fd = -1
+	return d
+}
+
+// open reports whether the socket has a descriptor.
+func (u *rtpSocket) open() bool { return u.fd >= 0 }
+
+// maxDrain bounds the datagrams drain discards: a socket buffer's worth.
+const maxDrain = 4096
+
+// drain discards the datagrams queued on a kept socket before a new
+// session takes it: what reached the port between two calls belongs to
+// neither. Each is read into one byte and truncated (MSG_TRUNC).
+func (u *rtpSocket) drain() {
+	var b [1]byte
+	for range maxDrain {
+		_, _, errno := syscall.RawSyscall6(syscall.SYS_RECVFROM, uintptr(u.fd),
+			uintptr(unsafe.Pointer(&b[0])), 1, syscall.MSG_DONTWAIT|syscall.MSG_TRUNC, 0, 0)
+		if errno != 0 {
+			return
+		}
+	}
+}
+
 // released is called when a send or read queued in a batch (sendBatch,
 // readBatch) is done, with the same lock held as close.
 func (u *rtpSocket) released() {

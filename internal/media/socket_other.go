@@ -45,6 +45,17 @@ func (u *rtpSocket) close() error {
 	return u.conn.Close()
 }
 
+// detach closes the socket: here its reader goroutine ends only with it, so
+// a socket is never kept for another session (portAllocator.keep).
+func (u *rtpSocket) detach() rtpSocket {
+	u.close()
+	return closedSocket()
+}
+
+func (u *rtpSocket) open() bool { return u.conn != nil }
+
+func (u *rtpSocket) drain() {}
+
 func (u *rtpSocket) sendTo(b []byte, to netip.AddrPort) error {
 	if u.conn == nil {
 		return ErrClosed

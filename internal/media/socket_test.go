@@ -280,16 +280,23 @@ func parked(s *Session) bool {
 // A socket on which nothing arrived for half a second is parked: not read
 // until data arrives, which is then read in the next tick, as on an active
 // socket, whichever tick that is; once packets come, it is read every tick
-// again. A closed parked socket leaves nothing behind: the next socket with
-// its descriptor parks and wakes as well.
+// again. A closed parked socket leaves nothing behind: the next session,
+// which gets the same socket once the allocator has kept it a while
+// (ports.go), parks and wakes as well.
 func TestIdleSocketIsParked(t *testing.T) {
 	if !pacerReads() {
 		t.Skip("sockets are read by goroutines here")
 	}
-	h := newHarness(t)
+	h := newHarness(t, func(c *EngineConfig) { c.Shards = 1 }) // the same idleWatch in both rounds
 	p := newPeer(t)
+	var fd0 int
 	for round := range 2 {
 		s := h.session()
+		if round == 0 {
+			fd0 = s.sock.fd
+		} else if s.sock.fd != fd0 {
+			t.Fatalf("round 1 on descriptor %d, want round 0's kept socket %d", s.sock.fd, fd0)
+		}
 		s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
 		h.advance(idleReadTicks-1, nil)
 		if parked(s) {
@@ -319,7 +326,8 @@ func TestIdleSocketIsParked(t *testing.T) {
 		if n := s.Stats().PacketsReceived; n != 4 {
 			t.Fatalf("round %d: parked again, %d packets read, want 4", round, n)
 		}
-		s.Close() // round 1 gets its descriptor, probably
+		s.Close()
+		h.advance(int(keepQuarantine/FrameDuration), nil)
 	}
 }
 
@@ -441,4 +449,78 @@ func TestParkedSocketMovesShards(t *testing.T) {
 			t.Fatalf("move %d: %d packets read on the shard it moved to, want %d", i, n, want)
 		}
 	}
+}
+
+// A session's sockets outlive it, bound, for a later session (ports.go):
+// within the quarantine a new session gets another pair; after it, the kept
+// pair on the same descriptors, emptied of what reached it in between. A
+// pair kept over keepMaxAge is closed, its port free to bind; beyond
+// keepMax, an ended session's sockets are closed at once.
+func TestEndedSessionsSocketsAreKept(t *testing.T) {
+	if !pacerReads() {
+		t.Skip("sockets are read by goroutines here")
+	}
+	h := newHarness(t)
+	p := newPeer(t)
+	a := h.session()
+	port, fd := a.LocalAddr(), a.sock.fd
+	a.Close()
+	if k, n := h.e.ports.keptPairs(), h.e.ports.inUse(); k != 1 || n != 0 {
+		t.Fatalf("after a session ended: %d pairs kept, %d in use; want 1 and 0", k, n)
+	}
+	if !portBound(port) {
+		t.Fatal("the kept pair's port is not bound")
+	}
+	p.send(port, p.audio(0)) // for the call that ended
+
+	b := h.session()
+	if b.LocalAddr() == port {
+		t.Fatalf("a session within the quarantine got the kept port %v", port)
+	}
+	h.advance(int(keepQuarantine/FrameDuration), nil)
+	c := h.session()
+	if c.LocalAddr() != port || c.sock.fd != fd {
+		t.Fatalf("after the quarantine: %v on descriptor %d, want the kept %v on %d", c.LocalAddr(), c.sock.fd, port, fd)
+	}
+	c.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	h.advance(2, nil)
+	if n := c.Stats().PacketsReceived; n != 0 {
+		t.Fatalf("the new session read %d packets sent to the ended one", n)
+	}
+	p.send(port, p.audio(1))
+	h.advance(1, nil)
+	if n := c.Stats().PacketsReceived; n != 1 {
+		t.Fatalf("the new session read %d of its own packets, want 1", n)
+	}
+
+	c.Close()
+	b.Close()
+	h.advance(int(keepMaxAge/FrameDuration), nil)
+	h.session() // acquiring closes the pairs kept too long
+	if k := h.e.ports.keptPairs(); k != 0 {
+		t.Fatalf("%d pairs kept after %v", k, keepMaxAge)
+	}
+	if portBound(port) {
+		t.Fatalf("port %v still bound after %v kept", port, keepMaxAge)
+	}
+
+	h.e.ports.mu.Lock()
+	h.e.ports.keepMax = 1
+	h.e.ports.mu.Unlock()
+	d, e := h.session(), h.session()
+	d.Close()
+	e.Close()
+	if k := h.e.ports.keptPairs(); k != 1 || portBound(e.LocalAddr()) {
+		t.Fatalf("keepMax 1: %d pairs kept, the second ended session's port bound %v", k, portBound(e.LocalAddr()))
+	}
+}
+
+// portBound reports whether a UDP port of the loopback is taken.
+func portBound(ap netip.AddrPort) bool {
+	c, err := net.ListenUDP("udp4", net.UDPAddrFromAddrPort(ap))
+	if err != nil {
+		return true
+	}
+	c.Close()
+	return false
 }
