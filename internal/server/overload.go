@@ -47,7 +47,8 @@ import (
 //
 // The pacer and the scheduler are sampled every overloadSample on the clock;
 // the pending setups are read at each INVITE. A refusal asks the caller to
-// come back after retryAfter.
+// come back after retryAfter. The refusals are counted by cause and, when
+// there were any, logged at most every refusalReport (report).
 
 const (
 	overloadSample   = 100 * time.Millisecond
@@ -60,10 +61,12 @@ const (
 
 	maxSchedLatency = 500 * time.Microsecond // p90 over a sample
 	minSchedWaits   = 20                     // waits in a sample for its p90 to count
-	minSchedBusy    = 0.9                    // share of the processors' time busy
+	minSchedBusy    = 0.95                   // share of the processors' time busy
 	minSetupLimit   = 12
 	idleSetupLimit  = 32 // the limit with the CPU spare and few calls in setup
 	quietSamples    = 10 // a second with the CPU spare: the limit may jump
+
+	refusalReport = 10 * time.Second
 
 	commitDelayFrom = 0.55 // busy share from which the store's commits wait
 	commitDelayFull = 0.8  // busy share from which they wait the most
@@ -93,6 +96,16 @@ type overload struct {
 	// sampling goroutine uses them).
 	quiet int
 	busy  float64
+
+	// The refusals since the start, by cause (admit): at the setup limit
+	// with the CPU spare, at the setup limit within quietSamples of a
+	// sample with the CPU short (short tells which), and in a pacer alarm.
+	refusedSetup, refusedShort, refusedPacer atomic.Uint64
+	short                                    atomic.Bool
+	// What the last report counted, and when it was (the sampling
+	// goroutine's).
+	reported   [3]uint64
+	reportedAt time.Time
 }
 
 // commitDelayFor is the store's commit delay with the processors busy
@@ -132,12 +145,38 @@ func nextSetupLimit(limit, pending int, busy bool, quiet int) int {
 // with that Retry-After.
 func (o *overload) admit() time.Duration {
 	if o.pending != nil && o.pending() >= o.setupLimit() {
+		if o.short.Load() {
+			o.refusedShort.Add(1)
+		} else {
+			o.refusedSetup.Add(1)
+		}
 		return retryAfter
 	}
 	if u := o.until.Load(); u != 0 && o.clock.Now().UnixNano() < u {
+		o.refusedPacer.Add(1)
 		return retryAfter
 	}
 	return 0
+}
+
+// report logs the calls refused since the last report, by cause, if there
+// were any and refusalReport has passed since it (from the sampling
+// goroutine).
+func (o *overload) report(log *slog.Logger, now time.Time) {
+	if o.reportedAt.IsZero() {
+		o.reportedAt = now // the first sample: the first report counts from the start
+	}
+	if log == nil || now.Sub(o.reportedAt) < refusalReport {
+		return
+	}
+	n := [3]uint64{o.refusedSetup.Load(), o.refusedShort.Load(), o.refusedPacer.Load()}
+	if n == o.reported {
+		return
+	}
+	log.Warn("overload: new calls refused",
+		"since", o.reportedAt, "setup_limit", n[0]-o.reported[0], "setup_limit_cpu_short", n[1]-o.reported[1],
+		"pacer", n[2]-o.reported[2], "limit", o.setupLimit(), "cpu_busy", o.busy)
+	o.reported, o.reportedAt = n, now
 }
 
 // behind reports whether a window of pacer statistics shows it falling
@@ -168,6 +207,7 @@ func (o *overload) run(ctx context.Context, log *slog.Logger) {
 		if o.sched != nil {
 			o.sampleSched(log)
 		}
+		o.report(log, o.clock.Now())
 		if o.ticks == nil {
 			continue
 		}
@@ -206,8 +246,9 @@ func (o *overload) sampleSched(log *slog.Logger) {
 	calm := o.quiet >= quietSamples
 	if busy {
 		o.quiet = 0
-	} else {
-		o.quiet++
+		o.short.Store(true)
+	} else if o.quiet++; o.quiet >= quietSamples {
+		o.short.Store(false)
 	}
 	if log == nil {
 		return

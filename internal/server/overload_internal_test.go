@@ -1,6 +1,9 @@
 package server
 
 import (
+	"bytes"
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,7 +103,7 @@ func TestSchedSamplesMoveTheSetupLimit(t *testing.T) {
 		}
 	}
 	// One busy sample is a spike; a spell of them is the CPU short.
-	wait, waits, busy = 5*time.Millisecond, 1000, 0.95
+	wait, waits, busy = 5*time.Millisecond, 1000, 1
 	o.busy = 0
 	o.sampleSched(nil)
 	if l := o.setupLimit(); l < 2*pending {
@@ -193,5 +196,56 @@ func TestSchedSamplesSetTheCommitDelay(t *testing.T) {
 	}
 	if d := delays[len(delays)-1]; d != 0 {
 		t.Fatalf("after 2 s idle: commit delay %v, want none", d)
+	}
+}
+
+// Refused calls are counted by cause (the setup limit with the CPU spare,
+// the limit after a CPU short, a pacer alarm) and logged at most every
+// refusalReport, only when there were some.
+func TestOverloadReportsRefusals(t *testing.T) {
+	clk := clock.NewFake(time.Unix(0, 0))
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	pending := 2 * maxPendingSetups
+	var busy float64
+	o := &overload{clock: clk, pending: func() int { return pending },
+		sched: func() (time.Duration, uint64, float64) { return 5 * time.Millisecond, 1000, busy }}
+	sample := func() {
+		clk.Advance(overloadSample)
+		o.sampleSched(nil)
+		o.report(log, clk.Now())
+	}
+	sample()
+	o.admit()
+	o.admit() // two at the idle limit
+	busy = 1
+	for i := 0; !o.short.Load(); i++ {
+		if i == 2*quietSamples {
+			t.Fatalf("%d samples with the CPU busy: not judged short", i)
+		}
+		sample()
+	}
+	o.admit() // one at the limit the CPU short lowered
+	pending = 0
+	o.until.Store(clk.Now().Add(overloadHold).UnixNano())
+	o.admit() // one in a pacer alarm
+	if buf.Len() != 0 {
+		t.Fatalf("a report within %v: %s", refusalReport, buf.String())
+	}
+	for range refusalReport / overloadSample {
+		sample()
+	}
+	line := buf.String()
+	for _, want := range []string{"setup_limit=2 ", "setup_limit_cpu_short=1 ", "pacer=1 "} {
+		if !strings.Contains(line, want) {
+			t.Fatalf("report %q lacks %q", line, want)
+		}
+	}
+	buf.Reset()
+	for range 2 * refusalReport / overloadSample {
+		sample()
+	}
+	if buf.Len() != 0 {
+		t.Fatalf("a report without refusals: %s", buf.String())
 	}
 }
