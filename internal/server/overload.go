@@ -28,16 +28,23 @@ import (
 //     bounds the setup time to limit / rate (12 setups at 1,000 calls/s:
 //     12 ms), and the calls over it are refused at once instead. With the
 //     CPU spare the limit is twice what is pending, at least idleSetupLimit
-//     and at most maxPendingSetups: room for slow webhooks, but not for a
-//     sudden flood to pile up before the next sample. When the CPU is short
-//     (the processors minSchedBusy busy, smoothed over the last samples so
-//     that a spike of a hundred milliseconds does not count, and over the
-//     sample goroutines waited over maxSchedLatency, p90, for one:
-//     internal/sched), the limit drops to 70 % of what is pending, down to
-//     minSetupLimit. It grows back by one per sample, and once the CPU has
-//     been spare for quietSamples in a row, at once to half as much again
-//     as is pending. Slow webhooks alone do not lower it: they leave the
-//     processors idle.
+//     and twice the floor, and at most maxPendingSetups: room for slow
+//     webhooks, but not for a sudden flood to pile up before the next
+//     sample. When the CPU is short (the processors minSchedBusy busy,
+//     smoothed over the last samples so that a spike of a hundred
+//     milliseconds does not count, over the sample goroutines waited over
+//     maxSchedLatency, p90, for one: internal/sched; and setups queue: as
+//     many pending as the floor), the limit drops to 70 % of what is
+//     pending, down to the floor. It grows back by one per sample, and once
+//     the CPU has been spare for quietSamples in a row, at once to half as
+//     much again as is pending. Slow webhooks alone do not lower it: they
+//     leave the processors idle. The floor is what minSetupWait of setups
+//     at the rate of the last second is (Little's law again), at least
+//     minSetupLimit: at 2,000 calls/s, 20. Below it the setups wait too
+//     little for a limit to shorten their wait: a core 95 % busy while few
+//     setups are pending is busy with the calls in progress, and a
+//     garbage collection or a burst there passes; the calls refused would
+//     only be lost.
 //
 // With --commit-delay (none by default: the delay adds to call setup), a
 // busy server spends less on its store: the busier the processors (smoothed
@@ -63,8 +70,9 @@ const (
 	minSchedWaits   = 20                     // waits in a sample for its p90 to count
 	minSchedBusy    = 0.95                   // share of the processors' time busy
 	minSetupLimit   = 12
-	idleSetupLimit  = 32 // the limit with the CPU spare and few calls in setup
-	quietSamples    = 10 // a second with the CPU spare: the limit may jump
+	minSetupWait    = 10 * time.Millisecond // the setups the floor lets pending: this long of them
+	idleSetupLimit  = 32                    // the limit with the CPU spare and few calls in setup
+	quietSamples    = 10                    // a second with the CPU spare: the limit may jump
 
 	refusalReport = 10 * time.Second
 
@@ -75,8 +83,9 @@ const (
 
 // overload decides whether a new call is taken.
 type overload struct {
-	pending func() int             // INVITEs not answered yet
-	ticks   func() media.TickStats // the media pacer's
+	pending  func() int             // INVITEs not answered yet
+	admitted func() uint64          // INVITEs taken into setup since the start (nil: floor minSetupLimit)
+	ticks    func() media.TickStats // the media pacer's
 	// sched returns, since its last call, the p90 of the scheduler's waits,
 	// how many there were, and the processors' busy share
 	// (sched.Probe); nil: not judged.
@@ -96,6 +105,10 @@ type overload struct {
 	// sampling goroutine uses them).
 	quiet int
 	busy  float64
+	// admissions holds admitted at the last quietSamples samples, a ring
+	// (sampled counts them), for the rate of setups.
+	admissions [quietSamples]uint64
+	sampled    int
 
 	// The refusals since the start, by cause (admit): at the setup limit
 	// with the CPU spare, at the setup limit within quietSamples of a
@@ -128,17 +141,36 @@ func (o *overload) setupLimit() int {
 }
 
 // nextSetupLimit is the setup limit after a sample in which the CPU was
-// (busy) or was not short, with pending calls in setup and quiet samples
-// in a row before it without the CPU short.
-func nextSetupLimit(limit, pending int, busy bool, quiet int) int {
+// (busy) or was not short, with pending calls in setup, quiet samples in a
+// row before it without the CPU short, and the floor (setupFloor).
+func nextSetupLimit(limit, pending int, busy bool, quiet, floor int) int {
 	if busy {
-		return max(minSetupLimit, min(limit, pending)*7/10)
+		return max(floor, min(limit, pending)*7/10)
 	}
-	next := limit + 1
+	next := max(floor, limit+1)
 	if quiet >= quietSamples {
 		next = max(next, pending*3/2)
 	}
-	return min(maxPendingSetups, next, max(idleSetupLimit, 2*pending))
+	return min(maxPendingSetups, next, max(idleSetupLimit, 2*floor, 2*pending))
+}
+
+// setupFloor samples admitted and returns the floor of the setup limit:
+// minSetupWait of setups at the rate of the last quietSamples samples, at
+// least minSetupLimit (until there are that many samples, minSetupLimit).
+func (o *overload) setupFloor() int {
+	if o.admitted == nil {
+		return minSetupLimit
+	}
+	cur := o.admitted()
+	i := o.sampled % len(o.admissions)
+	floor := minSetupLimit
+	if o.sampled >= len(o.admissions) {
+		window := time.Duration(len(o.admissions)) * overloadSample
+		floor = max(floor, int(cur-o.admissions[i])*int(minSetupWait)/int(window))
+	}
+	o.admissions[i] = cur
+	o.sampled++
+	return floor
 }
 
 // admit is sip.Config.Admit: 0 takes the call, anything else refuses it
@@ -235,13 +267,14 @@ func (o *overload) sampleSched(log *slog.Logger) {
 	if o.commitDelay != nil {
 		o.commitDelay(commitDelayFor(o.busy, o.maxCommitDelay))
 	}
-	busy := o.busy >= minSchedBusy && n >= minSchedWaits && p90 > maxSchedLatency
 	old := o.setupLimit()
 	pending := 0
 	if o.pending != nil {
 		pending = o.pending()
 	}
-	next := nextSetupLimit(old, pending, busy, o.quiet)
+	floor := o.setupFloor()
+	busy := o.busy >= minSchedBusy && n >= minSchedWaits && p90 > maxSchedLatency && pending >= floor
+	next := nextSetupLimit(old, pending, busy, o.quiet, floor)
 	o.limit.Store(int64(next))
 	calm := o.quiet >= quietSamples
 	if busy {
@@ -256,7 +289,7 @@ func (o *overload) sampleSched(log *slog.Logger) {
 	switch {
 	case busy && calm:
 		log.Warn("overload: goroutines wait for the CPU; limiting the calls in setup",
-			"sched_p90", p90, "cpu_busy", o.busy, "pending", pending, "limit", next)
+			"sched_p90", p90, "cpu_busy", o.busy, "pending", pending, "limit", next, "floor", floor)
 	case o.quiet == quietSamples:
 		log.Info("overload: the CPU keeps up again", "limit", next)
 	}

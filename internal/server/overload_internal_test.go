@@ -44,29 +44,33 @@ func TestOverloadAdmit(t *testing.T) {
 }
 
 // The setup limit: a sample with the CPU short cuts it to 70 % of what is
-// pending (never under minSetupLimit); one with CPU to spare adds one, or
+// pending (never under the floor); one with CPU to spare adds one, or
 // after a second of them makes room for half as much again as is pending,
-// never over twice what is pending (at least idleSetupLimit).
+// never over twice what is pending (at least idleSetupLimit and twice the
+// floor).
 func TestNextSetupLimit(t *testing.T) {
 	for _, tc := range []struct {
 		limit, pending int
 		busy           bool
-		quiet          int
+		quiet, floor   int
 		want           int
 	}{
-		{maxPendingSetups, 200, true, 50, 140},
-		{maxPendingSetups, 0, true, 0, minSetupLimit},
-		{50, 200, true, 0, 35}, // pending over the limit: from the limit
-		{10, 10, true, 0, minSetupLimit},
-		{minSetupLimit, 3, false, 0, minSetupLimit + 1},
-		{minSetupLimit, 30, false, quietSamples - 1, minSetupLimit + 1}, // between busy samples: one by one
-		{minSetupLimit, 30, false, quietSamples, 45},                    // slow webhooks, the CPU spare: room at once
-		{300, 300, false, quietSamples, maxPendingSetups},
-		{maxPendingSetups, 3, false, 0, idleSetupLimit}, // few in setup: a flood cannot pile up
-		{maxPendingSetups, 100, false, 0, 200},
+		{maxPendingSetups, 200, true, 50, minSetupLimit, 140},
+		{maxPendingSetups, 0, true, 0, minSetupLimit, minSetupLimit},
+		{50, 200, true, 0, minSetupLimit, 35}, // pending over the limit: from the limit
+		{10, 10, true, 0, minSetupLimit, minSetupLimit},
+		{minSetupLimit, 3, false, 0, minSetupLimit, minSetupLimit + 1},
+		{minSetupLimit, 30, false, quietSamples - 1, minSetupLimit, minSetupLimit + 1}, // between busy samples: one by one
+		{minSetupLimit, 30, false, quietSamples, minSetupLimit, 45},                    // slow webhooks, the CPU spare: room at once
+		{300, 300, false, quietSamples, minSetupLimit, maxPendingSetups},
+		{maxPendingSetups, 3, false, 0, minSetupLimit, idleSetupLimit}, // few in setup: a flood cannot pile up
+		{maxPendingSetups, 100, false, 0, minSetupLimit, 200},
+		{minSetupLimit, 3, false, 0, 20, 20},    // 2,000 setups/s: never under the floor
+		{maxPendingSetups, 3, false, 0, 20, 40}, // room for twice the floor
+		{50, 25, true, 0, 20, 20},               // the CPU short: down to the floor
 	} {
-		if got := nextSetupLimit(tc.limit, tc.pending, tc.busy, tc.quiet); got != tc.want {
-			t.Errorf("nextSetupLimit(%d, %d, %v, %d) = %d, want %d", tc.limit, tc.pending, tc.busy, tc.quiet, got, tc.want)
+		if got := nextSetupLimit(tc.limit, tc.pending, tc.busy, tc.quiet, tc.floor); got != tc.want {
+			t.Errorf("nextSetupLimit(%d, %d, %v, %d, %d) = %d, want %d", tc.limit, tc.pending, tc.busy, tc.quiet, tc.floor, got, tc.want)
 		}
 	}
 }
@@ -247,5 +251,37 @@ func TestOverloadReportsRefusals(t *testing.T) {
 	}
 	if buf.Len() != 0 {
 		t.Fatalf("a report without refusals: %s", buf.String())
+	}
+}
+
+// The floor of the setup limit follows the rate of setups (minSetupWait of
+// them): at 2,000 a second, a core busy while fewer than 20 setups are
+// pending is not short for them, and the limit does not go under 20 when
+// they queue; at 500 a second the floor is minSetupLimit.
+func TestSetupFloorFollowsTheRate(t *testing.T) {
+	var admitted uint64
+	pending := 10
+	o := &overload{clock: clock.NewFake(time.Unix(0, 0)), pending: func() int { return pending },
+		admitted: func() uint64 { return admitted },
+		sched:    func() (time.Duration, uint64, float64) { return 5 * time.Millisecond, 1000, 1 }}
+	o.busy = 1
+	run := func(samples int, perSample uint64) {
+		for range samples {
+			admitted += perSample
+			o.sampleSched(nil)
+		}
+	}
+	run(3*quietSamples, 200)
+	if l := o.setupLimit(); o.short.Load() || l != 40 {
+		t.Fatalf("2,000 setups/s, %d pending, the core busy: short %v, limit %d; want not short, limit 40", pending, o.short.Load(), l)
+	}
+	pending = 30
+	run(5, 200)
+	if l := o.setupLimit(); !o.short.Load() || l != 20 {
+		t.Fatalf("2,000 setups/s, %d pending, the core busy: short %v, limit %d; want short, limit 20", pending, o.short.Load(), l)
+	}
+	run(3*quietSamples, 50)
+	if l := o.setupLimit(); l != minSetupLimit {
+		t.Fatalf("500 setups/s, %d pending, the core busy: limit %d, want %d", pending, l, minSetupLimit)
 	}
 }

@@ -135,6 +135,14 @@ func (s *Server) sendStateless(res *sip.Response) {
 	}
 }
 
+// Admitted is the number of new INVITEs taken into setup (past the overload
+// checks) since the server started: its rate is the rate of setups.
+func (s *Server) Admitted() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.admitted
+}
+
 // Pending is the number of new INVITEs received whose Handler has not yet
 // answered or rejected them: the calls waiting on the application, a measure
 // of how far behind it is.

@@ -246,6 +246,9 @@ func TestAdmitRefusesUpFront(t *testing.T) {
 	if n := srv.Pending(); n != 0 {
 		t.Fatalf("Pending() = %d after a refusal", n)
 	}
+	if n := srv.Admitted(); n != 0 {
+		t.Fatalf("Admitted() = %d after a refusal", n)
+	}
 }
 
 // MaxCallRate: a burst of one second's worth is taken, the next INVITE of the
@@ -316,7 +319,8 @@ func TestMaxCallRate(t *testing.T) {
 	}
 }
 
-// Pending counts the INVITEs the Handler has not decided yet.
+// Pending counts the INVITEs the Handler has not decided yet; Admitted, all
+// those it was given.
 func TestPending(t *testing.T) {
 	release := make(chan struct{})
 	srv := startServer(t, sip.HandlerFunc(func(ctx context.Context, call *sip.InboundCall) {
@@ -339,5 +343,8 @@ func TestPending(t *testing.T) {
 	u.finals(branches, 5*time.Second)
 	if n := srv.Pending(); n != 0 {
 		t.Fatalf("Pending() = %d once all were rejected", n)
+	}
+	if n := srv.Admitted(); n != 3 {
+		t.Fatalf("Admitted() = %d, want the 3 INVITEs", n)
 	}
 }

@@ -569,6 +569,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 		return
 	}
 	s.calls[c] = struct{}{}
+	s.admitted++
 	s.wg.Add(1)
 	s.mu.Unlock()
 	// RFC 3261 §17.2.1: a 100 stops the caller's retransmissions; it waits a

@@ -149,6 +149,7 @@ type Server struct {
 	udpLaddr sip.Addr
 	legs     map[dialogKey]*Leg
 	calls    map[*InboundCall]struct{}
+	admitted uint64 // new INVITEs ever put in calls (Admitted)
 	// invites are the INVITEs answered with a 2xx, for their
 	// retransmissions (linger.go).
 	invites inviteMemory
