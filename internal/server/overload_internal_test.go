@@ -66,7 +66,7 @@ func TestNextSetupLimit(t *testing.T) {
 		{maxPendingSetups, 3, false, 0, minSetupLimit, idleSetupLimit}, // few in setup: a flood cannot pile up
 		{maxPendingSetups, 100, false, 0, minSetupLimit, 200},
 		{minSetupLimit, 3, false, 0, 20, 20},    // 2,000 setups/s: never under the floor
-		{maxPendingSetups, 3, false, 0, 20, 40}, // room for twice the floor
+		{maxPendingSetups, 3, false, 0, 30, 60}, // room for twice the floor
 		{50, 25, true, 0, 20, 20},               // the CPU short: down to the floor
 	} {
 		if got := nextSetupLimit(tc.limit, tc.pending, tc.busy, tc.quiet, tc.floor); got != tc.want {
@@ -255,8 +255,8 @@ func TestOverloadReportsRefusals(t *testing.T) {
 }
 
 // The floor of the setup limit follows the rate of setups (minSetupWait of
-// them): at 2,000 a second, a core busy while fewer than 20 setups are
-// pending is not short for them, and the limit does not go under 20 when
+// them): at 3,000 a second, a core busy while fewer than 30 setups are
+// pending is not short for them, and the limit does not go under 30 when
 // they queue; at 500 a second the floor is minSetupLimit.
 func TestSetupFloorFollowsTheRate(t *testing.T) {
 	var admitted uint64
@@ -271,14 +271,14 @@ func TestSetupFloorFollowsTheRate(t *testing.T) {
 			o.sampleSched(nil)
 		}
 	}
-	run(3*quietSamples, 200)
-	if l := o.setupLimit(); o.short.Load() || l != 40 {
-		t.Fatalf("2,000 setups/s, %d pending, the core busy: short %v, limit %d; want not short, limit 40", pending, o.short.Load(), l)
+	run(3*quietSamples, 300)
+	if l := o.setupLimit(); o.short.Load() || l != 60 {
+		t.Fatalf("3,000 setups/s, %d pending, the core busy: short %v, limit %d; want not short, limit 60", pending, o.short.Load(), l)
 	}
-	pending = 30
-	run(5, 200)
-	if l := o.setupLimit(); !o.short.Load() || l != 20 {
-		t.Fatalf("2,000 setups/s, %d pending, the core busy: short %v, limit %d; want short, limit 20", pending, o.short.Load(), l)
+	pending = 50
+	run(5, 300)
+	if l := o.setupLimit(); !o.short.Load() || l != 30 {
+		t.Fatalf("3,000 setups/s, %d pending, the core busy: short %v, limit %d; want short, limit 30", pending, o.short.Load(), l)
 	}
 	run(3*quietSamples, 50)
 	if l := o.setupLimit(); l != minSetupLimit {
