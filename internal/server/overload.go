@@ -28,7 +28,8 @@ import (
 //     bounds the setup time to limit / rate (12 setups at 1,000 calls/s:
 //     12 ms), and the calls over it are refused at once instead. With the
 //     CPU spare the limit is twice what is pending, at least idleSetupLimit
-//     and twice the floor, and at most maxPendingSetups: room for slow
+//     (cappedSetupLimit while the rate ceiling refuses calls) and twice the
+//     floor, and at most maxPendingSetups: room for slow
 //     webhooks, but not for a sudden flood to pile up before the next
 //     sample. When the CPU is short (the processors minSchedBusy busy,
 //     smoothed over the last samples so that a spike of a hundred
@@ -75,7 +76,13 @@ const (
 	// a step from idle to 2,000 calls/s took 11-16 ms per setup in its first
 	// 100 ms (a cold server), 22-32 pending, where 32 refused some.
 	idleSetupLimit = 48
-	quietSamples   = 10 // a second with the CPU spare: the limit may jump
+	// cappedSetupLimit is idleSetupLimit while --max-call-rate refuses
+	// calls (in the last quietSamples): a setup refused then leaves its
+	// place under the ceiling to a later call, so refusing the calls that
+	// pile up in a stall costs no answered call and keeps the setups short
+	// (at 2× a ceiling of 1,200 calls/s, p99 15-19 ms with 32, 22-40 with 48).
+	cappedSetupLimit = 32
+	quietSamples     = 10 // a second with the CPU spare: the limit may jump
 
 	refusalReport = 10 * time.Second
 
@@ -86,9 +93,10 @@ const (
 
 // overload decides whether a new call is taken.
 type overload struct {
-	pending  func() int             // INVITEs not answered yet
-	admitted func() uint64          // INVITEs taken into setup since the start (nil: floor minSetupLimit)
-	ticks    func() media.TickStats // the media pacer's
+	pending     func() int             // INVITEs not answered yet
+	admitted    func() uint64          // INVITEs taken into setup since the start (nil: floor minSetupLimit)
+	rateRefused func() uint64          // INVITEs refused for the rate ceiling since the start (nil: none)
+	ticks       func() media.TickStats // the media pacer's
 	// sched returns, since its last call, the p90 of the scheduler's waits,
 	// how many there were, and the processors' busy share
 	// (sched.Probe); nil: not judged.
@@ -112,6 +120,10 @@ type overload struct {
 	// (sampled counts them), for the rate of setups.
 	admissions [quietSamples]uint64
 	sampled    int
+	// capped counts down the samples left in which the rate ceiling
+	// refused calls lately; lastRateRefused is rateRefused at the last.
+	capped          int
+	lastRateRefused uint64
 
 	// The refusals since the start, by cause (admit): at the setup limit
 	// with the CPU spare, at the setup limit within quietSamples of a
@@ -145,8 +157,9 @@ func (o *overload) setupLimit() int {
 
 // nextSetupLimit is the setup limit after a sample in which the CPU was
 // (busy) or was not short, with pending calls in setup, quiet samples in a
-// row before it without the CPU short, and the floor (setupFloor).
-func nextSetupLimit(limit, pending int, busy bool, quiet, floor int) int {
+// row before it without the CPU short, the floor (setupFloor) and the
+// idle limit (idleSetupLimit or cappedSetupLimit).
+func nextSetupLimit(limit, pending int, busy bool, quiet, floor, idle int) int {
 	if busy {
 		return max(floor, min(limit, pending)*7/10)
 	}
@@ -154,7 +167,24 @@ func nextSetupLimit(limit, pending int, busy bool, quiet, floor int) int {
 	if quiet >= quietSamples {
 		next = max(next, pending*3/2)
 	}
-	return min(maxPendingSetups, next, max(idleSetupLimit, 2*floor, 2*pending))
+	return min(maxPendingSetups, next, max(idle, 2*floor, 2*pending))
+}
+
+// idleLimit samples rateRefused and returns the idle setup limit:
+// cappedSetupLimit if the rate ceiling refused calls within the last
+// quietSamples samples, idleSetupLimit otherwise.
+func (o *overload) idleLimit() int {
+	if o.rateRefused != nil {
+		if n := o.rateRefused(); n != o.lastRateRefused {
+			o.lastRateRefused, o.capped = n, quietSamples
+		} else if o.capped > 0 {
+			o.capped--
+		}
+	}
+	if o.capped > 0 {
+		return cappedSetupLimit
+	}
+	return idleSetupLimit
 }
 
 // setupFloor samples admitted and returns the floor of the setup limit:
@@ -277,7 +307,7 @@ func (o *overload) sampleSched(log *slog.Logger) {
 	}
 	floor := o.setupFloor()
 	busy := o.busy >= minSchedBusy && n >= minSchedWaits && p90 > maxSchedLatency && pending >= floor
-	next := nextSetupLimit(old, pending, busy, o.quiet, floor)
+	next := nextSetupLimit(old, pending, busy, o.quiet, floor, o.idleLimit())
 	o.limit.Store(int64(next))
 	calm := o.quiet >= quietSamples
 	if busy {

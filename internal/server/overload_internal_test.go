@@ -69,8 +69,8 @@ func TestNextSetupLimit(t *testing.T) {
 		{maxPendingSetups, 3, false, 0, 30, 60}, // room for twice the floor
 		{50, 25, true, 0, 20, 20},               // the CPU short: down to the floor
 	} {
-		if got := nextSetupLimit(tc.limit, tc.pending, tc.busy, tc.quiet, tc.floor); got != tc.want {
-			t.Errorf("nextSetupLimit(%d, %d, %v, %d, %d) = %d, want %d", tc.limit, tc.pending, tc.busy, tc.quiet, tc.floor, got, tc.want)
+		if got := nextSetupLimit(tc.limit, tc.pending, tc.busy, tc.quiet, tc.floor, idleSetupLimit); got != tc.want {
+			t.Errorf("nextSetupLimit(%d, %d, %v, %d, %d, %d) = %d, want %d", tc.limit, tc.pending, tc.busy, tc.quiet, tc.floor, idleSetupLimit, got, tc.want)
 		}
 	}
 }
@@ -283,5 +283,34 @@ func TestSetupFloorFollowsTheRate(t *testing.T) {
 	run(3*quietSamples, 50)
 	if l := o.setupLimit(); l != minSetupLimit {
 		t.Fatalf("500 setups/s, %d pending, the core busy: limit %d, want %d", pending, l, minSetupLimit)
+	}
+}
+
+// While the rate ceiling refuses calls, the idle setup limit is
+// cappedSetupLimit; from a second after its last refusal the limit grows
+// back to idleSetupLimit, one a sample.
+func TestSetupLimitUnderTheRateCeiling(t *testing.T) {
+	var refused uint64
+	o := &overload{clock: clock.NewFake(time.Unix(0, 0)), pending: func() int { return 3 },
+		rateRefused: func() uint64 { return refused },
+		sched:       func() (time.Duration, uint64, float64) { return 0, 0, 0 }}
+	for range 3 {
+		refused += 100
+		o.sampleSched(nil)
+	}
+	if l := o.setupLimit(); l != cappedSetupLimit {
+		t.Fatalf("the ceiling refusing calls: limit %d, want %d", l, cappedSetupLimit)
+	}
+	for range quietSamples - 1 {
+		o.sampleSched(nil)
+	}
+	if l := o.setupLimit(); l != cappedSetupLimit {
+		t.Fatalf("%d samples after the ceiling's last refusal: limit %d, want %d", quietSamples-1, l, cappedSetupLimit)
+	}
+	for range idleSetupLimit - cappedSetupLimit {
+		o.sampleSched(nil)
+	}
+	if l := o.setupLimit(); l != idleSetupLimit {
+		t.Fatalf("a second after the ceiling's last refusal, and one sample per step: limit %d, want %d", l, idleSetupLimit)
 	}
 }

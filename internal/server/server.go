@@ -223,7 +223,7 @@ func New(ctx context.Context, cfg config.Serve, log *slog.Logger, announce io.Wr
 	}, &router{store: s.store, interp: s.interp, log: log.With("part", "voice")}); err != nil {
 		return nil, fmt.Errorf("sip: %w", err)
 	}
-	s.overload.pending, s.overload.admitted = s.sip.Pending, s.sip.Admitted
+	s.overload.pending, s.overload.admitted, s.overload.rateRefused = s.sip.Pending, s.sip.Admitted, s.sip.RateRefused
 	d.sip = s.sip
 
 	mux := http.NewServeMux()

@@ -88,6 +88,7 @@ func (s *Server) admitInvite() time.Duration {
 		return d
 	}
 	if !s.rate.take() {
+		s.rateRefused.Add(1)
 		return time.Second
 	}
 	return 0
@@ -134,6 +135,10 @@ func (s *Server) sendStateless(res *sip.Response) {
 		s.log.Debug("sip stateless response failed", "code", res.StatusCode, "err", err)
 	}
 }
+
+// RateRefused is the number of new INVITEs refused for Config.MaxCallRate
+// since the server started.
+func (s *Server) RateRefused() uint64 { return s.rateRefused.Load() }
 
 // Admitted is the number of new INVITEs taken into setup (past the overload
 // checks) since the server started: its rate is the rate of setups.

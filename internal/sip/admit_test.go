@@ -298,6 +298,9 @@ func TestMaxCallRate(t *testing.T) {
 	if got[486] != 1 || got[503] != 2 {
 		t.Fatalf("final responses %v, want one 486 and two 503", got)
 	}
+	if n := srv.RateRefused(); n != 2 {
+		t.Fatalf("RateRefused() = %d, want the 2 refused", n)
+	}
 
 	// Refused for the rate and for Admit, the live call takes a re-INVITE.
 	admit.Store(int64(5 * time.Second))

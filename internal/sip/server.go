@@ -134,7 +134,8 @@ type Server struct {
 	// noted by readFilter for sipgoLogHandler.
 	udpSource atomic.Pointer[net.UDPAddr]
 	// rate is the MaxCallRate bucket; nil for no cap.
-	rate *tokenBucket
+	rate        *tokenBucket
+	rateRefused atomic.Uint64 // INVITEs refused for it (RateRefused)
 	// udpConn is the UDP listener, with the arrival time of the datagram
 	// being read; queue judges those waits.
 	udpConn atomic.Pointer[stampedConn]
