@@ -76,12 +76,16 @@ const (
 	// a step from idle to 2,000 calls/s took 11-16 ms per setup in its first
 	// 100 ms (a cold server), 22-32 pending, where 32 refused some.
 	idleSetupLimit = 48
-	// cappedSetupLimit is idleSetupLimit while --max-call-rate refuses
-	// calls (in the last quietSamples): a setup refused then leaves its
-	// place under the ceiling to a later call, so refusing the calls that
-	// pile up in a stall costs no answered call and keeps the setups short
-	// (at 2× a ceiling of 1,200 calls/s, p99 15-19 ms with 32, 22-40 with 48).
+	// While --max-call-rate refuses calls (in the last quietSamples), a
+	// setup refused leaves its place under the ceiling to a later call:
+	// refusing the calls that pile up in a stall costs no answered call and
+	// keeps the setups short. So the rules are then the stricter ones: the
+	// idle limit cappedSetupLimit, the CPU short from cappedSchedBusy
+	// whatever is pending, the floor minSetupLimit (at 2× a ceiling of
+	// 1,200 calls/s the answered calls' p99 was 15-19 ms with these,
+	// 22-40 ms with the others).
 	cappedSetupLimit = 32
+	cappedSchedBusy  = 0.9
 	quietSamples     = 10 // a second with the CPU spare: the limit may jump
 
 	refusalReport = 10 * time.Second
@@ -305,9 +309,15 @@ func (o *overload) sampleSched(log *slog.Logger) {
 	if o.pending != nil {
 		pending = o.pending()
 	}
-	floor := o.setupFloor()
-	busy := o.busy >= minSchedBusy && n >= minSchedWaits && p90 > maxSchedLatency && pending >= floor
-	next := nextSetupLimit(old, pending, busy, o.quiet, floor, o.idleLimit())
+	floor, backlog, short := o.setupFloor(), 0, minSchedBusy
+	idle := o.idleLimit()
+	if idle == cappedSetupLimit {
+		floor, short = minSetupLimit, cappedSchedBusy
+	} else {
+		backlog = floor
+	}
+	busy := o.busy >= short && n >= minSchedWaits && p90 > maxSchedLatency && pending >= backlog
+	next := nextSetupLimit(old, pending, busy, o.quiet, floor, idle)
 	o.limit.Store(int64(next))
 	calm := o.quiet >= quietSamples
 	if busy {

@@ -287,30 +287,46 @@ func TestSetupFloorFollowsTheRate(t *testing.T) {
 }
 
 // While the rate ceiling refuses calls, the idle setup limit is
-// cappedSetupLimit; from a second after its last refusal the limit grows
-// back to idleSetupLimit, one a sample.
+// cappedSetupLimit, and a core 90 % busy lowers the limit whatever is
+// pending, down to minSetupLimit; from a second after the ceiling's last
+// refusal the other rules hold again, and the limit grows back to
+// idleSetupLimit, one a sample.
 func TestSetupLimitUnderTheRateCeiling(t *testing.T) {
-	var refused uint64
+	var refused, admitted uint64
+	var busy float64
 	o := &overload{clock: clock.NewFake(time.Unix(0, 0)), pending: func() int { return 3 },
-		rateRefused: func() uint64 { return refused },
-		sched:       func() (time.Duration, uint64, float64) { return 0, 0, 0 }}
-	for range 3 {
-		refused += 100
+		rateRefused: func() uint64 { return refused }, admitted: func() uint64 { return admitted },
+		sched: func() (time.Duration, uint64, float64) { return 5 * time.Millisecond, 1000, busy }}
+	sample := func(refusing bool) {
+		if refusing {
+			refused += 100
+		}
+		admitted += 300 // 3,000 setups/s: a floor of 30 without the ceiling
 		o.sampleSched(nil)
+	}
+	for range 3 {
+		sample(true)
 	}
 	if l := o.setupLimit(); l != cappedSetupLimit {
 		t.Fatalf("the ceiling refusing calls: limit %d, want %d", l, cappedSetupLimit)
 	}
-	for range quietSamples - 1 {
-		o.sampleSched(nil)
+	busy, o.busy = cappedSchedBusy, cappedSchedBusy
+	for range quietSamples {
+		sample(true)
 	}
-	if l := o.setupLimit(); l != cappedSetupLimit {
-		t.Fatalf("%d samples after the ceiling's last refusal: limit %d, want %d", quietSamples-1, l, cappedSetupLimit)
+	if l := o.setupLimit(); l != minSetupLimit {
+		t.Fatalf("the ceiling refusing calls, the core 90 %% busy, 3 pending: limit %d, want %d", l, minSetupLimit)
 	}
-	for range idleSetupLimit - cappedSetupLimit {
-		o.sampleSched(nil)
+	for range quietSamples {
+		sample(false)
 	}
-	if l := o.setupLimit(); l != idleSetupLimit {
-		t.Fatalf("a second after the ceiling's last refusal, and one sample per step: limit %d, want %d", l, idleSetupLimit)
+	if l := o.setupLimit(); l >= 60 {
+		t.Fatalf("a second after the ceiling's last refusal: limit %d already", l)
+	}
+	for range 60 {
+		sample(false) // 90 % busy with 3 pending: not short without the ceiling
+	}
+	if l := o.setupLimit(); l != 60 {
+		t.Fatalf("without the ceiling, 3,000 setups/s: limit %d, want 60 (twice the floor)", l)
 	}
 }
