@@ -174,10 +174,9 @@ func nextSetupLimit(limit, pending int, busy bool, quiet, floor, idle int) int {
 	return min(maxPendingSetups, next, max(idle, 2*floor, 2*pending))
 }
 
-// idleLimit samples rateRefused and returns the idle setup limit:
-// cappedSetupLimit if the rate ceiling refused calls within the last
-// quietSamples samples, idleSetupLimit otherwise.
-func (o *overload) idleLimit() int {
+// ceilingRefusing samples rateRefused and reports whether the rate ceiling
+// refused calls within the last quietSamples samples.
+func (o *overload) ceilingRefusing() bool {
 	if o.rateRefused != nil {
 		if n := o.rateRefused(); n != o.lastRateRefused {
 			o.lastRateRefused, o.capped = n, quietSamples
@@ -185,10 +184,7 @@ func (o *overload) idleLimit() int {
 			o.capped--
 		}
 	}
-	if o.capped > 0 {
-		return cappedSetupLimit
-	}
-	return idleSetupLimit
+	return o.capped > 0
 }
 
 // setupFloor samples admitted and returns the floor of the setup limit:
@@ -309,12 +305,10 @@ func (o *overload) sampleSched(log *slog.Logger) {
 	if o.pending != nil {
 		pending = o.pending()
 	}
-	floor, backlog, short := o.setupFloor(), 0, minSchedBusy
-	idle := o.idleLimit()
-	if idle == cappedSetupLimit {
-		floor, short = minSetupLimit, cappedSchedBusy
-	} else {
-		backlog = floor
+	floor := o.setupFloor()
+	idle, short, backlog := idleSetupLimit, minSchedBusy, floor
+	if o.ceilingRefusing() {
+		idle, short, backlog, floor = cappedSetupLimit, cappedSchedBusy, 0, minSetupLimit
 	}
 	busy := o.busy >= short && n >= minSchedWaits && p90 > maxSchedLatency && pending >= backlog
 	next := nextSetupLimit(old, pending, busy, o.quiet, floor, idle)
