@@ -132,7 +132,7 @@ func (a *portAllocator) takeKept(anyAge bool) (keptPair, bool) {
 		a.popLocked()
 	}
 	a.mu.Unlock()
-	closePairs(stale)
+	a.free(stale)
 	return k, ok
 }
 
@@ -142,32 +142,24 @@ func (a *portAllocator) takeKept(anyAge bool) (keptPair, bool) {
 // pairs kept already, either socket closed.
 func (a *portAllocator) keep(p int, rtpSock, rtcpSock rtpSocket) {
 	now := a.now()
-	idx := (p - a.min) / 2
-	k := keptPair{idx: idx, rtp: rtpSock, rtcp: rtcpSock, since: now}
+	k := keptPair{idx: (p - a.min) / 2, rtp: rtpSock, rtcp: rtcpSock, since: now}
 	a.mu.Lock()
 	stale := a.expireLocked(now)
 	if !a.closed && rtpSock.open() && rtcpSock.open() && len(a.kept)-a.keptAt < a.keepMax {
 		a.kept = append(a.kept, k)
-		a.mu.Unlock()
-		closePairs(stale)
-		return
-	}
-	if idx >= 0 && idx < a.n {
-		a.used[idx] = false
+	} else {
+		stale = append(stale, k)
 	}
 	a.mu.Unlock()
-	closePairs(stale)
-	closePairs([]keptPair{k})
+	a.free(stale)
 }
 
-// expireLocked removes the pairs kept over keepMaxAge, frees their ports and
-// returns them, for closePairs after the lock is released.
+// expireLocked removes the pairs kept over keepMaxAge and returns them, for
+// free after the lock is released.
 func (a *portAllocator) expireLocked(now time.Time) (stale []keptPair) {
 	for a.keptAt < len(a.kept) && now.Sub(a.kept[a.keptAt].since) >= keepMaxAge {
-		k := a.kept[a.keptAt]
+		stale = append(stale, a.kept[a.keptAt])
 		a.popLocked()
-		a.used[k.idx] = false
-		stale = append(stale, k)
 	}
 	return stale
 }
@@ -192,19 +184,30 @@ func (a *portAllocator) closeKept() {
 	a.mu.Lock()
 	a.closed = true
 	all := append([]keptPair(nil), a.kept[a.keptAt:]...)
-	for _, k := range all {
-		a.used[k.idx] = false
-	}
 	a.kept, a.keptAt = nil, 0
 	a.mu.Unlock()
-	closePairs(all)
+	a.free(all)
 }
 
-func closePairs(ks []keptPair) {
+// free closes the sockets of pairs taken out of the allocator (expired, not
+// kept, or at closeKept), then marks their ports free: closed first, so that
+// the walk never finds a free port still bound, as before the pairs were
+// kept.
+func (a *portAllocator) free(ks []keptPair) {
+	if len(ks) == 0 {
+		return
+	}
 	for i := range ks {
 		ks[i].rtp.close()
 		ks[i].rtcp.close()
 	}
+	a.mu.Lock()
+	for _, k := range ks {
+		if k.idx >= 0 && k.idx < a.n {
+			a.used[k.idx] = false
+		}
+	}
+	a.mu.Unlock()
 }
 
 // reserve marks the next free pair in the round-robin walk as used and
