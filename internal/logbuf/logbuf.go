@@ -13,20 +13,38 @@ import (
 // Interval is how long a line waits at most before it is written.
 const Interval = 100 * time.Millisecond
 
-// maxBuffered is how many bytes wait at most: a write that reaches it writes
-// them all at once.
+// maxBuffered is how many bytes wait for the interval at most: once that
+// many wait, the flusher writes them at once.
 const maxBuffered = 32 << 10
+
+// maxHeld is how many bytes wait at most while the destination is slow to
+// take a write (a file system that holds writes for its journal's commit):
+// a Write that reaches it waits for the write in progress and writes them
+// itself.
+const maxHeld = 1 << 20
 
 // A Writer buffers what is written to it and writes it to its destination
 // in batches (see the package doc). Its methods may be called concurrently.
+//
+// A write to the destination never holds mu, which Write takes: a write
+// that blocks (a file system stalled for tens of milliseconds) blocks only
+// the flusher, or the Flush that made it, never the goroutines logging.
 type Writer struct {
 	dst   io.Writer
 	clock clock.Clock
 
-	mu  sync.Mutex // guards buf and serialises writes to dst
-	buf []byte
+	mu  sync.Mutex // guards buf
+	buf []byte     // the lines waiting
+
+	// wlock (capacity 1, held while full) serialises the writes to dst
+	// and guards spare, the buffer written last, emptied for the next
+	// batch. A channel, so that a goroutine waiting for a write in
+	// progress is durably blocked in a synctest bubble.
+	wlock chan struct{}
+	spare []byte
 
 	kick chan struct{} // capacity 1: a line went into an empty buffer
+	full chan struct{} // capacity 1: maxBuffered bytes wait
 	stop chan struct{} // closed by Close
 	done chan struct{} // closed when the flusher has returned
 	once sync.Once
@@ -38,10 +56,13 @@ type Writer struct {
 func New(dst io.Writer, clk clock.Clock) *Writer {
 	w := &Writer{
 		dst: dst, clock: clk,
-		buf:  make([]byte, 0, maxBuffered),
-		kick: make(chan struct{}, 1),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		buf:   make([]byte, 0, maxBuffered),
+		wlock: make(chan struct{}, 1),
+		spare: make([]byte, 0, maxBuffered),
+		kick:  make(chan struct{}, 1),
+		full:  make(chan struct{}, 1),
+		stop:  make(chan struct{}),
+		done:  make(chan struct{}),
 	}
 	go w.run()
 	return w
@@ -53,56 +74,74 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	first := len(w.buf) == 0
 	w.buf = append(w.buf, p...)
-	if len(w.buf) >= maxBuffered {
-		w.flushLocked() //nolint:errcheck // a log line has nowhere better to report it
-		first = false
-	}
+	n := len(w.buf)
 	w.mu.Unlock()
-	if first {
-		select {
-		case w.kick <- struct{}{}:
-		default:
-		}
+	switch {
+	case n >= maxHeld:
+		w.Flush() //nolint:errcheck // a log line has nowhere better to report it
+	case n >= maxBuffered:
+		signal(w.full)
+	case first:
+		signal(w.kick)
 	}
 	return len(p), nil
 }
 
-// Flush writes what is buffered.
-func (w *Writer) Flush() error {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.flushLocked()
+// signal sends on c, a channel of capacity 1, unless a send waits there.
+func signal(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
 }
 
-func (w *Writer) flushLocked() error {
-	if len(w.buf) == 0 {
+// Flush writes what is buffered, after any write in progress.
+func (w *Writer) Flush() error {
+	w.wlock <- struct{}{}
+	defer func() { <-w.wlock }()
+	w.mu.Lock()
+	out := w.buf
+	if len(out) == 0 {
+		w.mu.Unlock()
 		return nil
 	}
-	_, err := w.dst.Write(w.buf)
-	w.buf = w.buf[:0]
+	w.buf = w.spare
+	w.mu.Unlock()
+	_, err := w.dst.Write(out)
+	if cap(out) > maxHeld {
+		out = make([]byte, 0, maxBuffered) // a spell of a slow destination: not kept
+	}
+	w.spare = out[:0]
 	return err
 }
 
 // Close stops the flusher and writes what is buffered. Lines written after
-// Close are written by a later Flush only.
+// Close are written by a later Flush only (or by a Write that finds maxHeld
+// bytes waiting).
 func (w *Writer) Close() error {
 	w.once.Do(func() { close(w.stop) })
 	<-w.done
 	return w.Flush()
 }
 
-// run writes a batch Interval after its first line, until Close.
+// run writes a batch Interval after its first line, or as soon as
+// maxBuffered bytes wait, until Close.
 func (w *Writer) run() {
 	defer close(w.done)
 	for {
 		select {
 		case <-w.kick:
+		case <-w.full:
+			w.Flush() //nolint:errcheck // as Write
+			continue
 		case <-w.stop:
 			return
 		}
 		t := w.clock.NewTimer(Interval)
 		select {
 		case <-t.C():
+		case <-w.full:
+			t.Stop()
 		case <-w.stop:
 			t.Stop()
 			return

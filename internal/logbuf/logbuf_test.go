@@ -91,8 +91,8 @@ func TestWarningsAreNotLate(t *testing.T) {
 	})
 }
 
-// TestFullBufferIsWrittenAtOnce: lines do not wait once maxBuffered bytes
-// do.
+// TestFullBufferIsWrittenAtOnce: lines do not wait for the interval once
+// maxBuffered bytes do.
 func TestFullBufferIsWrittenAtOnce(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		d, w := newTestWriter(t)
@@ -104,6 +104,7 @@ func TestFullBufferIsWrittenAtOnce(t *testing.T) {
 			t.Fatal("written before the buffer was full")
 		}
 		w.Write([]byte(line))
+		synctest.Wait() // the flusher writes them, the clock where it was
 		if got := len(d.String()); got != (maxBuffered/len(line)+1)*len(line) {
 			t.Fatalf("%d bytes written once full, want all %d", got, (maxBuffered/len(line)+1)*len(line))
 		}
@@ -159,4 +160,105 @@ func TestConcurrentLoggers(t *testing.T) {
 			t.Fatalf("line cut or mixed: %q", l)
 		}
 	}
+}
+
+// stalled is a destination whose writes wait until release is closed, as a
+// file system's do during its journal's commit; it records each write.
+type stalled struct {
+	release chan struct{}
+	mu      sync.Mutex
+	writes  [][]byte
+}
+
+func (d *stalled) Write(p []byte) (int, error) {
+	<-d.release
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.writes = append(d.writes, bytes.Clone(p))
+	return len(p), nil
+}
+
+// TestStalledDestinationDoesNotBlockLoggers: while a write to the
+// destination waits, lines are still taken at once (a Write under the
+// lock of the buffer would stop every logger); once it returns they follow,
+// in order.
+func TestStalledDestinationDoesNotBlockLoggers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := &stalled{release: make(chan struct{})}
+		w := New(d, clock.Real)
+		fmt.Fprintln(w, "first")
+		time.Sleep(Interval)
+		synctest.Wait() // the flusher is in the stalled write
+		logged := make(chan struct{})
+		go func() {
+			for i := range 100 {
+				fmt.Fprintln(w, "line", i)
+			}
+			close(logged)
+		}()
+		synctest.Wait()
+		select {
+		case <-logged:
+		default:
+			t.Fatal("loggers wait for the stalled destination")
+		}
+		close(d.release)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var all []byte
+		for _, p := range d.writes {
+			all = append(all, p...)
+		}
+		want := "first\n"
+		for i := range 100 {
+			want += fmt.Sprintln("line", i)
+		}
+		if string(all) != want || len(d.writes) != 2 {
+			t.Fatalf("written %d times: %q, want the lines in order in 2 writes", len(d.writes), all)
+		}
+	})
+}
+
+// TestHeldLinesAreBounded: while the destination stalls, at most maxHeld
+// bytes wait; the logger that reaches it waits for the destination and
+// then writes them itself, so no write carries more, and nothing is lost.
+func TestHeldLinesAreBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := &stalled{release: make(chan struct{})}
+		w := New(d, clock.Real)
+		line := strings.Repeat("y", 999) + "\n"
+		w.Write([]byte(line))
+		time.Sleep(Interval)
+		synctest.Wait() // the flusher is in the stalled write
+		const lines = 2 * maxHeld / 1000
+		logged := make(chan struct{})
+		go func() {
+			for range lines {
+				w.Write([]byte(line))
+			}
+			close(logged)
+		}()
+		synctest.Wait()
+		select {
+		case <-logged:
+			t.Fatalf("%d bytes taken while the destination stalled, over %d", lines*len(line), maxHeld)
+		default:
+		}
+		close(d.release)
+		<-logged
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, p := range d.writes {
+			if len(p) > maxHeld+len(line) {
+				t.Fatalf("a write of %d bytes, over %d held", len(p), maxHeld)
+			}
+			total += len(p)
+		}
+		if total != (lines+1)*len(line) {
+			t.Fatalf("%d bytes written, want %d", total, (lines+1)*len(line))
+		}
+	})
 }
