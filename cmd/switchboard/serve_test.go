@@ -99,12 +99,22 @@ type served struct {
 // waits until /healthz answers 200.
 func startServe(t *testing.T, data string, env ...string) *served {
 	t.Helper()
+	return startServeLogTo(t, data, nil, env...)
+}
+
+// startServeLogTo is startServe with the server's standard error going to
+// stderr (the process writes to it directly) instead of s.stderr, if set.
+func startServeLogTo(t *testing.T, data string, stderr *os.File, env ...string) *served {
+	t.Helper()
 	httpAddr := freePort(t, "tcp")
 	sipAddr := freePort(t, "udp")
 	cmd := exec.Command(binary, "serve", "--http", httpAddr, "--sip", sipAddr, "--data", data, "--rtp-ports", "41000-41100")
 	cmd.Env = append(os.Environ(), env...)
 	s := &served{cmd: cmd, http: httpAddr, stdout: new(syncBuffer), stderr: new(syncBuffer)}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
