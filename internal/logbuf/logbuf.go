@@ -2,6 +2,7 @@ package logbuf
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"sync"
@@ -17,24 +18,29 @@ const Interval = 100 * time.Millisecond
 // many wait, the flusher writes them at once.
 const maxBuffered = 32 << 10
 
-// maxHeld is how many bytes wait at most while the destination is slow to
-// take a write (a file system that holds writes for its journal's commit):
-// a Write that reaches it waits for the write in progress and writes them
-// itself.
-const maxHeld = 1 << 20
+// maxHeld is how many bytes wait at most while the destination does not
+// take a write (a file system holding writes for its journal's commit, a
+// pipe nobody reads): the lines past it are dropped and counted, and the
+// count is written after the lines held (a few seconds of a busy server's
+// log: a stall of the disk is tens of milliseconds).
+const maxHeld = 4 << 20
 
 // A Writer buffers what is written to it and writes it to its destination
 // in batches (see the package doc). Its methods may be called concurrently.
 //
 // A write to the destination never holds mu, which Write takes: a write
 // that blocks (a file system stalled for tens of milliseconds) blocks only
-// the flusher, or the Flush that made it, never the goroutines logging.
+// the flusher, or the Flush that made it (a record of level WARN or above),
+// never the goroutines logging below WARN.
 type Writer struct {
 	dst   io.Writer
 	clock clock.Clock
 
-	mu  sync.Mutex // guards buf
+	mu  sync.Mutex // guards buf and the counts of what was dropped
 	buf []byte     // the lines waiting
+	// dropped and droppedBytes count the lines dropped since the last
+	// Flush, past maxHeld.
+	dropped, droppedBytes int
 
 	// wlock (capacity 1, held while full) serialises the writes to dst
 	// and guards spare, the buffer written last, emptied for the next
@@ -68,17 +74,21 @@ func New(dst io.Writer, clk clock.Clock) *Writer {
 	return w
 }
 
-// Write buffers p. It never fails: an error of the destination is returned
-// by the Flush that meets it.
+// Write buffers p, or drops it when maxHeld bytes wait already. It never
+// blocks on the destination and never fails: an error of the destination
+// is returned by the Flush that meets it.
 func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	first := len(w.buf) == 0
-	w.buf = append(w.buf, p...)
+	if len(w.buf)+len(p) > maxHeld {
+		w.dropped++
+		w.droppedBytes += len(p)
+	} else {
+		w.buf = append(w.buf, p...)
+	}
 	n := len(w.buf)
 	w.mu.Unlock()
 	switch {
-	case n >= maxHeld:
-		w.Flush() //nolint:errcheck // a log line has nowhere better to report it
 	case n >= maxBuffered:
 		signal(w.full)
 	case first:
@@ -99,16 +109,39 @@ func signal(c chan struct{}) {
 func (w *Writer) Flush() error {
 	w.wlock <- struct{}{}
 	defer func() { <-w.wlock }()
+	return w.write()
+}
+
+// flushSoon writes what is buffered now if no write is in progress, and
+// otherwise has the flusher write it once that one returns.
+func (w *Writer) flushSoon() error {
+	select {
+	case w.wlock <- struct{}{}:
+	default:
+		signal(w.full)
+		return nil
+	}
+	defer func() { <-w.wlock }()
+	return w.write()
+}
+
+// write writes what is buffered; the caller holds wlock.
+func (w *Writer) write() error {
 	w.mu.Lock()
 	out := w.buf
-	if len(out) == 0 {
+	dropped, bytes := w.dropped, w.droppedBytes
+	if len(out) == 0 && dropped == 0 {
 		w.mu.Unlock()
 		return nil
 	}
-	w.buf = w.spare
+	w.buf, w.dropped, w.droppedBytes = w.spare, 0, 0
 	w.mu.Unlock()
+	if dropped > 0 { // after the lines held, before any later one
+		out = fmt.Appendf(out, "time=%s level=WARN msg=\"log lines dropped: the log's destination did not take them\" part=logbuf lines=%d bytes=%d\n",
+			w.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00"), dropped, bytes)
+	}
 	_, err := w.dst.Write(out)
-	if cap(out) > maxHeld {
+	if cap(out) > 4*maxBuffered {
 		out = make([]byte, 0, maxBuffered) // a spell of a slow destination: not kept
 	}
 	w.spare = out[:0]
@@ -116,8 +149,7 @@ func (w *Writer) Flush() error {
 }
 
 // Close stops the flusher and writes what is buffered. Lines written after
-// Close are written by a later Flush only (or by a Write that finds maxHeld
-// bytes waiting).
+// Close are written by a later Flush only.
 func (w *Writer) Close() error {
 	w.once.Do(func() { close(w.stop) })
 	<-w.done
@@ -159,7 +191,8 @@ func NewLogger(dst io.Writer, level slog.Leveler) (*slog.Logger, *Writer) {
 }
 
 // Handler returns h, which writes to w, flushing w after each record of
-// level WARN or above.
+// level WARN or above (at once, or by the flusher as soon as the write in
+// progress returns: a stalled destination holds up no logger).
 func Handler(h slog.Handler, w *Writer) slog.Handler { return flushing{h, w} }
 
 type flushing struct {
@@ -170,7 +203,7 @@ type flushing struct {
 func (f flushing) Handle(ctx context.Context, r slog.Record) error {
 	err := f.Handler.Handle(ctx, r)
 	if r.Level >= slog.LevelWarn {
-		if ferr := f.w.Flush(); err == nil {
+		if ferr := f.w.flushSoon(); err == nil {
 			err = ferr
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"log/slog"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -220,13 +222,16 @@ func TestStalledDestinationDoesNotBlockLoggers(t *testing.T) {
 	})
 }
 
-// TestHeldLinesAreBounded: while the destination stalls, at most maxHeld
-// bytes wait; the logger that reaches it waits for the destination and
-// then writes them itself, so no write carries more, and nothing is lost.
-func TestHeldLinesAreBounded(t *testing.T) {
+// TestLinesPastMaxHeldAreDroppedAndCounted: while the destination stalls,
+// at most maxHeld bytes wait; the lines past them are dropped without
+// holding up the logger (a warning either: it is written by the flusher
+// once the write in progress returns), and once the destination takes
+// writes again a line after those held says how many were dropped.
+func TestLinesPastMaxHeldAreDroppedAndCounted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		d := &stalled{release: make(chan struct{})}
 		w := New(d, clock.Real)
+		log := slog.New(Handler(slog.NewTextHandler(w, nil), w))
 		line := strings.Repeat("y", 999) + "\n"
 		w.Write([]byte(line))
 		time.Sleep(Interval)
@@ -237,28 +242,41 @@ func TestHeldLinesAreBounded(t *testing.T) {
 			for range lines {
 				w.Write([]byte(line))
 			}
+			log.Warn("a warning while the destination stalls")
 			close(logged)
 		}()
 		synctest.Wait()
 		select {
 		case <-logged:
-			t.Fatalf("%d bytes taken while the destination stalled, over %d", lines*len(line), maxHeld)
 		default:
+			t.Fatal("loggers wait for the stalled destination once maxHeld bytes wait")
 		}
 		close(d.release)
-		<-logged
 		if err := w.Close(); err != nil {
 			t.Fatal(err)
 		}
-		total := 0
+		var all []byte
 		for _, p := range d.writes {
-			if len(p) > maxHeld+len(line) {
-				t.Fatalf("a write of %d bytes, over %d held", len(p), maxHeld)
-			}
-			total += len(p)
+			all = append(all, p...)
 		}
-		if total != (lines+1)*len(line) {
-			t.Fatalf("%d bytes written, want %d", total, (lines+1)*len(line))
+		kept := strings.Count(string(all), line)
+		report := regexp.MustCompile(`level=WARN msg="log lines dropped: the log's destination did not take them" part=logbuf lines=(\d+) bytes=(\d+)\n`)
+		m := report.FindSubmatch(all)
+		if m == nil {
+			t.Fatalf("no report of the lines dropped in %d bytes written", len(all))
+		}
+		dropped, _ := strconv.Atoi(string(m[1]))
+		if kept+dropped != lines+1 || (kept-1)*len(line) > maxHeld || dropped == 0 { // the first was written before
+			t.Fatalf("%d lines written, %d dropped (report %q), of %d; want at most %d bytes held, the rest dropped",
+				kept, dropped, m[0], lines+1, maxHeld)
+		}
+		// The warning fitted in the bytes left; the report follows what was
+		// held.
+		if !bytes.Contains(all, []byte("a warning while the destination stalls")) {
+			t.Fatal("the warning, held, was not written")
+		}
+		if !bytes.HasSuffix(all, m[0]) {
+			t.Fatal("the report is not after the lines held")
 		}
 	})
 }
