@@ -14,8 +14,9 @@ import (
 // Interval is how long a line waits at most before it is written.
 const Interval = 100 * time.Millisecond
 
-// maxBuffered is how many bytes wait for the interval at most: once that
-// many wait, the flusher writes them at once.
+// maxBuffered is how many bytes wait for the interval at most: the Write
+// that reaches it writes them (or, while a write is in progress, leaves
+// them to the flusher as soon as that returns).
 const maxBuffered = 32 << 10
 
 // maxHeld is how many bytes wait at most while the destination does not
@@ -90,7 +91,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Unlock()
 	switch {
 	case n >= maxBuffered:
-		signal(w.full)
+		w.flushSoon() //nolint:errcheck // a log line has nowhere better to report it
 	case first:
 		signal(w.kick)
 	}
