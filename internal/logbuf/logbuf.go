@@ -31,8 +31,10 @@ const maxHeld = 4 << 20
 //
 // A write to the destination never holds mu, which Write takes: a write
 // that blocks (a file system stalled for tens of milliseconds) blocks only
-// the flusher, or the Flush that made it (a record of level WARN or above),
-// never the goroutines logging below WARN.
+// the goroutine making it (the flusher; the logger that filled the buffer
+// or logged a warning while no write was in progress; a caller of Flush),
+// never the other loggers, which see a write in progress and leave theirs
+// to the flusher.
 type Writer struct {
 	dst   io.Writer
 	clock clock.Clock
