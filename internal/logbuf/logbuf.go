@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -14,9 +15,9 @@ import (
 // Interval is how long a line waits at most before it is written.
 const Interval = 100 * time.Millisecond
 
-// maxBuffered is how many bytes wait for the interval at most: the Write
-// that reaches it writes them (or, while a write is in progress, leaves
-// them to the flusher as soon as that returns).
+// maxBuffered is how many bytes wait for the interval at most: once that
+// many wait, the flusher writes them at once (or as soon as the write in
+// progress returns).
 const maxBuffered = 32 << 10
 
 // maxHeld is how many bytes wait at most while the destination does not
@@ -31,10 +32,9 @@ const maxHeld = 4 << 20
 //
 // A write to the destination never holds mu, which Write takes: a write
 // that blocks (a file system stalled for tens of milliseconds) blocks only
-// the goroutine making it (the flusher; the logger that filled the buffer
-// or logged a warning while no write was in progress; a caller of Flush),
-// never the other loggers, which see a write in progress and leave theirs
-// to the flusher.
+// the goroutine making it: the flusher, a logger of a warning while no
+// write was in progress, or a caller of Flush. A logger below WARN never
+// writes to the destination itself.
 type Writer struct {
 	dst   io.Writer
 	clock clock.Clock
@@ -93,18 +93,25 @@ func (w *Writer) Write(p []byte) (int, error) {
 	w.mu.Unlock()
 	switch {
 	case n >= maxBuffered:
-		w.flushSoon() //nolint:errcheck // a log line has nowhere better to report it
+		// The flusher writes them; let it run now, so that loggers that
+		// log without pause do not outrun it.
+		if signal(w.full) {
+			runtime.Gosched()
+		}
 	case first:
 		signal(w.kick)
 	}
 	return len(p), nil
 }
 
-// signal sends on c, a channel of capacity 1, unless a send waits there.
-func signal(c chan struct{}) {
+// signal sends on c, a channel of capacity 1, unless a send waits there,
+// and reports whether it sent.
+func signal(c chan struct{}) bool {
 	select {
 	case c <- struct{}{}:
+		return true
 	default:
+		return false
 	}
 }
 
@@ -144,7 +151,7 @@ func (w *Writer) write() error {
 			w.clock.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00"), dropped, bytes)
 	}
 	_, err := w.dst.Write(out)
-	if cap(out) > 4*maxBuffered {
+	if cap(out) > maxHeld/4 {
 		out = make([]byte, 0, maxBuffered) // a spell of a slow destination: not kept
 	}
 	w.spare = out[:0]

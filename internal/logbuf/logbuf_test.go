@@ -107,6 +107,7 @@ func TestFullBufferIsWrittenAtOnce(t *testing.T) {
 			t.Fatal("written before the buffer was full")
 		}
 		w.Write([]byte(line))
+		synctest.Wait() // the flusher writes them, the clock where it was
 		if got := len(d.String()); got != (maxBuffered/len(line)+1)*len(line) {
 			t.Fatalf("%d bytes written once full, want all %d", got, (maxBuffered/len(line)+1)*len(line))
 		}
@@ -218,6 +219,41 @@ func TestStalledDestinationDoesNotBlockLoggers(t *testing.T) {
 		}
 		if string(all) != want || len(d.writes) != 2 {
 			t.Fatalf("written %d times: %q, want the lines in order in 2 writes", len(d.writes), all)
+		}
+	})
+}
+
+// TestFullBufferLeftToTheFlusher: the logger whose line fills the buffer
+// does not write it itself, so that a destination that stalls on that write
+// holds up the flusher only.
+func TestFullBufferLeftToTheFlusher(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		d := &stalled{release: make(chan struct{})}
+		w := New(d, clock.Real)
+		line := strings.Repeat("z", 99) + "\n"
+		logged := make(chan struct{})
+		go func() {
+			for range 2 * maxBuffered / len(line) {
+				w.Write([]byte(line))
+			}
+			close(logged)
+		}()
+		synctest.Wait()
+		select {
+		case <-logged:
+		default:
+			t.Fatal("the logger that filled the buffer waits for the destination")
+		}
+		close(d.release)
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, p := range d.writes {
+			total += len(p)
+		}
+		if want := 2 * maxBuffered / len(line) * len(line); total != want {
+			t.Fatalf("%d bytes written, want %d", total, want)
 		}
 	})
 }
