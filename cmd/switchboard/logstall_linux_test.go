@@ -49,7 +49,7 @@ func TestStalledLogReaderDoesNotStopCalls(t *testing.T) {
 		listened <- err
 	}()
 
-	s := startServeLogTo(t, t.TempDir(), pw, env...)
+	s := startServeWith(t, t.TempDir(), serveOpts{stderr: pw}, env...)
 	pw.Close() // the child has it
 	// If the test fails before draining, unblock the server so that it can
 	// be killed and waited for.

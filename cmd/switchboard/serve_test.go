@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -99,21 +100,37 @@ type served struct {
 // waits until /healthz answers 200.
 func startServe(t *testing.T, data string, env ...string) *served {
 	t.Helper()
-	return startServeLogTo(t, data, nil, env...)
+	return startServeWith(t, data, serveOpts{}, env...)
 }
 
-// startServeLogTo is startServe with the server's standard error going to
-// stderr (the process writes to it directly) instead of s.stderr, if set.
-func startServeLogTo(t *testing.T, data string, stderr *os.File, env ...string) *served {
+// serveOpts are startServeWith's departures from startServe.
+type serveOpts struct {
+	stderr *os.File // the server's standard error (it writes there directly), not s.stderr
+}
+
+// rtpBlocks hands each server a range of RTP ports of its own: a server
+// keeps the sockets of ended calls bound for a while (media's port pool),
+// so servers sharing a range would find it taken.
+var rtpBlockNext atomic.Int32
+
+const (
+	rtpBlockBase = 46000
+	rtpBlockSize = 100
+	rtpBlocks    = 40 // 46000-49999, reused in turn (-count runs one after the other)
+)
+
+// startServeWith is startServe with o.
+func startServeWith(t *testing.T, data string, o serveOpts, env ...string) *served {
 	t.Helper()
 	httpAddr := freePort(t, "tcp")
 	sipAddr := freePort(t, "udp")
-	cmd := exec.Command(binary, "serve", "--http", httpAddr, "--sip", sipAddr, "--data", data, "--rtp-ports", "41000-41100")
+	lo := rtpBlockBase + rtpBlockSize*(int(rtpBlockNext.Add(1))%rtpBlocks)
+	cmd := exec.Command(binary, "serve", "--http", httpAddr, "--sip", sipAddr, "--data", data, "--rtp-ports", fmt.Sprintf("%d-%d", lo, lo+rtpBlockSize-1))
 	cmd.Env = append(os.Environ(), env...)
 	s := &served{cmd: cmd, http: httpAddr, stdout: new(syncBuffer), stderr: new(syncBuffer)}
 	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
-	if stderr != nil {
-		cmd.Stderr = stderr
+	if o.stderr != nil {
+		cmd.Stderr = o.stderr
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
