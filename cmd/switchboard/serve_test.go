@@ -108,7 +108,7 @@ type serveOpts struct {
 	stderr *os.File // the server's standard error (it writes there directly), not s.stderr
 }
 
-// rtpBlocks hands each server a range of RTP ports of its own: a server
+// rtpBlockNext hands each server a range of RTP ports of its own: a server
 // keeps the sockets of ended calls bound for a while (media's port pool),
 // so servers sharing a range would find it taken.
 var rtpBlockNext atomic.Int32
