@@ -17,9 +17,10 @@ import (
 	"github.com/switchboard-voice/switchboard/internal/softphone"
 )
 
-// crashApp is the user's app for the crash test: its /status handler holds
-// every request while stalled is set (until released, or until the caller
-// goes away), and answers 204 otherwise.
+// crashApp is the user's app of the crash tests (and, unstalled, of the
+// log test): its /status handler holds every request while stalled is set
+// (until released, or until the caller goes away), and answers 204
+// otherwise.
 type crashApp struct {
 	ts      *httptest.Server
 	release chan struct{}
@@ -166,18 +167,7 @@ func TestKillWithCallbacksPendingThenRestart(t *testing.T) {
 	env := []string{"SWITCHBOARD_ACCOUNT_SID=" + crashSID, "SWITCHBOARD_AUTH_TOKEN=" + crashToken, "SWITCHBOARD_CPS=100"}
 	app := newCrashApp(t)
 
-	callee, err := softphone.Start(softphone.Config{RTPPortMin: 42000, RTPPortMax: 42999})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { callee.Close() })
-	lctx, lcancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer lcancel()
-	listened := make(chan error, 1)
-	go func() {
-		_, err := callee.Listen(lctx, softphone.ListenOptions{Calls: calls, AnswerOptions: softphone.AnswerOptions{Reject: 486}})
-		listened <- err
-	}()
+	callee, listened := listenCalls(t, 42000, 42999, softphone.ListenOptions{Calls: calls, AnswerOptions: softphone.AnswerOptions{Reject: 486}})
 
 	s := startServe(t, data, env...)
 	var sids []string
@@ -291,32 +281,53 @@ func TestKillWithCallbacksPendingThenRestart(t *testing.T) {
 		}
 	}
 	t.Logf("every call's callbacks delivered after the restart; %d were sent twice (held before the kill)", dups)
+	listened.expectAll(t, 5*time.Second)
+}
+
+// listening is a softphone's Listen running in the background (listenCalls).
+type listening struct {
+	done chan struct{} // closed once Listen has returned
+	err  error         // Listen's, set before done is closed
+}
+
+// expectAll reports an error unless Listen returns without one within
+// within: the softphone took every call it was to take.
+func (l *listening) expectAll(t *testing.T, within time.Duration) {
+	t.Helper()
 	select {
-	case err := <-listened:
-		if err != nil {
-			t.Errorf("callee: %v", err)
+	case <-l.done:
+		if l.err != nil {
+			t.Errorf("callee: %v", l.err)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(within):
 		t.Error("callee did not take every call")
 	}
+}
+
+// listenCalls starts a softphone on RTP ports portMin-portMax that takes
+// calls as o says, until it has taken o.Calls or the test ends.
+func listenCalls(t *testing.T, portMin, portMax int, o softphone.ListenOptions) (*softphone.Phone, *listening) {
+	t.Helper()
+	callee, err := softphone.Start(softphone.Config{RTPPortMin: portMin, RTPPortMax: portMax})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { callee.Close() })
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &listening{done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		_, l.err = callee.Listen(ctx, o)
+	}()
+	t.Cleanup(func() { cancel(); <-l.done })
+	return callee, l
 }
 
 // answerOne starts a softphone, on RTP ports from portMin, that answers one
 // call and holds it until the far end hangs up or the test ends.
 func answerOne(t *testing.T, portMin int) *softphone.Phone {
 	t.Helper()
-	callee, err := softphone.Start(softphone.Config{RTPPortMin: portMin, RTPPortMax: portMin + 99})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { callee.Close() })
-	ctx, cancel := context.WithCancel(context.Background())
-	listened := make(chan error, 1)
-	go func() {
-		_, err := callee.Listen(ctx, softphone.ListenOptions{Calls: 1})
-		listened <- err
-	}()
-	t.Cleanup(func() { cancel(); <-listened })
+	callee, _ := listenCalls(t, portMin, portMin+99, softphone.ListenOptions{Calls: 1})
 	return callee
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -24,7 +23,6 @@ import (
 func TestStalledLogReaderDoesNotStopCalls(t *testing.T) {
 	t.Parallel()
 	const calls = 60
-	overall := time.Now().Add(40 * time.Second)
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -36,18 +34,9 @@ func TestStalledLogReaderDoesNotStopCalls(t *testing.T) {
 	env := []string{"SWITCHBOARD_ACCOUNT_SID=" + crashSID, "SWITCHBOARD_AUTH_TOKEN=" + crashToken,
 		"SWITCHBOARD_CPS=100", "SWITCHBOARD_LOG_LEVEL=debug"}
 
-	callee, err := softphone.Start(softphone.Config{RTPPortMin: 44000, RTPPortMax: 44099})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { callee.Close() })
-	lctx, lcancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer lcancel()
-	listened := make(chan error, 1)
-	go func() {
-		_, err := callee.Listen(lctx, softphone.ListenOptions{Calls: calls})
-		listened <- err
-	}()
+	callee, listened := listenCalls(t, 44000, 44099, softphone.ListenOptions{Calls: calls})
+	app := newCrashApp(t)
+	app.unstall() // the app answers every status callback
 
 	s := startServeWith(t, t.TempDir(), serveOpts{stderr: pw}, env...)
 	pw.Close() // the child has it
@@ -66,30 +55,37 @@ func TestStalledLogReaderDoesNotStopCalls(t *testing.T) {
 	for i := range calls {
 		code, body := restForm(t, "POST", s.http, "/Calls.json", url.Values{
 			"To": {callee.URI("bob")}, "From": {"+15557654321"}, "Twiml": {"<Response><Hangup/></Response>"},
+			"StatusCallback": {app.ts.URL + "/status"},
 		})
 		if code != http.StatusCreated {
 			t.Fatalf("create call %d: %d %v", i, code, body)
 		}
 		sids = append(sids, body["sid"].(string))
 	}
-	ended := map[string]bool{}
-	for len(ended) < calls {
-		for _, sid := range sids {
-			if ended[sid] {
-				continue
-			}
-			code, body := restForm(t, "GET", s.http, "/Calls/"+sid+".json", nil)
-			if code != 200 {
-				t.Fatalf("fetch %s: %d %v", sid, code, body)
-			}
-			if body["status"] == "completed" {
-				ended[sid] = true
+	// Each call's completed callback, then its record.
+	timeout := time.NewTimer(40 * time.Second)
+	defer timeout.Stop()
+	for {
+		_, delivered := app.snapshot()
+		completed := map[string]bool{}
+		for _, h := range delivered {
+			if h.Status == "completed" {
+				completed[h.CallSID] = true
 			}
 		}
-		if time.Now().After(overall) {
-			t.Fatalf("with the log pipe full, %d of %d calls completed within 40 s", len(ended), calls)
+		if len(completed) == calls {
+			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-app.changed:
+		case <-timeout.C:
+			t.Fatalf("with the log pipe full, %d of %d calls completed within 40 s", len(completed), calls)
+		}
+	}
+	for _, sid := range sids {
+		if code, body := restForm(t, "GET", s.http, "/Calls/"+sid+".json", nil); code != 200 || body["status"] != "completed" {
+			t.Fatalf("call %s: %d %v, want completed", sid, code, body)
+		}
 	}
 	queued, err := unix.IoctlGetInt(int(pr.Fd()), unix.TIOCINQ)
 	if err != nil {
@@ -119,12 +115,5 @@ func TestStalledLogReaderDoesNotStopCalls(t *testing.T) {
 		t.Fatalf("the last call's end at byte %d of the log, %d bytes were in the pipe: the pipe never stalled the server's writes, the test shows nothing", last, queued)
 	}
 	t.Logf("%d calls ended with %d bytes in the log pipe; %d bytes of log read after", calls, queued, len(log))
-	select {
-	case err := <-listened:
-		if err != nil {
-			t.Errorf("callee: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Error("callee did not take every call")
-	}
+	listened.expectAll(t, 5*time.Second)
 }

@@ -181,6 +181,39 @@ func (d *stalled) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// returnsAtOnce runs log in a goroutine of the synctest bubble and reports
+// whether it had returned once every goroutine of the bubble was blocked:
+// whether it logged without waiting for the stalled destination.
+func returnsAtOnce(log func()) bool {
+	logged := make(chan struct{})
+	go func() {
+		log()
+		close(logged)
+	}()
+	synctest.Wait()
+	select {
+	case <-logged:
+		return true
+	default:
+		return false
+	}
+}
+
+// releaseAndClose lets the destination's writes through, closes w and
+// returns everything written to d.
+func (d *stalled) releaseAndClose(t *testing.T, w *Writer) []byte {
+	t.Helper()
+	close(d.release)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var all []byte
+	for _, p := range d.writes {
+		all = append(all, p...)
+	}
+	return all
+}
+
 // TestStalledDestinationDoesNotBlockLoggers: while a write to the
 // destination waits, lines are still taken at once (a Write under the
 // lock of the buffer would stop every logger); once it returns they follow,
@@ -192,27 +225,14 @@ func TestStalledDestinationDoesNotBlockLoggers(t *testing.T) {
 		fmt.Fprintln(w, "first")
 		time.Sleep(Interval)
 		synctest.Wait() // the flusher is in the stalled write
-		logged := make(chan struct{})
-		go func() {
+		if !returnsAtOnce(func() {
 			for i := range 100 {
 				fmt.Fprintln(w, "line", i)
 			}
-			close(logged)
-		}()
-		synctest.Wait()
-		select {
-		case <-logged:
-		default:
+		}) {
 			t.Fatal("loggers wait for the stalled destination")
 		}
-		close(d.release)
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		var all []byte
-		for _, p := range d.writes {
-			all = append(all, p...)
-		}
+		all := d.releaseAndClose(t, w)
 		want := "first\n"
 		for i := range 100 {
 			want += fmt.Sprintln("line", i)
@@ -231,27 +251,14 @@ func TestFullBufferLeftToTheFlusher(t *testing.T) {
 		d := &stalled{release: make(chan struct{})}
 		w := New(d, clock.Real)
 		line := strings.Repeat("z", 99) + "\n"
-		logged := make(chan struct{})
-		go func() {
+		if !returnsAtOnce(func() {
 			for range 2 * maxBuffered / len(line) {
 				w.Write([]byte(line))
 			}
-			close(logged)
-		}()
-		synctest.Wait()
-		select {
-		case <-logged:
-		default:
+		}) {
 			t.Fatal("the logger that filled the buffer waits for the destination")
 		}
-		close(d.release)
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		total := 0
-		for _, p := range d.writes {
-			total += len(p)
-		}
+		total := len(d.releaseAndClose(t, w))
 		if want := 2 * maxBuffered / len(line) * len(line); total != want {
 			t.Fatalf("%d bytes written, want %d", total, want)
 		}
@@ -273,28 +280,15 @@ func TestLinesPastMaxHeldAreDroppedAndCounted(t *testing.T) {
 		time.Sleep(Interval)
 		synctest.Wait() // the flusher is in the stalled write
 		const lines = 2 * maxHeld / 1000
-		logged := make(chan struct{})
-		go func() {
+		if !returnsAtOnce(func() {
 			for range lines {
 				w.Write([]byte(line))
 			}
 			log.Warn("a warning while the destination stalls")
-			close(logged)
-		}()
-		synctest.Wait()
-		select {
-		case <-logged:
-		default:
+		}) {
 			t.Fatal("loggers wait for the stalled destination once maxHeld bytes wait")
 		}
-		close(d.release)
-		if err := w.Close(); err != nil {
-			t.Fatal(err)
-		}
-		var all []byte
-		for _, p := range d.writes {
-			all = append(all, p...)
-		}
+		all := d.releaseAndClose(t, w)
 		kept := strings.Count(string(all), line)
 		report := regexp.MustCompile(`level=WARN msg="log lines dropped: the log's destination did not take them" part=logbuf lines=(\d+) bytes=(\d+)\n`)
 		m := report.FindSubmatch(all)
