@@ -319,5 +319,11 @@ func (j *JitterBuffer) Delay() time.Duration {
 	return time.Duration(int32(j.endTS-j.playTS)) * time.Second / SampleRate
 }
 
+// holdsTarget reports whether at least the target delay of audio is
+// buffered ahead of playout.
+func (j *JitterBuffer) holdsTarget() bool {
+	return j.started && int32(j.endTS-j.playTS) >= j.target()
+}
+
 // Late returns how many packets arrived after their playout time.
 func (j *JitterBuffer) Late() uint64 { return j.late }

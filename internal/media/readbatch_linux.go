@@ -10,19 +10,34 @@ import (
 
 // ringReadRounds is how many datagrams a batch reads from one socket in a
 // tick through the ring: each round reads one from every socket that gave
-// one in the round before. A socket that still has more after them (a burst
-// after a stall, a flood) is drained with rtpSocket.poll, several
-// datagrams per recvmmsg(2). Three rounds cover a leg read every tick (one
-// datagram, then EAGAIN) and every other tick (two, then EAGAIN).
+// one in the round before and may have more (caughtUp). A socket that still
+// has more after them (a burst after a stall, a flood) is drained with
+// rtpSocket.poll, several datagrams per recvmmsg(2). Three rounds cover a
+// leg read every other tick (two datagrams, then EAGAIN).
 const ringReadRounds = 3
+
+// caughtUp reports whether a socket need not be asked for another datagram
+// in this tick, after the one just read: it arrived less than a frame ago
+// (stamped: its arrival time is known) and the session's jitter buffer holds
+// at least its target of audio (full). A peer sends a frame's datagram each
+// frame, so the socket is most likely empty (asking would cost a read that
+// answers EAGAIN, a third of a steady leg's work on the socket), and
+// whatever it still holds plays after the buffered target: the next tick
+// reads it in time. A datagram that waited a frame or more (the network or
+// the pacer stalled, the peer sent a burst or sends faster), one without an
+// arrival time, or a buffer short of its target (the start of a stream, a
+// burst after a network stall whose first datagrams are late) asks again.
+func caughtUp(age time.Duration, stamped, full bool) bool {
+	return stamped && age < FrameDuration && full
+}
 
 // A readBatch reads the RTP sockets of a shard's sessions whose read is due
 // in a tick through an io_uring, one io_uring_enter(2) per sendBatchSize
 // sockets, where rtpSocket.poll costs one recvmmsg(2) each. It runs before
 // the sessions' receive phases (receiveTick), which then play out what it
 // read. Each round asks every socket for one datagram; a socket that had one
-// is asked again in the next round, until it answers EAGAIN. Only the
-// shard's goroutine uses it.
+// is asked again in the next round, until it answers EAGAIN or is caught up
+// (caughtUp). Only the shard's goroutine uses it.
 //
 // As with sendBatch, a read in flight holds its socket's descriptor: a
 // session closed meanwhile leaves the closing to the batch.
@@ -160,13 +175,18 @@ func (b *readBatch) complete(i uint64, res int32) {
 		return // EAGAIN: nothing (more) queued; or the socket failed
 	}
 	size := min(int(res), maxDatagram)
+	age, stamped := stampAge(&e.hdr, &e.ctl, b.wall)
 	s.mu.Lock()
+	done := false
 	if s.err == nil {
 		s.rxPreGot++
-		s.handlePolled(e.buf[:size], sockaddrToAddrPort(&e.name), cmsgAge(&e.hdr, &e.ctl, b.wall))
+		s.handlePolled(e.buf[:size], sockaddrToAddrPort(&e.name), age)
+		done = caughtUp(age, stamped, s.jb.holdsTarget())
 	}
 	s.mu.Unlock()
-	b.next = append(b.next, s)
+	if !done {
+		b.next = append(b.next, s)
+	}
 }
 
 // release ends entry e's hold on its socket's descriptor.

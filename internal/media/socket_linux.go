@@ -275,20 +275,27 @@ func (rb *recvBuffers) age(i int, now int64) time.Duration {
 // cmsgAge returns how long before `now` the datagram received with header h
 // and control buffer ctl arrived, from its SCM_TIMESTAMPNS; 0 without one.
 func cmsgAge(h *syscall.Msghdr, ctl *[controlSize]byte, now int64) time.Duration {
+	age, _ := stampAge(h, ctl, now)
+	return age
+}
+
+// stampAge is cmsgAge that also says whether the datagram had a plausible
+// arrival time (ok false: age is 0).
+func stampAge(h *syscall.Msghdr, ctl *[controlSize]byte, now int64) (age time.Duration, ok bool) {
 	if uint64(h.Controllen) < uint64(syscall.CmsgLen(0)) || h.Flags&syscall.MSG_CTRUNC != 0 {
-		return 0
+		return 0, false
 	}
 	c := (*syscall.Cmsghdr)(unsafe.Pointer(&ctl[0]))
 	if c.Level != syscall.SOL_SOCKET || c.Type != syscall.SCM_TIMESTAMPNS ||
 		uint64(c.Len) < uint64(syscall.CmsgLen(int(unsafe.Sizeof(syscall.Timespec{})))) {
-		return 0
+		return 0, false
 	}
 	ts := (*syscall.Timespec)(unsafe.Pointer(&ctl[syscall.CmsgLen(0)]))
-	age := time.Duration(now - ts.Nano())
+	age = time.Duration(now - ts.Nano())
 	if age < minAge || age > maxAge {
-		return 0
+		return 0, false
 	}
-	return age
+	return age, true
 }
 
 // poll hands every datagram queued on the socket now to h, without blocking,

@@ -233,3 +233,92 @@ func TestRingReadsKernelArrivalTimes(t *testing.T) {
 		t.Fatalf("jitter %v for packets sent at their pace, want < 4ms", j)
 	}
 }
+
+// A session whose jitter buffer holds its target is asked for one datagram
+// a tick while what it reads arrived within the last frame: a burst of fresh
+// datagrams waits for the next tick (by then a frame old, and read at once);
+// with the buffer short of its target (the start of a stream, a burst after
+// a network stall) a tick reads everything queued.
+func TestRingReadsFreshDatagramsOncePerTick(t *testing.T) {
+	h := newHarness(t, func(c *EngineConfig) { c.Shards = 1 })
+	if !h.e.shards[0].rx.batched() {
+		t.Skip("no io_uring here")
+	}
+	p := newPeer(t)
+	s := h.session()
+	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	waitForArrivalStamps(t)
+	received := func() uint64 { return s.Stats().PacketsReceived }
+	burst := func(n int) {
+		for i := range n {
+			p.send(s.LocalAddr(), p.audio(i))
+		}
+	}
+
+	// 120 ms of audio that waited over a frame: read in one tick.
+	burst(6)
+	time.Sleep(FrameDuration + 5*time.Millisecond)
+	h.advance(1, nil)
+	if n := received(); n != 6 {
+		t.Fatalf("a burst that waited a frame: %d read in its tick, want 6", n)
+	}
+	// The buffer now holds 100 ms, over its 40 ms target: of three fresh
+	// datagrams the tick reads one, the next tick the other two. (If this
+	// machine stalled for a frame before the tick, they were no longer
+	// fresh: try again.)
+	for try := 1; ; try++ {
+		before := received()
+		sent := time.Now()
+		burst(3)
+		h.advance(1, nil)
+		fresh := time.Since(sent) < FrameDuration
+		if n := received() - before; fresh && n != 1 {
+			t.Fatalf("three fresh datagrams, buffer full: %d read in their tick, want 1", n)
+		}
+		time.Sleep(FrameDuration + 5*time.Millisecond)
+		h.advance(1, nil)
+		if n := received() - before; n != 3 {
+			t.Fatalf("three datagrams: %d read by the next tick, want 3", n)
+		}
+		if fresh {
+			break
+		}
+		if try == 5 {
+			t.Skip("five stalls of a frame in a row: cannot send a fresh datagram here")
+		}
+	}
+	// Playout runs on through a network stall, the buffer empties: a fresh
+	// burst is read in one tick.
+	h.advance(20, nil)
+	if s.jb.holdsTarget() {
+		t.Fatalf("buffer holds %v after the stall, want less than its target", s.Stats().PlayoutDelay)
+	}
+	burst(3)
+	h.advance(1, nil)
+	before := received()
+	burst(3)
+	h.advance(1, nil)
+	if n := received() - before; n != 3 {
+		t.Fatalf("a fresh burst, buffer empty: %d read in its tick, want 3", n)
+	}
+}
+
+func TestCaughtUp(t *testing.T) {
+	for _, c := range []struct {
+		age           time.Duration
+		stamped, full bool
+		want          bool
+	}{
+		{age: 5 * time.Millisecond, stamped: true, full: true, want: true},
+		{age: -time.Millisecond, stamped: true, full: true, want: true}, // arrived after the tick began
+		{age: FrameDuration - time.Nanosecond, stamped: true, full: true, want: true},
+		{age: FrameDuration, stamped: true, full: true}, // waited a frame: maybe more behind it
+		{age: 300 * time.Millisecond, stamped: true, full: true},
+		{age: 5 * time.Millisecond, stamped: true}, // the buffer short of its target
+		{age: 0, full: true}, // no arrival time
+	} {
+		if got := caughtUp(c.age, c.stamped, c.full); got != c.want {
+			t.Errorf("caughtUp(%v, stamped %v, full %v) = %v, want %v", c.age, c.stamped, c.full, got, c.want)
+		}
+	}
+}
