@@ -21,7 +21,8 @@ const ringReadRounds = 3
 // (stamped: its arrival time is known) and the session's jitter buffer holds
 // at least its target of audio (full). A peer sends a frame's datagram each
 // frame, so the socket is most likely empty (asking would cost a read that
-// answers EAGAIN, a third of a steady leg's work on the socket), and
+// answers EAGAIN: a steady leg's third operation on its socket a tick,
+// after its send and its read), and
 // whatever it still holds plays after the buffered target: the next tick
 // reads it in time. A datagram that waited a frame or more (the network or
 // the pacer stalled, the peer sent a burst or sends faster), one without an
