@@ -53,13 +53,17 @@
 // the time of a group's hooks (a conference's mixer), in fixed histograms the
 // pacer fills without locks or allocation (p50, p99, max; Sub for a window).
 //
-// On Linux the pacer also does the socket I/O: in a tick's receive phase it reads
-// each RTP socket without blocking, every datagram queued since the last tick
-// with one recvmmsg(2) call (a few for a burst), just before that session's
-// playout; in the send phase each shard queues its sessions' packets and
-// sends them through an io_uring(7), one io_uring_enter(2) for up to 256
-// packets from as many sockets (sendBatch; where io_uring is missing, or with
-// EngineConfig.NoIOUring, one sendto(2) each). A system call's entry and exit
+// On Linux the pacer also does the socket I/O, through an io_uring(7) per
+// shard: in a tick's receive phase it reads the RTP sockets whose read is
+// due without blocking, one datagram from each per round and one
+// io_uring_enter(2) per 256 sockets (readBatch), a socket asked again only
+// while it may have more (a datagram that waited a frame, a jitter buffer
+// short of its target: caughtUp), and what three rounds left with
+// recvmmsg(2); in the send phase each shard queues its sessions' packets and
+// sends them the same way, up to 256 packets from as many sockets a call
+// (sendBatch). Where io_uring is missing, or with EngineConfig.NoIOUring, a
+// socket is read with one recvmmsg(2) a tick and a packet sent with one
+// sendto(2). A system call's entry and exit
 // cost about 1 µs on machines with page-table isolation, and the batch cuts a
 // packet's send from about 3 µs of CPU to about 1.2 µs. A session closed while
 // its packet is queued leaves the closing of its descriptor to the batch, so
