@@ -207,7 +207,12 @@ func TestCloseDuringBatchedTicks(t *testing.T) {
 // reads does: packets sent at their real-time pace and read three at a
 // time, in the ring's three rounds, show little interarrival jitter
 // (read-time arrivals would put 20 and 40 ms of transit between the three of
-// each read: over 8 ms of jitter).
+// each read: over 8 ms of jitter). Each read comes 10 ms after the third
+// packet, so that the second has waited a frame and the ring asks for the
+// third in the same tick (caughtUp): the harness runs the ticks of a read
+// at once on its fake clock, and a packet left for the second of them would
+// get an arrival time a frame late, which the engine's real clock, ticking
+// at its pace, would not give it.
 func TestRingReadsKernelArrivalTimes(t *testing.T) {
 	h := newHarness(t, func(c *EngineConfig) { c.Shards = 1 })
 	if !h.e.shards[0].rx.batched() {
@@ -223,6 +228,7 @@ func TestRingReadsKernelArrivalTimes(t *testing.T) {
 		p.send(s.LocalAddr(), p.audio(i))
 		next = next.Add(FrameDuration)
 		if i%3 == 2 {
+			time.Sleep(10 * time.Millisecond)
 			h.advance(3, nil) // the first of them reads the three
 		}
 	}
