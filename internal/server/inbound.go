@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 
 	"github.com/switchboard-voice/switchboard/internal/sip"
@@ -80,9 +81,17 @@ func (i inboundCall) Canceled() <-chan struct{}            { return i.c.Canceled
 func (i inboundCall) Answer(ctx context.Context) (voice.Leg, error) {
 	leg, err := i.c.Answer(ctx)
 	if err != nil {
-		return nil, err
+		return nil, answerError(err)
 	}
 	return legOf{leg}, nil
+}
+
+// answerError tells the interpreter a cancel in its own terms.
+func answerError(err error) error {
+	if errors.Is(err, sip.ErrCanceled) {
+		return fmt.Errorf("%w: %w", voice.ErrCanceled, err)
+	}
+	return err
 }
 
 // EarlyMedia sends the caller a 183 with SDP: what is played to the returned

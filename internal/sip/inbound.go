@@ -454,7 +454,8 @@ func (c *InboundCall) onCancel(*sip.Request) {
 	}
 	c.mu.Unlock()
 	// The handler's context ends first: a handler woken by Canceled finds
-	// it done.
+	// it done. One woken by its context meanwhile may find Canceled still
+	// open: Answer (wasCancel) tells it with ErrCanceled.
 	c.cancel()
 	close(c.canceled)
 	c.markFinal()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -102,6 +103,30 @@ func TestAnswerFails(t *testing.T) {
 	}
 	if len(h.tts.texts()) != 0 {
 		t.Error("spoke without an answer")
+	}
+}
+
+// The SIP layer ends the call's context a moment before it closes Canceled:
+// a call woken from its first <Pause> in between finds Canceled open, tries
+// to answer, and the answer says the caller canceled. The call is canceled,
+// not failed (TestCancelBeforeAnswer in internal/server saw "failed").
+func TestCallerCancelSeenFirstByTheAnswer(t *testing.T) {
+	h := newHarness(t)
+	h.app.twiml("/voice", `<Response><Pause length="10"/><Say>too late</Say></Response>`)
+	ic := h.inbound(Call{URL: "/voice"}, func(ic *inboundCall) {
+		ic.inb.answerErr = fmt.Errorf("sip: %w", ErrCanceled)
+	})
+	waitFor(t, "the pause to ring", func() bool { return ic.inb.ringCount() > 0 })
+	ic.inb.stop() // the context ends; Canceled is not closed yet
+	ic.wait()
+	if rec := ic.record(); rec.Status != store.CallCanceled || !rec.AnsweredAt.IsZero() {
+		t.Errorf("record %s answered %v; want canceled", rec.Status, rec.AnsweredAt)
+	}
+	if got := lastCause(t, h, ic.sid()); got != "canceled by the caller" {
+		t.Errorf("cause %q, want canceled by the caller", got)
+	}
+	if codes := h.st.codes(ic.sid()); len(codes) != 0 {
+		t.Errorf("notifications %v for a caller who gave up", codes)
 	}
 }
 

@@ -13,7 +13,8 @@ import (
 type Inbound interface {
 	// Ringing tells the caller the call is ringing (SIP 180).
 	Ringing() error
-	// Answer answers the call and returns its established leg.
+	// Answer answers the call and returns its established leg; its error
+	// wraps ErrCanceled if the caller canceled first.
 	Answer(ctx context.Context) (Leg, error)
 	// Reject refuses the call with a final status code (486 busy, 603
 	// declined, 500...) without answering it.
@@ -22,6 +23,12 @@ type Inbound interface {
 	// answered.
 	Canceled() <-chan struct{}
 }
+
+// ErrCanceled is what Inbound.Answer's error wraps when the caller canceled
+// first. The transport may end the call's context before it closes Canceled
+// (or the other way round): a call that tries to answer in between learns of
+// the cancel from the answer.
+var ErrCanceled = errors.New("call canceled before answer")
 
 // Leg is an answered call, inbound or outbound: its media and its end.
 type Leg interface {

@@ -428,6 +428,10 @@ func (r *run) answer(ctx context.Context) error {
 		return errHangup
 	}
 	leg, err := r.inbound.Answer(ctx)
+	if errors.Is(err, ErrCanceled) {
+		r.setFinal(ctx, store.CallCanceled, "canceled by the caller")
+		return errHangup
+	}
 	if err != nil {
 		r.log.Warn("answer failed", "err", err)
 		r.setFinal(ctx, store.CallFailed, "answer failed")
