@@ -316,3 +316,8 @@ func (p *peer) collect(n int) [][]byte {
 func newRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, seed)) }
 
 func sqrt(x float64) float64 { return math.Sqrt(x) }
+
+// age lets the datagrams queued on the sockets grow d older. The kernel
+// stamps their arrival on the real clock, which neither the harness's fake
+// clock nor synctest moves: only real time passing ages them.
+func age(d time.Duration) { time.Sleep(d) }

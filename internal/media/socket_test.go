@@ -37,7 +37,7 @@ func TestTickReadsWhatIsQueued(t *testing.T) {
 		// Loopback delivers during sendto: everything is queued now, and
 		// nothing is read before a tick. Real time passes, for the
 		// kernel's arrival stamps: the burst has waited over a frame.
-		time.Sleep(FrameDuration + 5*time.Millisecond)
+		age(FrameDuration + 5*time.Millisecond)
 		if n := s.Stats().PacketsReceived; n != 0 {
 			t.Fatalf("burst %d: %d packets handled before any tick", burst, n)
 		}

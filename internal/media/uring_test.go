@@ -214,21 +214,14 @@ func TestCloseDuringBatchedTicks(t *testing.T) {
 // get an arrival time a frame late, which the engine's real clock, ticking
 // at its pace, would not give it.
 func TestRingReadsKernelArrivalTimes(t *testing.T) {
-	h := newHarness(t, func(c *EngineConfig) { c.Shards = 1 })
-	if !h.e.shards[0].rx.batched() {
-		t.Skip("no io_uring here")
-	}
-	p := newPeer(t)
-	s := h.session()
-	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
-	waitForArrivalStamps(t)
+	h, p, s := ringSession(t)
 	next := time.Now()
 	for i := range 12 {
 		time.Sleep(time.Until(next))
 		p.send(s.LocalAddr(), p.audio(i))
 		next = next.Add(FrameDuration)
 		if i%3 == 2 {
-			time.Sleep(10 * time.Millisecond)
+			age(10 * time.Millisecond)
 			h.advance(3, nil) // the first of them reads the three
 		}
 	}
@@ -246,14 +239,7 @@ func TestRingReadsKernelArrivalTimes(t *testing.T) {
 // with the buffer short of its target (the start of a stream, a burst after
 // a network stall) a tick reads everything queued.
 func TestRingReadsFreshDatagramsOncePerTick(t *testing.T) {
-	h := newHarness(t, func(c *EngineConfig) { c.Shards = 1 })
-	if !h.e.shards[0].rx.batched() {
-		t.Skip("no io_uring here")
-	}
-	p := newPeer(t)
-	s := h.session()
-	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
-	waitForArrivalStamps(t)
+	h, p, s := ringSession(t)
 	received := func() uint64 { return s.Stats().PacketsReceived }
 	burst := func(n int) {
 		for i := range n {
@@ -263,7 +249,7 @@ func TestRingReadsFreshDatagramsOncePerTick(t *testing.T) {
 
 	// 120 ms of audio that waited over a frame: read in one tick.
 	burst(6)
-	time.Sleep(FrameDuration + 5*time.Millisecond)
+	age(FrameDuration + 5*time.Millisecond)
 	h.advance(1, nil)
 	if n := received(); n != 6 {
 		t.Fatalf("a burst that waited a frame: %d read in its tick, want 6", n)
@@ -281,7 +267,7 @@ func TestRingReadsFreshDatagramsOncePerTick(t *testing.T) {
 		if n := received() - before; fresh && n != 1 {
 			t.Fatalf("three fresh datagrams, buffer full: %d read in their tick, want 1", n)
 		}
-		time.Sleep(FrameDuration + 5*time.Millisecond)
+		age(FrameDuration + 5*time.Millisecond)
 		h.advance(1, nil)
 		if n := received() - before; n != 3 {
 			t.Fatalf("three datagrams: %d read by the next tick, want 3", n)
@@ -327,4 +313,19 @@ func TestCaughtUp(t *testing.T) {
 			t.Errorf("caughtUp(%v, stamped %v, full %v) = %v, want %v", c.age, c.stamped, c.full, got, c.want)
 		}
 	}
+}
+
+// ringSession is a session of a one-shard harness that reads through the
+// ring, talking with p, once the kernel stamps arrivals (or it skips).
+func ringSession(t *testing.T) (*harness, *peer, *Session) {
+	t.Helper()
+	h := newHarness(t, func(c *EngineConfig) { c.Shards = 1 })
+	if !h.e.shards[0].rx.batched() {
+		t.Skip("no io_uring here")
+	}
+	p := newPeer(t)
+	s := h.session()
+	s.SetRemote(Remote{Addr: p.addr(), Codec: PCMU, Direction: SendRecv})
+	waitForArrivalStamps(t)
+	return h, p, s
 }

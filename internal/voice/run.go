@@ -413,6 +413,10 @@ func (r *run) applicationError(ctx context.Context) {
 	}
 }
 
+// causeCallerCanceled is the cause of a call the caller gave up on before
+// the answer, however the interpreter learnt of it.
+const causeCallerCanceled = "canceled by the caller"
+
 // answer answers an inbound call if it has not been answered yet (an
 // outbound call is answered when it is connected).
 func (r *run) answer(ctx context.Context) error {
@@ -429,7 +433,7 @@ func (r *run) answer(ctx context.Context) error {
 	}
 	leg, err := r.inbound.Answer(ctx)
 	if errors.Is(err, ErrCanceled) {
-		r.setFinal(ctx, store.CallCanceled, "canceled by the caller")
+		r.setFinal(ctx, store.CallCanceled, causeCallerCanceled)
 		return errHangup
 	}
 	if err != nil {
@@ -531,7 +535,7 @@ func (r *run) finish(ctx context.Context) {
 	default:
 		select {
 		case <-r.inbound.Canceled():
-			r.setFinal(ctx, store.CallCanceled, "canceled by the caller")
+			r.setFinal(ctx, store.CallCanceled, causeCallerCanceled)
 		default:
 			// The document ended before any verb needed the media: Twilio
 			// answers such a call and hangs up, so it completes with no
